@@ -1,0 +1,29 @@
+//! Types and traits shared by every minions-rs crate.
+//!
+//! This crate has no HTTP code. It defines what a chat model is
+//! ([`ChatModel`]), what goes in and out of one ([`ChatRequest`],
+//! [`ChatResponse`], [`Usage`]), how models are named ([`ModelSpec`]), what
+//! they cost ([`Pricing`]), how to count tokens ([`tokens`]), how to pull JSON
+//! out of free-form model text ([`json`]), and the error type every provider
+//! returns ([`Error`]).
+
+pub mod env;
+mod error;
+pub mod json;
+mod message;
+mod model;
+pub mod pricing;
+mod request;
+mod response;
+mod secret;
+mod spec;
+pub mod tokens;
+
+pub use error::{Error, ErrorKind, Result, TimeoutPhase, excerpt};
+pub use message::{Message, Role};
+pub use model::{Capabilities, ChatModel, ChatStream, Embedder, Embeddings, ModelId, StreamEvent};
+pub use pricing::{Cost, Price, Pricing};
+pub use request::{ChatRequest, ResponseFormat};
+pub use response::{ChatResponse, FinishReason, Usage};
+pub use secret::ApiKey;
+pub use spec::{ModelSpec, ModelSpecError};
