@@ -1,0 +1,30 @@
+//! The HTTP layer shared by every provider crate.
+//!
+//! - [`HttpClient`]: one pooled reqwest client (rustls, no native TLS) with a
+//!   connect timeout and an idle read timeout but no total timeout, so a slow
+//!   local model's long answer is never cut off.
+//! - [`RetryPolicy`]: the only place in minions-rs that retries. It retries
+//!   408, 429 (not `insufficient_quota`), 500, 502, 503, 504, 529 and
+//!   failures to connect, with exponential backoff and jitter, honouring
+//!   `Retry-After` (seconds or an HTTP date) and `retry-after-ms`.
+//! - [`sse_events`] and [`ndjson_lines`]: streaming decoders that never split
+//!   a UTF-8 character and turn a dropped connection into an error.
+//! - Error capture: HTTP errors keep the status, the provider's message and
+//!   code, a body excerpt, the request id and `Retry-After`.
+
+mod client;
+mod error_capture;
+mod ndjson;
+mod retry;
+mod sse;
+mod tls;
+
+pub use client::{HttpClient, HttpClientBuilder, HttpConfig};
+pub use error_capture::{parse_retry_after, redact_url};
+pub use ndjson::{NdjsonDecoder, ndjson_lines};
+pub use retry::RetryPolicy;
+pub use sse::{SseEvent, sse_events};
+pub use tls::install_crypto_provider;
+
+/// Re-exported so provider crates build requests against the same reqwest.
+pub use reqwest;
