@@ -6,7 +6,8 @@
 // A command-line tool: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::process::{Command, ExitCode};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, ExitCode, Stdio};
 
 /// The CI steps, in order. The last one is the README's test command.
 const CI_STEPS: &[&[&str]] = &[
@@ -48,14 +49,24 @@ fn main() -> ExitCode {
 }
 
 fn run_ci() -> ExitCode {
+    let mut totals = TestTotals::default();
     for step in CI_STEPS {
         let line = step.join(" ");
         println!("==> {line}");
-        let status = Command::new(step[0]).args(&step[1..]).status();
-        match status {
-            Ok(status) if status.success() => {}
-            Ok(status) => {
-                eprintln!("xtask ci: `{line}` failed ({status})");
+        let is_test = step.get(1) == Some(&"test");
+        let result = if is_test {
+            run_counting_tests(step, &mut totals)
+        } else {
+            Command::new(step[0])
+                .args(&step[1..])
+                .status()
+                .map(|status| status.success())
+        };
+        match result {
+            Ok(true) => {}
+            Ok(false) => {
+                eprintln!("xtask ci: `{line}` failed");
+                totals.print();
                 return ExitCode::FAILURE;
             }
             Err(err) => {
@@ -65,5 +76,81 @@ fn run_ci() -> ExitCode {
         }
     }
     println!("==> all CI steps passed");
+    totals.print();
     ExitCode::SUCCESS
+}
+
+/// Test counts summed over every test binary of a `cargo test` run.
+#[derive(Debug, Default)]
+struct TestTotals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl TestTotals {
+    /// Adds the counts of a libtest summary line such as
+    /// `test result: ok. 31 passed; 0 failed; 2 ignored; 0 measured; ...`.
+    fn add_summary(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            match label {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                "ignored" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
+
+    /// One closing line for the whole run, so that CI reads the total rather
+    /// than the last binary's (often a doc-test binary with nothing in it).
+    fn print(&self) {
+        println!(
+            "tests: {} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.ignored
+        );
+    }
+}
+
+/// Runs `cargo test`, passing its output through while adding up the counts.
+fn run_counting_tests(step: &[&str], totals: &mut TestTotals) -> std::io::Result<bool> {
+    let mut child = Command::new(step[0])
+        .args(&step[1..])
+        .stdout(Stdio::piped())
+        .spawn()?;
+    if let Some(stdout) = child.stdout.take() {
+        let mut out = std::io::stdout().lock();
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            totals.add_summary(&line);
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(child.wait()?.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_libtest_summaries() {
+        let mut totals = TestTotals::default();
+        totals.add_summary("test result: ok. 31 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.44s");
+        totals.add_summary(
+            "test result: FAILED. 4 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+        );
+        totals.add_summary("running 3 tests");
+        assert_eq!((totals.passed, totals.failed, totals.ignored), (35, 1, 2));
+    }
 }

@@ -51,26 +51,9 @@ pub enum ErrorKind {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The provider answered with an HTTP error status.
-    Http {
-        /// Provider name, for example `openai`.
-        provider: String,
-        /// The HTTP status code.
-        status: u16,
-        /// The provider's own error message, or a short excerpt of the body.
-        message: String,
-        /// The provider's error code or type (`insufficient_quota`,
-        /// `overloaded_error`, ...), when it gave one.
-        code: Option<String>,
-        /// The start of the response body, for debugging.
-        body_excerpt: String,
-        /// The provider's request id, to quote to its support.
-        request_id: Option<String>,
-        /// How long the provider asked us to wait (`Retry-After`).
-        retry_after: Option<Duration>,
-        /// What the user can do about it, when we know.
-        hint: Option<String>,
-    },
+    /// The provider answered with an HTTP error status. Boxed, because it
+    /// carries the most detail and errors should stay small to move around.
+    Http(Box<HttpError>),
     /// The provider could not be reached.
     Connect {
         /// Provider name.
@@ -133,6 +116,63 @@ pub enum Error {
     Cancelled,
 }
 
+/// An HTTP error answer from a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpError {
+    /// Provider name, for example `openai`.
+    pub provider: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// The provider's own error message, or a short excerpt of the body.
+    pub message: String,
+    /// The provider's error code or type (`insufficient_quota`,
+    /// `overloaded_error`, ...), when it gave one.
+    pub code: Option<String>,
+    /// The start of the response body, for debugging.
+    pub body_excerpt: String,
+    /// The provider's request id, to quote to its support.
+    pub request_id: Option<String>,
+    /// How long the provider asked us to wait (`Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// What the user can do about it, when we know.
+    pub hint: Option<String>,
+}
+
+impl HttpError {
+    /// Whether the provider said the account is out of credit, which no
+    /// amount of waiting fixes.
+    pub fn is_out_of_credit(&self) -> bool {
+        self.code.as_deref() == Some("insufficient_quota")
+            || self.message.contains("insufficient_quota")
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} returned HTTP {}", self.provider, self.status)?;
+        if let Some(reason) = status_reason(self.status) {
+            write!(f, " {reason}")?;
+        }
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<HttpError> for Error {
+    fn from(error: HttpError) -> Self {
+        Error::Http(Box::new(error))
+    }
+}
+
 impl Error {
     /// A configuration error.
     pub fn config(message: impl Into<String>) -> Self {
@@ -171,7 +211,7 @@ impl Error {
     /// The coarse kind of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Http { .. } => ErrorKind::Http,
+            Error::Http(_) => ErrorKind::Http,
             Error::Connect { .. } => ErrorKind::Connect,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Stream { .. } => ErrorKind::Stream,
@@ -186,8 +226,8 @@ impl Error {
     /// The provider involved, when there is one.
     pub fn provider(&self) -> Option<&str> {
         match self {
-            Error::Http { provider, .. }
-            | Error::Connect { provider, .. }
+            Error::Http(http) => Some(&http.provider),
+            Error::Connect { provider, .. }
             | Error::Timeout { provider, .. }
             | Error::Stream { provider, .. }
             | Error::Decode { provider, .. }
@@ -200,7 +240,7 @@ impl Error {
     /// The HTTP status, for HTTP errors (also through exhausted retries).
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Http { status, .. } => Some(*status),
+            Error::Http(http) => Some(http.status),
             Error::RetriesExhausted { last, .. } => last.status(),
             _ => None,
         }
@@ -216,15 +256,8 @@ impl Error {
     /// already arrived, and a retry would silently duplicate work).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Http {
-                status,
-                code,
-                message,
-                ..
-            } => {
-                let out_of_credit = code.as_deref() == Some("insufficient_quota")
-                    || message.contains("insufficient_quota");
-                RETRYABLE_STATUSES.contains(status) && !out_of_credit
+            Error::Http(http) => {
+                RETRYABLE_STATUSES.contains(&http.status) && !http.is_out_of_credit()
             }
             Error::Connect { .. } => true,
             Error::Timeout { phase, .. } => *phase == TimeoutPhase::Connect,
@@ -235,7 +268,7 @@ impl Error {
     /// How long the provider asked us to wait before trying again.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::Http { retry_after, .. } => *retry_after,
+            Error::Http(http) => http.retry_after,
             _ => None,
         }
     }
@@ -256,31 +289,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Http {
-                provider,
-                status,
-                message,
-                code,
-                request_id,
-                hint,
-                ..
-            } => {
-                write!(f, "{provider} returned HTTP {status}")?;
-                if let Some(reason) = status_reason(*status) {
-                    write!(f, " {reason}")?;
-                }
-                if let Some(code) = code {
-                    write!(f, " ({code})")?;
-                }
-                write!(f, ": {message}")?;
-                if let Some(id) = request_id {
-                    write!(f, " [request id {id}]")?;
-                }
-                if let Some(hint) = hint {
-                    write!(f, "; {hint}")?;
-                }
-                Ok(())
-            }
+            Error::Http(http) => http.fmt(f),
             Error::Connect {
                 provider,
                 url,
@@ -387,7 +396,7 @@ mod tests {
     use super::*;
 
     fn http(status: u16, code: Option<&str>) -> Error {
-        Error::Http {
+        HttpError {
             provider: "openai".into(),
             status,
             message: "something".into(),
@@ -397,6 +406,7 @@ mod tests {
             retry_after: None,
             hint: None,
         }
+        .into()
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl JsonError {
 /// are preferred to arrays, so that `see [1]` in prose does not hide the
 /// object after it.
 pub fn extract_json(text: &str) -> Result<Value, JsonError> {
-    extract_with(text, |value| Ok(value))
+    extract_with(text, Ok)
 }
 
 /// Extracts the first JSON value in the text that deserializes into `T`.

@@ -6,6 +6,23 @@
 //! they cost ([`Pricing`]), how to count tokens ([`tokens`]), how to pull JSON
 //! out of free-form model text ([`json`]), and the error type every provider
 //! returns ([`Error`]).
+//!
+//! ```
+//! use minions_core::json::extract_as;
+//! use minions_core::{ModelSpec, Pricing, Usage};
+//!
+//! // Models are named as users name them in MINIONS_REMOTE.
+//! let remote: ModelSpec = "openai/gpt-4o".parse()?;
+//! let cost = Pricing::builtin().cost(&remote, &Usage::new(1_000_000, 0));
+//! assert_eq!(cost.total_usd(), 2.5);
+//!
+//! // JSON comes back from models wrapped in prose and fences; we find it.
+//! #[derive(serde::Deserialize)]
+//! struct Decision { decision: String }
+//! let said = "Sure!\n```json\n{\"decision\": \"final\"}\n```";
+//! assert_eq!(extract_as::<Decision>(said)?.decision, "final");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod env;
 mod error;
@@ -19,7 +36,7 @@ mod secret;
 mod spec;
 pub mod tokens;
 
-pub use error::{Error, ErrorKind, Result, TimeoutPhase, excerpt};
+pub use error::{Error, ErrorKind, HttpError, Result, TimeoutPhase, excerpt};
 pub use message::{Message, Role};
 pub use model::{Capabilities, ChatModel, ChatStream, Embedder, Embeddings, ModelId, StreamEvent};
 pub use pricing::{Cost, Price, Pricing};

@@ -130,6 +130,7 @@ pub enum PricingError {
 }
 
 /// The built-in table: (provider, model, price).
+#[rustfmt::skip]
 const BUILTIN: &[(&str, &str, Price)] = &[
     ("openai", "gpt-5", Price::new(1.25, 0.125, 10.0)),
     ("openai", "gpt-5-mini", Price::new(0.25, 0.025, 2.0)),
@@ -144,42 +145,18 @@ const BUILTIN: &[(&str, &str, Price)] = &[
     ("openai", "o4-mini", Price::new(1.10, 0.275, 4.40)),
     ("anthropic", "claude-opus-4-5", Price::new(5.0, 0.50, 25.0)),
     ("anthropic", "claude-opus-4-1", Price::new(15.0, 1.50, 75.0)),
-    (
-        "anthropic",
-        "claude-sonnet-4-5",
-        Price::new(3.0, 0.30, 15.0),
-    ),
+    ("anthropic", "claude-sonnet-4-5", Price::new(3.0, 0.30, 15.0)),
     ("anthropic", "claude-sonnet-4", Price::new(3.0, 0.30, 15.0)),
     ("anthropic", "claude-haiku-4-5", Price::new(1.0, 0.10, 5.0)),
     ("anthropic", "claude-3-5-haiku", Price::new(0.80, 0.08, 4.0)),
     ("gemini", "gemini-2.5-pro", Price::new(1.25, 0.125, 10.0)),
     ("gemini", "gemini-2.5-flash", Price::new(0.30, 0.03, 2.50)),
-    (
-        "gemini",
-        "gemini-2.5-flash-lite",
-        Price::new(0.10, 0.01, 0.40),
-    ),
+    ("gemini", "gemini-2.5-flash-lite", Price::new(0.10, 0.01, 0.40)),
     ("deepseek", "deepseek-chat", Price::new(0.28, 0.028, 0.42)),
-    (
-        "deepseek",
-        "deepseek-reasoner",
-        Price::new(0.28, 0.028, 0.42),
-    ),
-    (
-        "together",
-        "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-        Price::flat(0.88, 0.88),
-    ),
-    (
-        "together",
-        "deepseek-ai/DeepSeek-V3",
-        Price::flat(1.25, 1.25),
-    ),
-    (
-        "together",
-        "Qwen/Qwen2.5-72B-Instruct-Turbo",
-        Price::flat(1.20, 1.20),
-    ),
+    ("deepseek", "deepseek-reasoner", Price::new(0.28, 0.028, 0.42)),
+    ("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo", Price::flat(0.88, 0.88)),
+    ("together", "deepseek-ai/DeepSeek-V3", Price::flat(1.25, 1.25)),
+    ("together", "Qwen/Qwen2.5-72B-Instruct-Turbo", Price::flat(1.20, 1.20)),
     ("together", "openai/gpt-oss-120b", Price::flat(0.15, 0.60)),
     ("groq", "llama-3.3-70b-versatile", Price::flat(0.59, 0.79)),
     ("groq", "llama-3.1-8b-instant", Price::flat(0.05, 0.08)),

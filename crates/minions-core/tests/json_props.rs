@@ -1,5 +1,8 @@
 //! Property tests: JSON extraction never panics, and finds JSON that is there.
 
+// Helpers in test files unwrap too: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used)]
+
 use minions_core::json::{extract_as, extract_json};
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use minions_core::{Error, TimeoutPhase, excerpt};
+use minions_core::{Error, HttpError, TimeoutPhase, excerpt};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -23,10 +23,11 @@ pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && ms.is_finite()
+        && ms >= 0.0
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
     }
     let value = text("retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
@@ -138,7 +139,7 @@ pub(crate) fn http_error(
         }
     });
     let hint = status_hint(status, code.as_deref(), context.key_var);
-    Error::Http {
+    HttpError {
         provider: context.provider.to_string(),
         status,
         message,
@@ -148,6 +149,7 @@ pub(crate) fn http_error(
         retry_after: parse_retry_after(headers),
         hint,
     }
+    .into()
 }
 
 /// Maps a transport error from reqwest.

@@ -1,6 +1,9 @@
 //! The retry policy and error capture, over real HTTP against the test kit,
 //! on tokio's paused clock (no test sleeps in real time).
 
+// Helpers in test files unwrap too: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use minions_core::{Error, ErrorKind, TimeoutPhase};

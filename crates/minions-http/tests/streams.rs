@@ -1,6 +1,9 @@
 //! SSE and NDJSON decoding: every split of the bytes decodes the same, and a
 //! dropped connection is an error, never a silently short answer.
 
+// Helpers in test files unwrap too: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used)]
+
 use futures::{StreamExt, stream};
 use minions_core::{Error, ErrorKind};
 use minions_http::{HttpClient, SseEvent, ndjson_lines, sse_events};

@@ -1,5 +1,8 @@
 //! The fake servers speak each provider's real wire format.
 
+// Helpers in test files unwrap too: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use minions_core::Usage;

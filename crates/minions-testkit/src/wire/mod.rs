@@ -121,10 +121,10 @@ impl<'a> StreamPlan<'a> {
             self.pieces.push(Piece::Fail);
             return Next::Dropped;
         }
-        if let Some(message) = &self.reply.mid_stream_error {
-            if sent >= total.div_ceil(2) {
-                return Next::InBandError(message.clone());
-            }
+        if let Some(message) = &self.reply.mid_stream_error
+            && sent >= total.div_ceil(2)
+        {
+            return Next::InBandError(message.clone());
         }
         Next::Continue
     }
