@@ -142,16 +142,7 @@ impl FakeServerBuilder {
     /// Binds 127.0.0.1 on a free port and starts serving on the current
     /// tokio runtime.
     pub async fn start(self) -> FakeServer {
-        // Binding loopback port 0 only fails when the machine has no
-        // loopback at all; a test cannot do anything useful then.
-        #[allow(clippy::expect_used)]
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("minions-testkit: cannot bind 127.0.0.1:0");
-        #[allow(clippy::expect_used)]
-        let addr = listener
-            .local_addr()
-            .expect("minions-testkit: no local address");
+        let (listener, addr) = bind_loopback().await;
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 queue: VecDeque::new(),
@@ -266,16 +257,24 @@ impl FakeServer {
 
 /// A loopback URL where nothing listens, for "cannot connect" tests.
 pub async fn unused_local_url() -> String {
-    #[allow(clippy::expect_used)]
+    let (listener, addr) = bind_loopback().await;
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// Binds 127.0.0.1 on a free port.
+///
+/// Binding loopback port 0 only fails on a machine without loopback, where no
+/// test can do anything useful, so this panics with a clear message then.
+#[allow(clippy::expect_used)]
+async fn bind_loopback() -> (TcpListener, SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("minions-testkit: cannot bind 127.0.0.1:0");
-    #[allow(clippy::expect_used)]
     let addr = listener
         .local_addr()
         .expect("minions-testkit: no local address");
-    drop(listener);
-    format!("http://{addr}")
+    (listener, addr)
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
