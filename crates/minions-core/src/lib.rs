@@ -34,6 +34,7 @@ mod request;
 mod response;
 mod secret;
 mod spec;
+pub mod structured;
 pub mod tokens;
 
 pub use error::{Error, ErrorKind, HttpError, Result, TimeoutPhase, excerpt};

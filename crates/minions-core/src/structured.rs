@@ -1,0 +1,210 @@
+//! Structured output that degrades instead of failing.
+//!
+//! Providers offer up to three ways to get JSON: a schema the server enforces,
+//! a JSON mode that only guarantees *some* JSON object, and nothing at all,
+//! where we can only ask in the prompt. Clients start at the best level their
+//! capability flags allow, step down when a server rejects a level, and
+//! remember the step for that endpoint ([`StructuredLevel`] and
+//! [`DowngradeMemory`]). Whatever the level, the caller gets text and parses
+//! it with [`crate::json`].
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::{Capabilities, Error, Message, ResponseFormat, Role};
+
+/// How a client asks for JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StructuredLevel {
+    /// Only the prompt asks for JSON.
+    Prompt = 0,
+    /// The server's JSON mode, plus the schema in the prompt.
+    JsonMode = 1,
+    /// The server enforces the schema.
+    Schema = 2,
+}
+
+impl StructuredLevel {
+    /// The best level a set of capabilities allows.
+    pub fn best_for(capabilities: &Capabilities) -> Self {
+        if capabilities.json_schema {
+            StructuredLevel::Schema
+        } else if capabilities.json_mode {
+            StructuredLevel::JsonMode
+        } else {
+            StructuredLevel::Prompt
+        }
+    }
+
+    /// One level down, or `None` at the bottom.
+    pub fn lower(self) -> Option<Self> {
+        match self {
+            StructuredLevel::Schema => Some(StructuredLevel::JsonMode),
+            StructuredLevel::JsonMode => Some(StructuredLevel::Prompt),
+            StructuredLevel::Prompt => None,
+        }
+    }
+
+    fn from_u8(value: u8) -> Self {
+        match value {
+            2 => StructuredLevel::Schema,
+            1 => StructuredLevel::JsonMode,
+            _ => StructuredLevel::Prompt,
+        }
+    }
+}
+
+/// The structured level an endpoint has shown it accepts. Starts at the
+/// capability flags' best and only ever goes down, shared by all requests to
+/// that endpoint, so a rejection costs one extra request once, not on every
+/// call.
+#[derive(Debug)]
+pub struct DowngradeMemory(AtomicU8);
+
+impl DowngradeMemory {
+    /// Memory starting at `level`.
+    pub fn new(level: StructuredLevel) -> Self {
+        Self(AtomicU8::new(level as u8))
+    }
+
+    /// The level to use now.
+    pub fn current(&self) -> StructuredLevel {
+        StructuredLevel::from_u8(self.0.load(Ordering::Relaxed))
+    }
+
+    /// Records that `rejected` did not work; returns the level to try next,
+    /// or `None` if there is nothing lower.
+    pub fn downgrade_from(&self, rejected: StructuredLevel) -> Option<StructuredLevel> {
+        let next = rejected.lower()?;
+        // `fetch_min` keeps the lowest level when requests race.
+        self.0.fetch_min(next as u8, Ordering::Relaxed);
+        Some(next)
+    }
+}
+
+/// Sends a request at the remembered level and steps down while the server
+/// rejects the way JSON was asked for. Requests that do not want JSON are
+/// sent once, as they are.
+pub async fn send_with_downgrades<T, F, Fut>(
+    memory: &DowngradeMemory,
+    format: &ResponseFormat,
+    provider: &str,
+    mut send: F,
+) -> Result<T, Error>
+where
+    F: FnMut(StructuredLevel) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    if !format.wants_json() {
+        return send(StructuredLevel::Schema).await;
+    }
+    let mut level = memory.current();
+    loop {
+        match send(level).await {
+            Err(error) if is_format_rejection(&error) => match memory.downgrade_from(level) {
+                Some(next) => {
+                    tracing::warn!(provider, from = ?level, to = ?next, %error, "structured output rejected; stepping down");
+                    level = next;
+                }
+                None => return Err(error),
+            },
+            other => return other,
+        }
+    }
+}
+
+/// The prompt instruction that asks for JSON following `schema`.
+pub fn schema_instruction(schema: Option<&serde_json::Value>) -> String {
+    match schema {
+        Some(schema) => format!(
+            "Respond with only a JSON object, without any other text or code fences, that follows this JSON Schema:\n{schema}"
+        ),
+        None => "Respond with only a JSON object, without any other text or code fences.".to_string(),
+    }
+}
+
+/// The messages with a JSON instruction added to the system prompt (or as a
+/// new first system message when there is none), for the levels where the
+/// server does not enforce the schema itself.
+pub fn with_json_instruction(messages: &[Message], format: &ResponseFormat) -> Vec<Message> {
+    let schema = match format {
+        ResponseFormat::JsonSchema { schema, .. } => Some(schema),
+        _ => None,
+    };
+    let instruction = schema_instruction(schema);
+    let mut out = messages.to_vec();
+    match out.iter_mut().find(|m| m.role == Role::System) {
+        Some(system) => {
+            system.content.push_str("\n\n");
+            system.content.push_str(&instruction);
+        }
+        None => out.insert(0, Message::system(instruction)),
+    }
+    out
+}
+
+/// Whether an error is a server refusing the way we asked for JSON (a 400 or
+/// 422 that mentions the response format, schema or tools), so that stepping
+/// down a level may help.
+pub fn is_format_rejection(error: &Error) -> bool {
+    let Error::Http(http) = error else {
+        return false;
+    };
+    if http.status != 400 && http.status != 422 {
+        return false;
+    }
+    let text = format!("{} {}", http.message, http.body_excerpt).to_ascii_lowercase();
+    ["response_format", "json_schema", "json_object", "schema", "format", "tool"]
+        .iter()
+        .any(|needle| text.contains(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HttpError;
+
+    #[test]
+    fn levels_step_down_and_memory_only_goes_down() {
+        let memory = DowngradeMemory::new(StructuredLevel::Schema);
+        assert_eq!(memory.downgrade_from(StructuredLevel::Schema), Some(StructuredLevel::JsonMode));
+        assert_eq!(memory.current(), StructuredLevel::JsonMode);
+        // A late rejection of Schema from a racing request must not raise it.
+        memory.downgrade_from(StructuredLevel::Schema);
+        assert_eq!(memory.current(), StructuredLevel::JsonMode);
+        assert_eq!(memory.downgrade_from(StructuredLevel::JsonMode), Some(StructuredLevel::Prompt));
+        assert_eq!(memory.downgrade_from(StructuredLevel::Prompt), None);
+        assert_eq!(memory.current(), StructuredLevel::Prompt);
+    }
+
+    #[test]
+    fn instruction_goes_into_the_system_prompt() {
+        let format = ResponseFormat::json_schema("x", serde_json::json!({"type": "object"}));
+        let with = with_json_instruction(&[Message::system("Be brief."), Message::user("hi")], &format);
+        assert_eq!(with.len(), 2);
+        assert!(with[0].content.starts_with("Be brief.") && with[0].content.contains("\"type\":\"object\""));
+        let without = with_json_instruction(&[Message::user("hi")], &ResponseFormat::Json);
+        assert_eq!(without[0].role, Role::System);
+        assert_eq!(without.len(), 2);
+    }
+
+    #[test]
+    fn recognises_format_rejections() {
+        let http = |status: u16, message: &str| -> Error {
+            HttpError {
+                provider: "llamacpp".into(),
+                status,
+                message: message.into(),
+                code: None,
+                body_excerpt: String::new(),
+                request_id: None,
+                retry_after: None,
+                hint: None,
+            }
+            .into()
+        };
+        assert!(is_format_rejection(&http(400, "response_format type must be one of \"text\" or \"json_object\"")));
+        assert!(!is_format_rejection(&http(400, "messages: field required")));
+        assert!(!is_format_rejection(&http(500, "response_format broke us")));
+        assert!(!is_format_rejection(&Error::Cancelled));
+    }
+}

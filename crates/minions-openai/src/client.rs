@@ -1,0 +1,372 @@
+//! The OpenAI-compatible client.
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downgrades};
+use minions_core::{
+    ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings, Error, ModelId,
+    Result, StreamEvent, env,
+};
+use minions_http::reqwest::{Request, Response};
+use minions_http::{HttpClient, HttpConfig, RetryPolicy, sse_events};
+use serde_json::Value;
+
+use crate::preset::{AuthStyle, PRESETS, Preset, preset};
+use crate::wire;
+
+/// The Azure API version used when `AZURE_OPENAI_API_VERSION` is not set: the
+/// first generally available one with structured outputs.
+pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
+
+/// Configures an [`OpenAiClient`].
+#[derive(Debug, Clone)]
+pub struct OpenAiBuilder {
+    preset: &'static Preset,
+    model: String,
+    base_url: Option<String>,
+    api_key: Option<ApiKey>,
+    api_version: Option<String>,
+    headers: Vec<(String, String)>,
+    http: HttpConfig,
+    retry: RetryPolicy,
+    max_context_tokens: Option<u32>,
+}
+
+impl OpenAiBuilder {
+    /// The base URL (ending before `/chat/completions`; for Azure, the
+    /// resource endpoint).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The API key.
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.api_key = Some(key);
+        self
+    }
+
+    /// Azure's `api-version`.
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = Some(version.into());
+        self
+    }
+
+    /// An extra header on every request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Timeouts.
+    pub fn http_config(mut self, config: HttpConfig) -> Self {
+        self.http = config;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The model's context window, reported in [`Capabilities`].
+    pub fn max_context_tokens(mut self, tokens: u32) -> Self {
+        self.max_context_tokens = Some(tokens);
+        self
+    }
+
+    /// Fills the base URL, key and API version from the preset's variables
+    /// where they were not set explicitly.
+    pub fn with_env(mut self) -> Self {
+        if self.base_url.is_none() {
+            self.base_url = self.preset.base_url_var.and_then(env::read);
+        }
+        if self.api_key.is_none() {
+            self.api_key = self.preset.key_var.and_then(ApiKey::from_env);
+        }
+        if self.api_version.is_none() && self.preset.name == "azure" {
+            self.api_version = env::read(env::AZURE_OPENAI_API_VERSION);
+        }
+        self
+    }
+
+    /// Builds the client. Fails with a message naming the variable to set
+    /// when a required key or the Azure endpoint is missing.
+    pub fn build(self) -> Result<OpenAiClient> {
+        let preset = self.preset;
+        let id = ModelId::new(preset.name, self.model.clone());
+        if preset.key_required && self.api_key.is_none() {
+            let var = preset.key_var.unwrap_or("the provider's API key variable");
+            return Err(Error::config(format!(
+                "{id} needs an API key: set {var} (export {var}=...)"
+            )));
+        }
+        let base = match (&self.base_url, preset.name) {
+            (Some(url), _) => url.trim_end_matches('/').to_string(),
+            (None, "azure") => {
+                return Err(Error::config(format!(
+                    "{id} needs the Azure resource endpoint: set {} (export {}=https://NAME.openai.azure.com/)",
+                    env::AZURE_OPENAI_ENDPOINT,
+                    env::AZURE_OPENAI_ENDPOINT
+                )));
+            }
+            (None, _) => preset.default_base_url.to_string(),
+        };
+        if !base.starts_with("http://") && !base.starts_with("https://") {
+            let var = preset.base_url_var.unwrap_or("the base URL");
+            return Err(Error::config(format!(
+                "{id}: base URL `{base}` must start with http:// or https:// (check {var})"
+            )));
+        }
+        let (chat_url, embeddings_url) = if preset.name == "azure" {
+            let version = self.api_version.as_deref().unwrap_or(AZURE_DEFAULT_API_VERSION);
+            let deployment = format!("{base}/openai/deployments/{}", self.model);
+            (
+                format!("{deployment}/chat/completions?api-version={version}"),
+                format!("{deployment}/embeddings?api-version={version}"),
+            )
+        } else {
+            (format!("{base}/chat/completions"), format!("{base}/embeddings"))
+        };
+        let mut headers = self.headers;
+        if preset.name == "openrouter" {
+            // OpenRouter's attribution headers: they name the app on its
+            // leaderboards and are otherwise harmless.
+            headers.push(("HTTP-Referer".into(), "https://github.com/minions-rs/minions-rs".into()));
+            headers.push(("X-Title".into(), "minions-rs".into()));
+        }
+        let mut http = HttpClient::builder(preset.name).retry(self.retry).config(self.http);
+        if let Some(var) = preset.key_var {
+            http = http.key_var(var);
+        }
+        if preset.local {
+            let var = preset.base_url_var.unwrap_or("its base URL variable");
+            http = http.connect_hint(format!(
+                "is the {} server running at {base}? Start it, or set {var} to where it listens",
+                preset.name
+            ));
+        }
+        let capabilities = Capabilities {
+            json_schema: preset.json_schema,
+            json_mode: preset.json_mode,
+            streaming: true,
+            stream_usage: preset.stream_usage,
+            max_context_tokens: self.max_context_tokens,
+        };
+        Ok(OpenAiClient {
+            structured: DowngradeMemory::new(StructuredLevel::best_for(&capabilities)),
+            id,
+            preset,
+            http: http.build()?,
+            chat_url,
+            embeddings_url,
+            key: self.api_key,
+            headers,
+            capabilities,
+        })
+    }
+}
+
+/// A chat and embeddings client for OpenAI and every OpenAI-compatible
+/// server.
+pub struct OpenAiClient {
+    id: ModelId,
+    preset: &'static Preset,
+    http: HttpClient,
+    chat_url: String,
+    embeddings_url: String,
+    key: Option<ApiKey>,
+    headers: Vec<(String, String)>,
+    structured: DowngradeMemory,
+    capabilities: Capabilities,
+}
+
+impl std::fmt::Debug for OpenAiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiClient")
+            .field("id", &self.id)
+            .field("chat_url", &self.chat_url)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiClient {
+    /// A builder for `provider/model`, where `provider` is a preset name or
+    /// alias. Unknown names get an error listing the presets.
+    pub fn builder(provider: &str, model: impl Into<String>) -> Result<OpenAiBuilder> {
+        let preset = preset(provider).ok_or_else(|| {
+            let known: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+            Error::config(format!(
+                "`{provider}` is not an OpenAI-compatible provider; known: {}",
+                known.join(", ")
+            ))
+        })?;
+        Ok(OpenAiBuilder {
+            preset,
+            model: model.into(),
+            base_url: None,
+            api_key: None,
+            api_version: None,
+            headers: Vec::new(),
+            http: HttpConfig::default(),
+            retry: RetryPolicy::default(),
+            max_context_tokens: None,
+        })
+    }
+
+    /// A client configured from the preset's environment variables.
+    pub fn from_env(provider: &str, model: impl Into<String>) -> Result<Self> {
+        Self::builder(provider, model)?.with_env().build()
+    }
+
+    /// The preset in use.
+    pub fn preset(&self) -> &'static Preset {
+        self.preset
+    }
+
+    /// The structured-output level this endpoint is at now (it drops when
+    /// the server rejects a level).
+    pub fn structured_level(&self) -> StructuredLevel {
+        self.structured.current()
+    }
+
+    fn request(&self, url: &str, body: &Value) -> Result<Request> {
+        let mut builder = self.http.reqwest().post(url).json(body);
+        if let Some(key) = &self.key {
+            builder = match self.preset.auth {
+                AuthStyle::Bearer => builder.bearer_auth(key.expose()),
+                AuthStyle::AzureApiKey => builder.header("api-key", key.expose()),
+            };
+        }
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value);
+        }
+        builder
+            .build()
+            .map_err(|e| Error::config(format!("cannot build a request to {}: {e}", self.preset.name)))
+    }
+
+    async fn send_chat(&self, request: &ChatRequest, stream: bool) -> Result<Response> {
+        send_with_downgrades(&self.structured, &request.response_format, self.preset.name, |level| async move {
+            let body = wire::chat_body(&self.id.model, request, self.preset, level, stream);
+            self.http.send(self.request(&self.chat_url, &body)?).await
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ChatModel for OpenAiClient {
+    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
+        let response = self.send_chat(request, false).await?;
+        let body = self.http.read_body(response).await?;
+        wire::parse_chat(self.preset.name, &body)
+    }
+
+    async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
+        let response = self.send_chat(request, true).await?;
+        Ok(Box::pin(stream_events(self.preset.name, self.id.model.clone(), response)))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
+    fn id(&self) -> &ModelId {
+        &self.id
+    }
+}
+
+#[async_trait]
+impl Embedder for OpenAiClient {
+    async fn embed(&self, inputs: &[String]) -> Result<Embeddings> {
+        if inputs.is_empty() {
+            return Ok(Embeddings::default());
+        }
+        let body = wire::embeddings_body(&self.id.model, inputs);
+        let response = self.http.send(self.request(&self.embeddings_url, &body)?).await?;
+        let bytes = self.http.read_body(response).await?;
+        wire::parse_embeddings(self.preset.name, &bytes, inputs.len())
+    }
+
+    fn id(&self) -> &ModelId {
+        &self.id
+    }
+}
+
+/// Turns an SSE response into stream events, ending with `Done`. A stream
+/// that ends before `[DONE]` and without a finish reason is an error.
+fn stream_events(
+    provider: &'static str,
+    requested_model: String,
+    response: Response,
+) -> impl futures::Stream<Item = Result<StreamEvent>> + Send {
+    struct State<S> {
+        events: S,
+        response: ChatResponse,
+        saw_finish: bool,
+        finished: bool,
+    }
+    let state = State {
+        events: Box::pin(sse_events(provider, response.bytes_stream())),
+        response: ChatResponse {
+            content: String::new(),
+            finish_reason: None,
+            usage: Default::default(),
+            model: requested_model,
+        },
+        saw_finish: false,
+        finished: false,
+    };
+    futures::stream::unfold(state, move |mut state| async move {
+        if state.finished {
+            return None;
+        }
+        loop {
+            let Some(event) = state.events.next().await else {
+                state.finished = true;
+                if state.saw_finish {
+                    let done = std::mem::replace(&mut state.response, ChatResponse::new("", Default::default(), ""));
+                    return Some((Ok(StreamEvent::Done(done)), state));
+                }
+                let error = Error::stream(provider, "the stream ended before its last chunk ([DONE])");
+                return Some((Err(error), state));
+            };
+            let event = match event {
+                Ok(event) => event,
+                Err(error) => {
+                    state.finished = true;
+                    return Some((Err(error), state));
+                }
+            };
+            if event.data.trim() == "[DONE]" {
+                state.finished = true;
+                let done = std::mem::replace(&mut state.response, ChatResponse::new("", Default::default(), ""));
+                return Some((Ok(StreamEvent::Done(done)), state));
+            }
+            let update = match wire::parse_stream_chunk(provider, &event.data) {
+                Ok(update) => update,
+                Err(error) => {
+                    state.finished = true;
+                    return Some((Err(error), state));
+                }
+            };
+            if let Some(model) = update.model {
+                state.response.model = model;
+            }
+            if let Some(usage) = update.usage {
+                state.response.usage = usage;
+            }
+            if update.finish_reason.is_some() {
+                state.saw_finish = true;
+                state.response.finish_reason = update.finish_reason;
+            }
+            if !update.text.is_empty() {
+                state.response.content.push_str(&update.text);
+                return Some((Ok(StreamEvent::Delta(update.text)), state));
+            }
+        }
+    })
+}

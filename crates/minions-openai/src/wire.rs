@@ -1,0 +1,393 @@
+//! Pure mapping between our types and OpenAI's JSON. No sockets here.
+
+use minions_core::structured::{StructuredLevel, with_json_instruction};
+use minions_core::{ChatRequest, ChatResponse, Error, FinishReason, ResponseFormat, Result, Usage};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::Preset;
+
+/// Whether a model is a reasoning model that takes `max_completion_tokens`
+/// and rejects a custom `temperature` (o1, o3, o4, GPT-5 families).
+pub fn is_reasoning_model(model: &str) -> bool {
+    let model = model.rsplit('/').next().unwrap_or(model).to_ascii_lowercase();
+    ["o1", "o3", "o4", "gpt-5"]
+        .iter()
+        .any(|prefix| model == *prefix || model.starts_with(&format!("{prefix}-")))
+}
+
+/// A schema name OpenAI accepts: `[a-zA-Z0-9_-]{1,64}`.
+fn schema_name(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .take(64)
+        .collect();
+    if clean.is_empty() { "response".into() } else { clean }
+}
+
+/// Builds the body of a `/chat/completions` request.
+///
+/// `level` says how structured output is asked for when the request wants
+/// JSON: the schema as `response_format`, JSON mode plus the schema in the
+/// prompt, or the prompt alone.
+pub fn chat_body(model: &str, request: &ChatRequest, preset: &Preset, level: StructuredLevel, stream: bool) -> Value {
+    let wants_json = request.response_format.wants_json();
+    let messages = if wants_json && level < StructuredLevel::Schema {
+        with_json_instruction(&request.messages, &request.response_format)
+    } else {
+        request.messages.clone()
+    };
+    let reasoning = preset.reasoning_params && is_reasoning_model(model);
+    let mut body = Map::new();
+    body.insert("model".into(), json!(model));
+    body.insert(
+        "messages".into(),
+        Value::Array(
+            messages
+                .iter()
+                .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
+                .collect(),
+        ),
+    );
+    if let Some(temperature) = request.temperature {
+        if reasoning {
+            tracing::debug!(model, "reasoning models take no temperature; not sending it");
+        } else {
+            body.insert("temperature".into(), json!(temperature));
+        }
+    }
+    if let Some(max_tokens) = request.max_tokens {
+        let field = if reasoning { "max_completion_tokens" } else { "max_tokens" };
+        body.insert(field.into(), json!(max_tokens));
+    }
+    if !request.stop.is_empty() {
+        body.insert("stop".into(), json!(request.stop));
+    }
+    if wants_json {
+        match (level, &request.response_format) {
+            (StructuredLevel::Schema, ResponseFormat::JsonSchema { name, schema }) => {
+                body.insert(
+                    "response_format".into(),
+                    json!({"type": "json_schema", "json_schema": {"name": schema_name(name), "schema": schema, "strict": false}}),
+                );
+            }
+            (StructuredLevel::Schema | StructuredLevel::JsonMode, format) => {
+                let mut response_format = json!({"type": "json_object"});
+                if let (true, ResponseFormat::JsonSchema { schema, .. }) = (preset.json_object_schema, format) {
+                    response_format["schema"] = schema.clone();
+                }
+                body.insert("response_format".into(), response_format);
+            }
+            (StructuredLevel::Prompt, _) => {}
+        }
+    }
+    if stream {
+        body.insert("stream".into(), json!(true));
+        if preset.stream_usage {
+            body.insert("stream_options".into(), json!({"include_usage": true}));
+        }
+    }
+    for (key, value) in &request.extra {
+        body.insert(key.clone(), value.clone());
+    }
+    Value::Object(body)
+}
+
+/// OpenAI's usage block, with the spellings compatible servers use.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WireUsage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    prompt_tokens_details: Option<PromptDetails>,
+    /// DeepSeek's name for cache hits.
+    prompt_cache_hit_tokens: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PromptDetails {
+    cached_tokens: Option<u64>,
+}
+
+impl From<WireUsage> for Usage {
+    fn from(wire: WireUsage) -> Self {
+        let cached = wire
+            .prompt_tokens_details
+            .and_then(|d| d.cached_tokens)
+            .or(wire.prompt_cache_hit_tokens)
+            .unwrap_or(0);
+        Usage {
+            prompt_tokens: wire.prompt_tokens,
+            completion_tokens: wire.completion_tokens,
+            cached_prompt_tokens: cached.min(wire.prompt_tokens),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Completion {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    model: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Choice {
+    message: Option<WireMessage>,
+    finish_reason: Option<FinishReason>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireMessage {
+    #[serde(default)]
+    content: Option<Value>,
+    #[serde(default)]
+    refusal: Option<String>,
+}
+
+/// Message content is a string, or (some servers) a list of text parts.
+pub fn content_text(content: Option<&Value>) -> String {
+    match content {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|part| part.get("text").and_then(Value::as_str).or_else(|| part.as_str()))
+            .collect(),
+        _ => String::new(),
+    }
+}
+
+/// Parses a `/chat/completions` answer.
+pub fn parse_chat(provider: &str, body: &[u8]) -> Result<ChatResponse> {
+    let completion: Completion = serde_json::from_slice(body).map_err(|e| {
+        Error::decode(provider, format!("not a chat completion ({e})"), String::from_utf8_lossy(body))
+    })?;
+    let Some(choice) = completion.choices.into_iter().next() else {
+        return Err(Error::decode(provider, "the answer has no choices", String::from_utf8_lossy(body)));
+    };
+    let message = choice.message;
+    let content = content_text(message.as_ref().and_then(|m| m.content.as_ref()));
+    let refused = message.as_ref().and_then(|m| m.refusal.clone());
+    let finish_reason = match (&refused, choice.finish_reason) {
+        (Some(_), _) if content.is_empty() => Some(FinishReason::ContentFilter),
+        (_, reason) => reason,
+    };
+    if let Some(refusal) = refused.filter(|_| content.is_empty()) {
+        tracing::warn!(provider, %refusal, "the model refused");
+    }
+    Ok(ChatResponse {
+        content,
+        finish_reason,
+        usage: completion.usage.map(Usage::from).unwrap_or_default(),
+        model: completion.model,
+    })
+}
+
+/// One `data:` payload of a stream.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StreamChunk {
+    choices: Vec<StreamChoice>,
+    usage: Option<WireUsage>,
+    model: Option<String>,
+    error: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct StreamChoice {
+    delta: Option<StreamDelta>,
+    finish_reason: Option<FinishReason>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct StreamDelta {
+    content: Option<Value>,
+}
+
+/// What a stream chunk contributes.
+#[derive(Debug, Default, PartialEq)]
+pub struct ChunkUpdate {
+    /// New text.
+    pub text: String,
+    /// The finish reason, on the last content chunk.
+    pub finish_reason: Option<FinishReason>,
+    /// Usage, on the final chunk when `include_usage` was asked for.
+    pub usage: Option<Usage>,
+    /// The model name.
+    pub model: Option<String>,
+}
+
+/// Parses one `data:` payload. An in-band `{"error": ...}` becomes an error.
+pub fn parse_stream_chunk(provider: &str, data: &str) -> Result<ChunkUpdate> {
+    let chunk: StreamChunk = serde_json::from_str(data)
+        .map_err(|e| Error::decode(provider, format!("invalid stream chunk ({e})"), data))?;
+    if let Some(error) = chunk.error {
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| error.to_string());
+        return Err(Error::stream(provider, format!("the server reported an error mid-stream: {message}")));
+    }
+    let mut update = ChunkUpdate {
+        usage: chunk.usage.map(Usage::from),
+        model: chunk.model,
+        ..ChunkUpdate::default()
+    };
+    for choice in chunk.choices {
+        if let Some(delta) = choice.delta {
+            update.text.push_str(&content_text(delta.content.as_ref()));
+        }
+        if choice.finish_reason.is_some() {
+            update.finish_reason = choice.finish_reason;
+        }
+    }
+    Ok(update)
+}
+
+/// Builds an embeddings request body.
+pub fn embeddings_body(model: &str, inputs: &[String]) -> Value {
+    json!({"model": model, "input": inputs, "encoding_format": "float"})
+}
+
+#[derive(Debug, Deserialize)]
+struct EmbeddingList {
+    data: Vec<EmbeddingItem>,
+    usage: Option<WireUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EmbeddingItem {
+    #[serde(default)]
+    index: usize,
+    embedding: Vec<f32>,
+}
+
+/// Parses an embeddings answer, in input order.
+pub fn parse_embeddings(provider: &str, body: &[u8], expected: usize) -> Result<minions_core::Embeddings> {
+    let list: EmbeddingList = serde_json::from_slice(body)
+        .map_err(|e| Error::decode(provider, format!("not an embeddings list ({e})"), String::from_utf8_lossy(body)))?;
+    let mut items = list.data;
+    items.sort_by_key(|item| item.index);
+    if items.len() != expected {
+        return Err(Error::decode(
+            provider,
+            format!("asked for {expected} embeddings, got {}", items.len()),
+            String::from_utf8_lossy(body),
+        ));
+    }
+    Ok(minions_core::Embeddings {
+        vectors: items.into_iter().map(|item| item.embedding).collect(),
+        usage: list.usage.map(Usage::from).unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use minions_core::Message;
+
+    use super::*;
+    use crate::preset;
+
+    fn openai() -> &'static Preset {
+        preset("openai").unwrap()
+    }
+
+    fn schema_request() -> ChatRequest {
+        ChatRequest::new(vec![Message::system("sys"), Message::user("q")])
+            .with_response_format(ResponseFormat::json_schema("my schema!", json!({"type": "object"})))
+            .with_temperature(0.2)
+            .with_max_tokens(100)
+    }
+
+    #[test]
+    fn schema_level_sends_json_schema() {
+        let body = chat_body("gpt-4o", &schema_request(), openai(), StructuredLevel::Schema, false);
+        assert_eq!(body["response_format"]["type"], "json_schema");
+        assert_eq!(body["response_format"]["json_schema"]["name"], "my_schema_");
+        assert_eq!(body["max_tokens"], 100);
+        assert!((body["temperature"].as_f64().unwrap() - 0.2).abs() < 1e-6);
+        assert_eq!(body["messages"][0]["content"], "sys", "no prompt instruction at schema level");
+    }
+
+    #[test]
+    fn lower_levels_instruct_in_the_prompt() {
+        let json_mode = chat_body("gpt-4o", &schema_request(), openai(), StructuredLevel::JsonMode, false);
+        assert_eq!(json_mode["response_format"], json!({"type": "json_object"}));
+        assert!(json_mode["messages"][0]["content"].as_str().unwrap().contains("JSON Schema"));
+        let together = preset("together").unwrap();
+        let with_schema = chat_body("m", &schema_request(), together, StructuredLevel::JsonMode, false);
+        assert_eq!(with_schema["response_format"]["schema"], json!({"type": "object"}));
+        let prompt = chat_body("gpt-4o", &schema_request(), openai(), StructuredLevel::Prompt, false);
+        assert!(prompt.get("response_format").is_none());
+    }
+
+    #[test]
+    fn reasoning_models_get_their_parameters() {
+        let body = chat_body("o3-mini", &schema_request(), openai(), StructuredLevel::Schema, false);
+        assert_eq!(body["max_completion_tokens"], 100);
+        assert!(body.get("max_tokens").is_none() && body.get("temperature").is_none());
+        // A local server hosting a model called o3 is not OpenAI.
+        let vllm = preset("vllm").unwrap();
+        let body = chat_body("o3", &schema_request(), vllm, StructuredLevel::Schema, false);
+        assert_eq!(body["max_tokens"], 100);
+        assert!(is_reasoning_model("gpt-5-mini") && !is_reasoning_model("gpt-4o") && !is_reasoning_model("o3x"));
+    }
+
+    #[test]
+    fn streaming_asks_for_usage_where_supported() {
+        let body = chat_body("m", &ChatRequest::default(), openai(), StructuredLevel::Schema, true);
+        assert_eq!(body["stream_options"]["include_usage"], true);
+        let mlx = preset("mlx").unwrap();
+        let body = chat_body("m", &ChatRequest::default(), mlx, StructuredLevel::Prompt, true);
+        assert!(body.get("stream_options").is_none());
+    }
+
+    #[test]
+    fn extra_fields_are_merged() {
+        let mut request = ChatRequest::default();
+        request.extra.insert("top_p".into(), json!(0.5));
+        let body = chat_body("m", &request, openai(), StructuredLevel::Schema, false);
+        assert_eq!(body["top_p"], 0.5);
+    }
+
+    #[test]
+    fn parses_answers_leniently() {
+        let body = br#"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hi","new_field":1},"finish_reason":"brand_new"}],
+                        "usage":{"prompt_tokens":10,"completion_tokens":3,"prompt_cache_hit_tokens":4},"model":"m","extra":{"a":1}}"#;
+        let response = parse_chat("deepseek", body).unwrap();
+        assert_eq!(response.content, "hi");
+        assert_eq!(response.finish_reason, Some(FinishReason::Other("brand_new".into())));
+        assert_eq!(response.usage, Usage { prompt_tokens: 10, completion_tokens: 3, cached_prompt_tokens: 4 });
+        let parts = br#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}]}"#;
+        assert_eq!(parse_chat("mistral", parts).unwrap().content, "ab");
+        let refusal = br#"{"choices":[{"message":{"content":null,"refusal":"no"},"finish_reason":"stop"}]}"#;
+        assert_eq!(parse_chat("openai", refusal).unwrap().finish_reason, Some(FinishReason::ContentFilter));
+        assert!(parse_chat("openai", br#"{"choices":[]}"#).is_err());
+        assert!(parse_chat("openai", b"<html>").is_err());
+    }
+
+    #[test]
+    fn parses_stream_chunks() {
+        let update = parse_stream_chunk("openai", r#"{"choices":[{"delta":{"content":"He"},"finish_reason":null}],"usage":null}"#).unwrap();
+        assert_eq!(update.text, "He");
+        let usage = parse_stream_chunk("openai", r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#).unwrap();
+        assert_eq!(usage.usage, Some(Usage::new(5, 2)));
+        let error = parse_stream_chunk("openai", r#"{"error":{"message":"boom"}}"#).unwrap_err();
+        assert!(error.to_string().contains("boom"));
+    }
+
+    #[test]
+    fn embeddings_come_back_in_input_order() {
+        let body = br#"{"data":[{"index":1,"embedding":[2.0]},{"index":0,"embedding":[1.0]}],"usage":{"prompt_tokens":3,"total_tokens":3}}"#;
+        let embeddings = parse_embeddings("openai", body, 2).unwrap();
+        assert_eq!(embeddings.vectors, vec![vec![1.0], vec![2.0]]);
+        assert!(parse_embeddings("openai", body, 3).is_err());
+    }
+}
