@@ -118,7 +118,9 @@ pub fn schema_instruction(schema: Option<&serde_json::Value>) -> String {
         Some(schema) => format!(
             "Respond with only a JSON object, without any other text or code fences, that follows this JSON Schema:\n{schema}"
         ),
-        None => "Respond with only a JSON object, without any other text or code fences.".to_string(),
+        None => {
+            "Respond with only a JSON object, without any other text or code fences.".to_string()
+        }
     }
 }
 
@@ -153,9 +155,16 @@ pub fn is_format_rejection(error: &Error) -> bool {
         return false;
     }
     let text = format!("{} {}", http.message, http.body_excerpt).to_ascii_lowercase();
-    ["response_format", "json_schema", "json_object", "schema", "format", "tool"]
-        .iter()
-        .any(|needle| text.contains(needle))
+    [
+        "response_format",
+        "json_schema",
+        "json_object",
+        "schema",
+        "format",
+        "tool",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 #[cfg(test)]
@@ -166,12 +175,18 @@ mod tests {
     #[test]
     fn levels_step_down_and_memory_only_goes_down() {
         let memory = DowngradeMemory::new(StructuredLevel::Schema);
-        assert_eq!(memory.downgrade_from(StructuredLevel::Schema), Some(StructuredLevel::JsonMode));
+        assert_eq!(
+            memory.downgrade_from(StructuredLevel::Schema),
+            Some(StructuredLevel::JsonMode)
+        );
         assert_eq!(memory.current(), StructuredLevel::JsonMode);
         // A late rejection of Schema from a racing request must not raise it.
         memory.downgrade_from(StructuredLevel::Schema);
         assert_eq!(memory.current(), StructuredLevel::JsonMode);
-        assert_eq!(memory.downgrade_from(StructuredLevel::JsonMode), Some(StructuredLevel::Prompt));
+        assert_eq!(
+            memory.downgrade_from(StructuredLevel::JsonMode),
+            Some(StructuredLevel::Prompt)
+        );
         assert_eq!(memory.downgrade_from(StructuredLevel::Prompt), None);
         assert_eq!(memory.current(), StructuredLevel::Prompt);
     }
@@ -179,9 +194,15 @@ mod tests {
     #[test]
     fn instruction_goes_into_the_system_prompt() {
         let format = ResponseFormat::json_schema("x", serde_json::json!({"type": "object"}));
-        let with = with_json_instruction(&[Message::system("Be brief."), Message::user("hi")], &format);
+        let with = with_json_instruction(
+            &[Message::system("Be brief."), Message::user("hi")],
+            &format,
+        );
         assert_eq!(with.len(), 2);
-        assert!(with[0].content.starts_with("Be brief.") && with[0].content.contains("\"type\":\"object\""));
+        assert!(
+            with[0].content.starts_with("Be brief.")
+                && with[0].content.contains("\"type\":\"object\"")
+        );
         let without = with_json_instruction(&[Message::user("hi")], &ResponseFormat::Json);
         assert_eq!(without[0].role, Role::System);
         assert_eq!(without.len(), 2);
@@ -202,7 +223,10 @@ mod tests {
             }
             .into()
         };
-        assert!(is_format_rejection(&http(400, "response_format type must be one of \"text\" or \"json_object\"")));
+        assert!(is_format_rejection(&http(
+            400,
+            "response_format type must be one of \"text\" or \"json_object\""
+        )));
         assert!(!is_format_rejection(&http(400, "messages: field required")));
         assert!(!is_format_rejection(&http(500, "response_format broke us")));
         assert!(!is_format_rejection(&Error::Cancelled));

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downgrades};
 use minions_core::{
-    ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings, Error, ModelId,
-    Result, StreamEvent, env,
+    ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings,
+    Error, ModelId, Result, StreamEvent, env,
 };
 use minions_http::reqwest::{Request, Response};
 use minions_http::{HttpClient, HttpConfig, RetryPolicy, sse_events};
@@ -120,23 +120,34 @@ impl OpenAiBuilder {
             )));
         }
         let (chat_url, embeddings_url) = if preset.name == "azure" {
-            let version = self.api_version.as_deref().unwrap_or(AZURE_DEFAULT_API_VERSION);
+            let version = self
+                .api_version
+                .as_deref()
+                .unwrap_or(AZURE_DEFAULT_API_VERSION);
             let deployment = format!("{base}/openai/deployments/{}", self.model);
             (
                 format!("{deployment}/chat/completions?api-version={version}"),
                 format!("{deployment}/embeddings?api-version={version}"),
             )
         } else {
-            (format!("{base}/chat/completions"), format!("{base}/embeddings"))
+            (
+                format!("{base}/chat/completions"),
+                format!("{base}/embeddings"),
+            )
         };
         let mut headers = self.headers;
         if preset.name == "openrouter" {
             // OpenRouter's attribution headers: they name the app on its
             // leaderboards and are otherwise harmless.
-            headers.push(("HTTP-Referer".into(), "https://github.com/minions-rs/minions-rs".into()));
+            headers.push((
+                "HTTP-Referer".into(),
+                "https://github.com/minions-rs/minions-rs".into(),
+            ));
             headers.push(("X-Title".into(), "minions-rs".into()));
         }
-        let mut http = HttpClient::builder(preset.name).retry(self.retry).config(self.http);
+        let mut http = HttpClient::builder(preset.name)
+            .retry(self.retry)
+            .config(self.http);
         if let Some(var) = preset.key_var {
             http = http.key_var(var);
         }
@@ -243,16 +254,24 @@ impl OpenAiClient {
         for (name, value) in &self.headers {
             builder = builder.header(name, value);
         }
-        builder
-            .build()
-            .map_err(|e| Error::config(format!("cannot build a request to {}: {e}", self.preset.name)))
+        builder.build().map_err(|e| {
+            Error::config(format!(
+                "cannot build a request to {}: {e}",
+                self.preset.name
+            ))
+        })
     }
 
     async fn send_chat(&self, request: &ChatRequest, stream: bool) -> Result<Response> {
-        send_with_downgrades(&self.structured, &request.response_format, self.preset.name, |level| async move {
-            let body = wire::chat_body(&self.id.model, request, self.preset, level, stream);
-            self.http.send(self.request(&self.chat_url, &body)?).await
-        })
+        send_with_downgrades(
+            &self.structured,
+            &request.response_format,
+            self.preset.name,
+            |level| async move {
+                let body = wire::chat_body(&self.id.model, request, self.preset, level, stream);
+                self.http.send(self.request(&self.chat_url, &body)?).await
+            },
+        )
         .await
     }
 }
@@ -267,7 +286,11 @@ impl ChatModel for OpenAiClient {
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
         let response = self.send_chat(request, true).await?;
-        Ok(Box::pin(stream_events(self.preset.name, self.id.model.clone(), response)))
+        Ok(Box::pin(stream_events(
+            self.preset.name,
+            self.id.model.clone(),
+            response,
+        )))
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -286,7 +309,10 @@ impl Embedder for OpenAiClient {
             return Ok(Embeddings::default());
         }
         let body = wire::embeddings_body(&self.id.model, inputs);
-        let response = self.http.send(self.request(&self.embeddings_url, &body)?).await?;
+        let response = self
+            .http
+            .send(self.request(&self.embeddings_url, &body)?)
+            .await?;
         let bytes = self.http.read_body(response).await?;
         wire::parse_embeddings(self.preset.name, &bytes, inputs.len())
     }
@@ -297,7 +323,8 @@ impl Embedder for OpenAiClient {
 }
 
 /// Turns an SSE response into stream events, ending with `Done`. A stream
-/// that ends before `[DONE]` and without a finish reason is an error.
+/// that ends before `[DONE]` is an error: every OpenAI-compatible server we
+/// know sends it, and without it the usage chunk may be missing too.
 fn stream_events(
     provider: &'static str,
     requested_model: String,
@@ -306,7 +333,6 @@ fn stream_events(
     struct State<S> {
         events: S,
         response: ChatResponse,
-        saw_finish: bool,
         finished: bool,
     }
     let state = State {
@@ -317,7 +343,6 @@ fn stream_events(
             usage: Default::default(),
             model: requested_model,
         },
-        saw_finish: false,
         finished: false,
     };
     futures::stream::unfold(state, move |mut state| async move {
@@ -327,11 +352,8 @@ fn stream_events(
         loop {
             let Some(event) = state.events.next().await else {
                 state.finished = true;
-                if state.saw_finish {
-                    let done = std::mem::replace(&mut state.response, ChatResponse::new("", Default::default(), ""));
-                    return Some((Ok(StreamEvent::Done(done)), state));
-                }
-                let error = Error::stream(provider, "the stream ended before its last chunk ([DONE])");
+                let error =
+                    Error::stream(provider, "the stream ended before its last chunk ([DONE])");
                 return Some((Err(error), state));
             };
             let event = match event {
@@ -343,7 +365,10 @@ fn stream_events(
             };
             if event.data.trim() == "[DONE]" {
                 state.finished = true;
-                let done = std::mem::replace(&mut state.response, ChatResponse::new("", Default::default(), ""));
+                let done = std::mem::replace(
+                    &mut state.response,
+                    ChatResponse::new("", Default::default(), ""),
+                );
                 return Some((Ok(StreamEvent::Done(done)), state));
             }
             let update = match wire::parse_stream_chunk(provider, &event.data) {
@@ -360,7 +385,6 @@ fn stream_events(
                 state.response.usage = usage;
             }
             if update.finish_reason.is_some() {
-                state.saw_finish = true;
                 state.response.finish_reason = update.finish_reason;
             }
             if !update.text.is_empty() {

@@ -263,15 +263,31 @@ mod tests {
             for alias in preset.aliases {
                 assert!(names.insert(alias), "duplicate alias {alias}");
             }
-            assert!(preset.base_url_var.is_some(), "{} has no base URL variable", preset.name);
+            assert!(
+                preset.base_url_var.is_some(),
+                "{} has no base URL variable",
+                preset.name
+            );
             if preset.name != "azure" {
-                assert!(preset.default_base_url.starts_with("http"), "{}", preset.name);
+                assert!(
+                    preset.default_base_url.starts_with("http"),
+                    "{}",
+                    preset.name
+                );
             }
             if preset.key_required {
-                assert!(preset.key_var.is_some(), "{} needs a key variable", preset.name);
+                assert!(
+                    preset.key_var.is_some(),
+                    "{} needs a key variable",
+                    preset.name
+                );
             }
             if preset.local {
-                assert!(preset.default_base_url.starts_with("http://127.0.0.1"), "{}", preset.name);
+                assert!(
+                    preset.default_base_url.starts_with("http://127.0.0.1"),
+                    "{}",
+                    preset.name
+                );
             }
         }
         assert_eq!(PRESETS.len(), 21);
@@ -280,7 +296,13 @@ mod tests {
     #[test]
     fn finds_presets_by_alias() {
         assert_eq!(preset("LLAMA.CPP").map(|p| p.name), Some("llamacpp"));
-        assert_eq!(preset("docker-model-runner").map(|p| p.name), Some("docker"));
-        assert!(preset("ollama").is_none(), "Ollama has its own native crate");
+        assert_eq!(
+            preset("docker-model-runner").map(|p| p.name),
+            Some("docker")
+        );
+        assert!(
+            preset("ollama").is_none(),
+            "Ollama has its own native crate"
+        );
     }
 }

@@ -10,7 +10,11 @@ use crate::Preset;
 /// Whether a model is a reasoning model that takes `max_completion_tokens`
 /// and rejects a custom `temperature` (o1, o3, o4, GPT-5 families).
 pub fn is_reasoning_model(model: &str) -> bool {
-    let model = model.rsplit('/').next().unwrap_or(model).to_ascii_lowercase();
+    let model = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
     ["o1", "o3", "o4", "gpt-5"]
         .iter()
         .any(|prefix| model == *prefix || model.starts_with(&format!("{prefix}-")))
@@ -20,10 +24,20 @@ pub fn is_reasoning_model(model: &str) -> bool {
 fn schema_name(name: &str) -> String {
     let clean: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(64)
         .collect();
-    if clean.is_empty() { "response".into() } else { clean }
+    if clean.is_empty() {
+        "response".into()
+    } else {
+        clean
+    }
 }
 
 /// Builds the body of a `/chat/completions` request.
@@ -31,7 +45,13 @@ fn schema_name(name: &str) -> String {
 /// `level` says how structured output is asked for when the request wants
 /// JSON: the schema as `response_format`, JSON mode plus the schema in the
 /// prompt, or the prompt alone.
-pub fn chat_body(model: &str, request: &ChatRequest, preset: &Preset, level: StructuredLevel, stream: bool) -> Value {
+pub fn chat_body(
+    model: &str,
+    request: &ChatRequest,
+    preset: &Preset,
+    level: StructuredLevel,
+    stream: bool,
+) -> Value {
     let wants_json = request.response_format.wants_json();
     let messages = if wants_json && level < StructuredLevel::Schema {
         with_json_instruction(&request.messages, &request.response_format)
@@ -52,13 +72,20 @@ pub fn chat_body(model: &str, request: &ChatRequest, preset: &Preset, level: Str
     );
     if let Some(temperature) = request.temperature {
         if reasoning {
-            tracing::debug!(model, "reasoning models take no temperature; not sending it");
+            tracing::debug!(
+                model,
+                "reasoning models take no temperature; not sending it"
+            );
         } else {
             body.insert("temperature".into(), json!(temperature));
         }
     }
     if let Some(max_tokens) = request.max_tokens {
-        let field = if reasoning { "max_completion_tokens" } else { "max_tokens" };
+        let field = if reasoning {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
         body.insert(field.into(), json!(max_tokens));
     }
     if !request.stop.is_empty() {
@@ -74,7 +101,9 @@ pub fn chat_body(model: &str, request: &ChatRequest, preset: &Preset, level: Str
             }
             (StructuredLevel::Schema | StructuredLevel::JsonMode, format) => {
                 let mut response_format = json!({"type": "json_object"});
-                if let (true, ResponseFormat::JsonSchema { schema, .. }) = (preset.json_object_schema, format) {
+                if let (true, ResponseFormat::JsonSchema { schema, .. }) =
+                    (preset.json_object_schema, format)
+                {
                     response_format["schema"] = schema.clone();
                 }
                 body.insert("response_format".into(), response_format);
@@ -155,7 +184,11 @@ pub fn content_text(content: Option<&Value>) -> String {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Array(parts)) => parts
             .iter()
-            .filter_map(|part| part.get("text").and_then(Value::as_str).or_else(|| part.as_str()))
+            .filter_map(|part| {
+                part.get("text")
+                    .and_then(Value::as_str)
+                    .or_else(|| part.as_str())
+            })
             .collect(),
         _ => String::new(),
     }
@@ -164,10 +197,18 @@ pub fn content_text(content: Option<&Value>) -> String {
 /// Parses a `/chat/completions` answer.
 pub fn parse_chat(provider: &str, body: &[u8]) -> Result<ChatResponse> {
     let completion: Completion = serde_json::from_slice(body).map_err(|e| {
-        Error::decode(provider, format!("not a chat completion ({e})"), String::from_utf8_lossy(body))
+        Error::decode(
+            provider,
+            format!("not a chat completion ({e})"),
+            String::from_utf8_lossy(body),
+        )
     })?;
     let Some(choice) = completion.choices.into_iter().next() else {
-        return Err(Error::decode(provider, "the answer has no choices", String::from_utf8_lossy(body)));
+        return Err(Error::decode(
+            provider,
+            "the answer has no choices",
+            String::from_utf8_lossy(body),
+        ));
     };
     let message = choice.message;
     let content = content_text(message.as_ref().and_then(|m| m.content.as_ref()));
@@ -233,7 +274,10 @@ pub fn parse_stream_chunk(provider: &str, data: &str) -> Result<ChunkUpdate> {
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| error.to_string());
-        return Err(Error::stream(provider, format!("the server reported an error mid-stream: {message}")));
+        return Err(Error::stream(
+            provider,
+            format!("the server reported an error mid-stream: {message}"),
+        ));
     }
     let mut update = ChunkUpdate {
         usage: chunk.usage.map(Usage::from),
@@ -270,9 +314,18 @@ struct EmbeddingItem {
 }
 
 /// Parses an embeddings answer, in input order.
-pub fn parse_embeddings(provider: &str, body: &[u8], expected: usize) -> Result<minions_core::Embeddings> {
-    let list: EmbeddingList = serde_json::from_slice(body)
-        .map_err(|e| Error::decode(provider, format!("not an embeddings list ({e})"), String::from_utf8_lossy(body)))?;
+pub fn parse_embeddings(
+    provider: &str,
+    body: &[u8],
+    expected: usize,
+) -> Result<minions_core::Embeddings> {
+    let list: EmbeddingList = serde_json::from_slice(body).map_err(|e| {
+        Error::decode(
+            provider,
+            format!("not an embeddings list ({e})"),
+            String::from_utf8_lossy(body),
+        )
+    })?;
     let mut items = list.data;
     items.sort_by_key(|item| item.index);
     if items.len() != expected {
@@ -301,51 +354,117 @@ mod tests {
 
     fn schema_request() -> ChatRequest {
         ChatRequest::new(vec![Message::system("sys"), Message::user("q")])
-            .with_response_format(ResponseFormat::json_schema("my schema!", json!({"type": "object"})))
+            .with_response_format(ResponseFormat::json_schema(
+                "my schema!",
+                json!({"type": "object"}),
+            ))
             .with_temperature(0.2)
             .with_max_tokens(100)
     }
 
     #[test]
     fn schema_level_sends_json_schema() {
-        let body = chat_body("gpt-4o", &schema_request(), openai(), StructuredLevel::Schema, false);
+        let body = chat_body(
+            "gpt-4o",
+            &schema_request(),
+            openai(),
+            StructuredLevel::Schema,
+            false,
+        );
         assert_eq!(body["response_format"]["type"], "json_schema");
         assert_eq!(body["response_format"]["json_schema"]["name"], "my_schema_");
         assert_eq!(body["max_tokens"], 100);
         assert!((body["temperature"].as_f64().unwrap() - 0.2).abs() < 1e-6);
-        assert_eq!(body["messages"][0]["content"], "sys", "no prompt instruction at schema level");
+        assert_eq!(
+            body["messages"][0]["content"], "sys",
+            "no prompt instruction at schema level"
+        );
     }
 
     #[test]
     fn lower_levels_instruct_in_the_prompt() {
-        let json_mode = chat_body("gpt-4o", &schema_request(), openai(), StructuredLevel::JsonMode, false);
+        let json_mode = chat_body(
+            "gpt-4o",
+            &schema_request(),
+            openai(),
+            StructuredLevel::JsonMode,
+            false,
+        );
         assert_eq!(json_mode["response_format"], json!({"type": "json_object"}));
-        assert!(json_mode["messages"][0]["content"].as_str().unwrap().contains("JSON Schema"));
+        assert!(
+            json_mode["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .contains("JSON Schema")
+        );
         let together = preset("together").unwrap();
-        let with_schema = chat_body("m", &schema_request(), together, StructuredLevel::JsonMode, false);
-        assert_eq!(with_schema["response_format"]["schema"], json!({"type": "object"}));
-        let prompt = chat_body("gpt-4o", &schema_request(), openai(), StructuredLevel::Prompt, false);
+        let with_schema = chat_body(
+            "m",
+            &schema_request(),
+            together,
+            StructuredLevel::JsonMode,
+            false,
+        );
+        assert_eq!(
+            with_schema["response_format"]["schema"],
+            json!({"type": "object"})
+        );
+        let prompt = chat_body(
+            "gpt-4o",
+            &schema_request(),
+            openai(),
+            StructuredLevel::Prompt,
+            false,
+        );
         assert!(prompt.get("response_format").is_none());
     }
 
     #[test]
     fn reasoning_models_get_their_parameters() {
-        let body = chat_body("o3-mini", &schema_request(), openai(), StructuredLevel::Schema, false);
+        let body = chat_body(
+            "o3-mini",
+            &schema_request(),
+            openai(),
+            StructuredLevel::Schema,
+            false,
+        );
         assert_eq!(body["max_completion_tokens"], 100);
         assert!(body.get("max_tokens").is_none() && body.get("temperature").is_none());
         // A local server hosting a model called o3 is not OpenAI.
         let vllm = preset("vllm").unwrap();
-        let body = chat_body("o3", &schema_request(), vllm, StructuredLevel::Schema, false);
+        let body = chat_body(
+            "o3",
+            &schema_request(),
+            vllm,
+            StructuredLevel::Schema,
+            false,
+        );
         assert_eq!(body["max_tokens"], 100);
-        assert!(is_reasoning_model("gpt-5-mini") && !is_reasoning_model("gpt-4o") && !is_reasoning_model("o3x"));
+        assert!(
+            is_reasoning_model("gpt-5-mini")
+                && !is_reasoning_model("gpt-4o")
+                && !is_reasoning_model("o3x")
+        );
     }
 
     #[test]
     fn streaming_asks_for_usage_where_supported() {
-        let body = chat_body("m", &ChatRequest::default(), openai(), StructuredLevel::Schema, true);
+        let body = chat_body(
+            "m",
+            &ChatRequest::default(),
+            openai(),
+            StructuredLevel::Schema,
+            true,
+        );
         assert_eq!(body["stream_options"]["include_usage"], true);
         let mlx = preset("mlx").unwrap();
-        let body = chat_body("m", &ChatRequest::default(), mlx, StructuredLevel::Prompt, true);
+        let body = chat_body(
+            "m",
+            &ChatRequest::default(),
+            mlx,
+            StructuredLevel::Prompt,
+            true,
+        );
         assert!(body.get("stream_options").is_none());
     }
 
@@ -363,21 +482,43 @@ mod tests {
                         "usage":{"prompt_tokens":10,"completion_tokens":3,"prompt_cache_hit_tokens":4},"model":"m","extra":{"a":1}}"#;
         let response = parse_chat("deepseek", body).unwrap();
         assert_eq!(response.content, "hi");
-        assert_eq!(response.finish_reason, Some(FinishReason::Other("brand_new".into())));
-        assert_eq!(response.usage, Usage { prompt_tokens: 10, completion_tokens: 3, cached_prompt_tokens: 4 });
+        assert_eq!(
+            response.finish_reason,
+            Some(FinishReason::Other("brand_new".into()))
+        );
+        assert_eq!(
+            response.usage,
+            Usage {
+                prompt_tokens: 10,
+                completion_tokens: 3,
+                cached_prompt_tokens: 4
+            }
+        );
         let parts = br#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}]}"#;
         assert_eq!(parse_chat("mistral", parts).unwrap().content, "ab");
-        let refusal = br#"{"choices":[{"message":{"content":null,"refusal":"no"},"finish_reason":"stop"}]}"#;
-        assert_eq!(parse_chat("openai", refusal).unwrap().finish_reason, Some(FinishReason::ContentFilter));
+        let refusal =
+            br#"{"choices":[{"message":{"content":null,"refusal":"no"},"finish_reason":"stop"}]}"#;
+        assert_eq!(
+            parse_chat("openai", refusal).unwrap().finish_reason,
+            Some(FinishReason::ContentFilter)
+        );
         assert!(parse_chat("openai", br#"{"choices":[]}"#).is_err());
         assert!(parse_chat("openai", b"<html>").is_err());
     }
 
     #[test]
     fn parses_stream_chunks() {
-        let update = parse_stream_chunk("openai", r#"{"choices":[{"delta":{"content":"He"},"finish_reason":null}],"usage":null}"#).unwrap();
+        let update = parse_stream_chunk(
+            "openai",
+            r#"{"choices":[{"delta":{"content":"He"},"finish_reason":null}],"usage":null}"#,
+        )
+        .unwrap();
         assert_eq!(update.text, "He");
-        let usage = parse_stream_chunk("openai", r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#).unwrap();
+        let usage = parse_stream_chunk(
+            "openai",
+            r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+        )
+        .unwrap();
         assert_eq!(usage.usage, Some(Usage::new(5, 2)));
         let error = parse_stream_chunk("openai", r#"{"error":{"message":"boom"}}"#).unwrap_err();
         assert!(error.to_string().contains("boom"));

@@ -291,6 +291,12 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
+        // Without this, Nagle's algorithm holds back small stream chunks
+        // until the client's delayed ACK (tens of real milliseconds), and a
+        // test on tokio's paused clock would see its idle timeout fire first.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "testkit could not set TCP_NODELAY");
+        }
         let shared = shared.clone();
         connections.spawn(async move {
             let service = service_fn(move |request| handle(shared.clone(), request));
