@@ -58,25 +58,45 @@ impl StructuredLevel {
 /// that endpoint, so a rejection costs one extra request once, not on every
 /// call.
 #[derive(Debug)]
-pub struct DowngradeMemory(AtomicU8);
+pub struct DowngradeMemory {
+    level: AtomicU8,
+    /// Whether the endpoint has a JSON mode at all; without one, a rejected
+    /// schema goes straight to the prompt.
+    json_mode: bool,
+}
 
 impl DowngradeMemory {
-    /// Memory starting at `level`.
+    /// Memory starting at `level`, with every lower level available.
     pub fn new(level: StructuredLevel) -> Self {
-        Self(AtomicU8::new(level as u8))
+        Self {
+            level: AtomicU8::new(level as u8),
+            json_mode: true,
+        }
+    }
+
+    /// Memory starting at the best level the capabilities allow, skipping
+    /// JSON mode on the way down when the endpoint has none.
+    pub fn for_capabilities(capabilities: &Capabilities) -> Self {
+        Self {
+            level: AtomicU8::new(StructuredLevel::best_for(capabilities) as u8),
+            json_mode: capabilities.json_mode,
+        }
     }
 
     /// The level to use now.
     pub fn current(&self) -> StructuredLevel {
-        StructuredLevel::from_u8(self.0.load(Ordering::Relaxed))
+        StructuredLevel::from_u8(self.level.load(Ordering::Relaxed))
     }
 
     /// Records that `rejected` did not work; returns the level to try next,
     /// or `None` if there is nothing lower.
     pub fn downgrade_from(&self, rejected: StructuredLevel) -> Option<StructuredLevel> {
-        let next = rejected.lower()?;
+        let mut next = rejected.lower()?;
+        if next == StructuredLevel::JsonMode && !self.json_mode {
+            next = StructuredLevel::Prompt;
+        }
         // `fetch_min` keeps the lowest level when requests race.
-        self.0.fetch_min(next as u8, Ordering::Relaxed);
+        self.level.fetch_min(next as u8, Ordering::Relaxed);
         Some(next)
     }
 }
@@ -189,6 +209,20 @@ mod tests {
         );
         assert_eq!(memory.downgrade_from(StructuredLevel::Prompt), None);
         assert_eq!(memory.current(), StructuredLevel::Prompt);
+    }
+
+    #[test]
+    fn endpoints_without_json_mode_skip_it() {
+        let capabilities = Capabilities {
+            json_schema: true,
+            ..Capabilities::default()
+        };
+        let memory = DowngradeMemory::for_capabilities(&capabilities);
+        assert_eq!(memory.current(), StructuredLevel::Schema);
+        assert_eq!(
+            memory.downgrade_from(StructuredLevel::Schema),
+            Some(StructuredLevel::Prompt)
+        );
     }
 
     #[test]

@@ -166,7 +166,7 @@ impl OpenAiBuilder {
             max_context_tokens: self.max_context_tokens,
         };
         Ok(OpenAiClient {
-            structured: DowngradeMemory::new(StructuredLevel::best_for(&capabilities)),
+            structured: DowngradeMemory::for_capabilities(&capabilities),
             id,
             preset,
             http: http.build()?,
