@@ -10,24 +10,23 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, ExitCode, Stdio};
 
 /// The CI steps, in order. The last one is the README's test command.
+#[rustfmt::skip]
 const CI_STEPS: &[&[&str]] = &[
     &["cargo", "fmt", "--all", "--", "--check"],
-    &[
-        "cargo",
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ],
+    &["cargo", "clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+    &["cargo", "build", "-p", "minions", "--no-default-features", "--features", "ollama,openai"],
     &["cargo", "test", "--workspace"],
 ];
+
+/// A build of the facade with only these features must not compile the
+/// crates listed after them: choosing providers really saves compile time.
+const FEATURE_ISOLATION: &[(&str, &[&str])] = &[("ollama,openai", &["minions-anthropic"])];
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  ci      run what CI runs: cargo fmt --check, clippy -D warnings, cargo test --workspace";
+  ci      run what CI runs: cargo fmt --check, clippy -D warnings, a facade build with
+          some providers left out (checked with cargo tree), cargo test --workspace";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -75,9 +74,57 @@ fn run_ci() -> ExitCode {
             }
         }
     }
+    if let Err(message) = check_feature_isolation() {
+        eprintln!("xtask ci: {message}");
+        totals.print();
+        return ExitCode::FAILURE;
+    }
     println!("==> all CI steps passed");
     totals.print();
     ExitCode::SUCCESS
+}
+
+/// Checks with `cargo tree` that a facade build with some features leaves
+/// the other provider crates out entirely.
+fn check_feature_isolation() -> Result<(), String> {
+    for (features, excluded) in FEATURE_ISOLATION {
+        let args = [
+            "tree",
+            "-p",
+            "minions",
+            "--no-default-features",
+            "--features",
+            features,
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ];
+        println!("==> cargo {}", args.join(" "));
+        let output = Command::new("cargo")
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run cargo tree: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo tree failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        for crate_name in *excluded {
+            if tree
+                .lines()
+                .any(|line| line.split_whitespace().next() == Some(crate_name))
+            {
+                return Err(format!(
+                    "`minions` with features `{features}` still depends on {crate_name}"
+                ));
+            }
+        }
+        println!("    {} left out, as it should be", excluded.join(", "));
+    }
+    Ok(())
 }
 
 /// Test counts summed over every test binary of a `cargo test` run.

@@ -8,7 +8,7 @@ use minions_core::{
     StreamEvent, env,
 };
 use minions_http::reqwest::{Request, Response};
-use minions_http::{HttpClient, HttpConfig, RetryPolicy, sse_events};
+use minions_http::{HttpClient, HttpConfig, RetryPolicy, secret_header, sse_events};
 use serde_json::Value;
 
 use crate::wire::{self, StreamUpdate};
@@ -167,7 +167,7 @@ impl AnthropicClient {
         self.http
             .reqwest()
             .post(&self.url)
-            .header("x-api-key", self.key.expose())
+            .header("x-api-key", secret_header(&self.key, "")?)
             .header("anthropic-version", API_VERSION)
             .json(body)
             .build()

@@ -26,5 +26,8 @@ pub use retry::RetryPolicy;
 pub use sse::{SseEvent, sse_events};
 pub use tls::install_crypto_provider;
 
+mod secret_header;
+pub use secret_header::secret_header;
+
 /// Re-exported so provider crates build requests against the same reqwest.
 pub use reqwest;

@@ -314,7 +314,10 @@ mod tests {
         let need = ContextNeed::of(&long);
         assert_eq!(need.prompt, 50_004);
         let num_ctx = need.num_ctx("m", Some(131_072)).unwrap();
-        assert!(num_ctx >= need.total() && num_ctx % 1024 == 0, "{num_ctx}");
+        assert!(
+            num_ctx >= need.total() && num_ctx.is_multiple_of(1024),
+            "{num_ctx}"
+        );
         // The margin is clipped to the model's window rather than failing.
         assert_eq!(need.num_ctx("m", Some(51_000)).unwrap(), 51_000);
         let error = need.num_ctx("llama3.2", Some(32_768)).unwrap_err();

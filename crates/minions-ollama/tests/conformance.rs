@@ -61,7 +61,7 @@ async fn num_ctx_is_sized_from_the_prompt_and_the_model_is_asked_once() {
         .collect();
     assert_eq!(num_ctx[0], 2048);
     assert!(
-        num_ctx[1] >= 26_000 && num_ctx[1] % 1024 == 0,
+        num_ctx[1] >= 26_000 && num_ctx[1].is_multiple_of(1024),
         "{num_ctx:?}"
     );
     assert_eq!(sent[1].json().unwrap()["keep_alive"], "10m");

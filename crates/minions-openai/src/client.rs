@@ -8,7 +8,7 @@ use minions_core::{
     Error, ModelId, Result, StreamEvent, env,
 };
 use minions_http::reqwest::{Request, Response};
-use minions_http::{HttpClient, HttpConfig, RetryPolicy, sse_events};
+use minions_http::{HttpClient, HttpConfig, RetryPolicy, secret_header, sse_events};
 use serde_json::Value;
 
 use crate::preset::{AuthStyle, PRESETS, Preset, preset};
@@ -247,8 +247,10 @@ impl OpenAiClient {
         let mut builder = self.http.reqwest().post(url).json(body);
         if let Some(key) = &self.key {
             builder = match self.preset.auth {
-                AuthStyle::Bearer => builder.bearer_auth(key.expose()),
-                AuthStyle::AzureApiKey => builder.header("api-key", key.expose()),
+                AuthStyle::Bearer => {
+                    builder.header("authorization", secret_header(key, "Bearer ")?)
+                }
+                AuthStyle::AzureApiKey => builder.header("api-key", secret_header(key, "")?),
             };
         }
         for (name, value) in &self.headers {
