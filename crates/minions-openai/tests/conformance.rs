@@ -221,3 +221,44 @@ async fn an_unreachable_local_server_says_how_to_fix_it() {
     assert!(error.is_unreachable());
     assert!(error.to_string().contains("VLLM_BASE_URL"), "{error}");
 }
+
+#[test]
+fn docs_list_every_preset_with_its_defaults() {
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/providers.md"
+    ))
+    .unwrap();
+    for preset in minions_openai::PRESETS {
+        let row = docs
+            .lines()
+            .find(|line| line.starts_with(&format!("| `{}` |", preset.name)))
+            .unwrap_or_else(|| panic!("docs/providers.md has no row for {}", preset.name));
+        if !preset.default_base_url.is_empty() {
+            assert!(
+                row.contains(preset.default_base_url),
+                "{}: base URL",
+                preset.name
+            );
+        }
+        for var in [preset.key_var, preset.base_url_var].into_iter().flatten() {
+            assert!(row.contains(var), "{}: {var}", preset.name);
+        }
+        let yes_no = |flag: bool| if flag { "| yes" } else { "| no" };
+        let flags = format!(
+            "{} {} {} |",
+            yes_no(preset.json_schema),
+            if preset.json_object_schema {
+                "| yes, with schema".to_string()
+            } else {
+                yes_no(preset.json_mode).to_string()
+            },
+            yes_no(preset.stream_usage)
+        );
+        assert!(
+            row.ends_with(&flags),
+            "{}: flags should end the row as `{flags}`: {row}",
+            preset.name
+        );
+    }
+}
