@@ -25,6 +25,10 @@ const FEATURE_ISOLATION: &[(&str, &[&str])] = &[("ollama,openai", &["minions-ant
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
+  bench --suite chunk [ARGS]
+          chunking + BM25 indexing of a generated 100 MB text and query latency
+          (release build; ARGS go to the benchmark: --mb N, --size CHARS,
+          --unit chars|paragraphs|sections|code)
   ci      run what CI runs: cargo fmt --check, clippy -D warnings, a facade build with
           some providers left out (checked with cargo tree), cargo test --workspace";
 
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => run_ci(),
+        Some("bench") => run_bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -125,6 +130,44 @@ fn check_feature_isolation() -> Result<(), String> {
         println!("    {} left out, as it should be", excluded.join(", "));
     }
     Ok(())
+}
+
+/// `cargo xtask bench --suite NAME [ARGS]`: runs a benchmark suite in
+/// release mode.
+fn run_bench(args: &[String]) -> ExitCode {
+    let (suite, rest) = match args {
+        [flag, suite, rest @ ..] if flag == "--suite" => (suite.as_str(), rest),
+        [] => ("chunk", args),
+        _ => {
+            eprintln!("error: expected `--suite chunk`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if suite != "chunk" {
+        eprintln!("error: unknown suite `{suite}`; available: chunk");
+        return ExitCode::from(2);
+    }
+    let status = Command::new("cargo")
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "minions-chunk",
+            "--example",
+            "chunk_bench",
+            "--",
+        ])
+        .args(rest)
+        .status();
+    match status {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("xtask bench: cannot run cargo: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Test counts summed over every test binary of a `cargo test` run.

@@ -31,9 +31,10 @@ fn retreat_chars(text: &str, to: usize, count: usize, floor: usize, ascii: bool)
 }
 
 /// Windows of at most `size` characters over `text[from..to]`, each starting
-/// `overlap` characters before the previous one ended. A window ends just
-/// after the last whitespace in its final fifth when there is one, so that
-/// words stay whole; otherwise at exactly `size` characters.
+/// `overlap` characters before the previous one ended (moved forward to the
+/// next word by at most a fifth of the overlap when that lands mid-word). A
+/// window ends just after the last whitespace in its final fifth when there
+/// is one, so that words stay whole; otherwise at exactly `size` characters.
 ///
 /// `overlap` must be at most `size / 2` ([`crate::ChunkSpec::validate`]),
 /// which guarantees progress: a window is at least four fifths of `size`.
@@ -62,7 +63,20 @@ pub(crate) fn char_windows(
             .rposition(u8::is_ascii_whitespace)
             .map_or(hard_end, |offset| soft_floor + offset + 1);
         ranges.push(start..end);
-        let next = retreat_chars(text, end, overlap, start, ascii);
+        let mut next = retreat_chars(text, end, overlap, start, ascii);
+        // Start the overlap at a word boundary when one is close: a chunk
+        // that begins mid-word gives the model (and BM25) a broken word.
+        // Moving forward by at most a fifth keeps the overlap between four
+        // fifths of what was asked and exactly that.
+        if next > start
+            && !bytes[next - 1].is_ascii_whitespace()
+            && !bytes[next].is_ascii_whitespace()
+        {
+            let reach = advance_chars(text, next, overlap / 5, end, ascii);
+            if let Some(offset) = bytes[next..reach].iter().position(u8::is_ascii_whitespace) {
+                next += offset + 1;
+            }
+        }
         start = if next > start { next } else { end };
     }
     ranges
@@ -150,6 +164,30 @@ mod tests {
         assert_eq!(pieces[0], "alpha beta ");
         assert!(pieces[1].starts_with("ta "), "{pieces:?}");
         assert_eq!(ranges.last().unwrap().end, text.len());
+    }
+
+    #[test]
+    fn overlap_moves_to_a_nearby_word_start() {
+        let text = "aaaa bbbbbbbbbb ccccccccc dddddddddd eeeeeeeee";
+        let ranges = char_windows(text, 0, text.len(), 20, 10);
+        // The first window has no whitespace in its last fifth, so it ends
+        // at 20 characters; 10 back is mid-word and the next word is more
+        // than 2 characters away, so the overlap stays exact.
+        assert_eq!(&text[ranges[1].start..ranges[0].end], "bbbbb cccc");
+        // With words of at most five letters and a reach of six characters,
+        // every overlap starts on a word.
+        let text = "one two three four five six seven eight nine ten ".repeat(5);
+        let ranges = char_windows(&text, 0, text.len(), 60, 30);
+        assert!(ranges.len() > 3);
+        for pair in ranges.windows(2) {
+            let next = pair[1].start;
+            let bytes = text.as_bytes();
+            assert!(
+                bytes[next - 1] == b' ' || bytes[next] == b' ',
+                "{:?}",
+                &text[next..]
+            );
+        }
     }
 
     #[test]

@@ -86,7 +86,12 @@ fn check(text: &str, spec: ChunkSpec, chunks: &[Chunk]) -> Result<(), TestCaseEr
         prop_assert!(next.start <= prev.end, "no gap between chunks");
         let overlap = chars(text, next.start, prev.end);
         match spec.unit {
-            ChunkUnit::Chars => prop_assert_eq!(overlap, spec.overlap, "exact character overlap"),
+            ChunkUnit::Chars => prop_assert!(
+                overlap <= spec.overlap && overlap >= spec.overlap - spec.overlap / 5,
+                "character overlap {} not within four fifths of {}",
+                overlap,
+                spec.overlap
+            ),
             ChunkUnit::Tokens => {
                 let tokens = count_tokens(&text[next.start..prev.end], Encoding::O200kBase);
                 prop_assert!(
