@@ -195,6 +195,10 @@ impl Bm25Index {
         } else {
             Partial::index(docs, 0)
         };
+        Self::from_partial(partial, params)
+    }
+
+    fn from_partial(partial: Partial, params: Bm25Params) -> Self {
         let total: u64 = partial.doc_lengths.iter().map(|&l| u64::from(l)).sum();
         let average_length = if partial.doc_lengths.is_empty() {
             0.0
@@ -375,30 +379,13 @@ mod tests {
             .collect();
         let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
         let parallel = Bm25Index::build(&refs);
-        let serial = Bm25Index {
-            ..Bm25Index::from_partial(Partial::index(&refs, 0))
-        };
+        let serial = Bm25Index::from_partial(Partial::index(&refs, 0), Bm25Params::default());
         for query in ["alpha", "beta gamma", "epsilon delta alpha"] {
             assert_eq!(
                 parallel.search(query, 20),
                 serial.search(query, 20),
                 "{query}"
             );
-        }
-    }
-}
-
-#[cfg(test)]
-impl Bm25Index {
-    fn from_partial(partial: Partial) -> Self {
-        let total: u64 = partial.doc_lengths.iter().map(|&l| u64::from(l)).sum();
-        let average_length = total as f32 / partial.doc_lengths.len().max(1) as f32;
-        Self {
-            dictionary: partial.dictionary,
-            postings: partial.postings,
-            doc_lengths: partial.doc_lengths,
-            average_length,
-            params: Bm25Params::default(),
         }
     }
 }
