@@ -1,0 +1,78 @@
+//! The documents a run reads.
+
+use minions_core::tokens::approx_tokens;
+use serde::{Deserialize, Serialize};
+
+/// One document of the context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextDocument {
+    /// A short name (file name, URL) that models and users see.
+    pub name: String,
+    /// The text. Page breaks, if any, are form feeds.
+    pub text: String,
+    /// The page count, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<usize>,
+}
+
+impl ContextDocument {
+    /// A document with this name and text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+            pages: None,
+        }
+    }
+
+    /// What the remote model may know about the document: never its text.
+    pub fn metadata(&self) -> DocumentMetadata {
+        DocumentMetadata {
+            name: self.name.clone(),
+            chars: self.text.chars().count(),
+            estimated_tokens: approx_tokens(&self.text),
+            pages: self.pages,
+        }
+    }
+}
+
+/// Name and size of a document: what the remote model is told about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentMetadata {
+    /// The name.
+    pub name: String,
+    /// Size in characters.
+    pub chars: usize,
+    /// Estimated tokens.
+    pub estimated_tokens: usize,
+    /// Pages, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<usize>,
+}
+
+impl DocumentMetadata {
+    /// One line for a prompt.
+    pub fn describe(&self) -> String {
+        let pages = self
+            .pages
+            .map(|p| format!(", {p} pages"))
+            .unwrap_or_default();
+        format!(
+            "- {}: {} characters, about {} tokens{pages}",
+            self.name, self.chars, self.estimated_tokens
+        )
+    }
+}
+
+/// The whole context of a run: the documents, concatenated for the local
+/// model with a header per document.
+pub(crate) fn joined_context(documents: &[ContextDocument]) -> String {
+    if let [only] = documents {
+        return only.text.clone();
+    }
+    documents
+        .iter()
+        .map(|d| format!("### Document: {}\n\n{}", d.name, d.text))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}

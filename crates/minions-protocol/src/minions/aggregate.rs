@@ -1,0 +1,351 @@
+//! Turning job outputs into findings for the remote model, deterministically.
+
+use minions_core::tokens::approx_tokens;
+use serde::{Deserialize, Serialize};
+
+use super::PlanTask;
+
+/// What one job produced.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    /// The chunk answered the task.
+    Answer {
+        answer: String,
+        citation: Option<String>,
+        explanation: String,
+    },
+    /// The chunk held nothing relevant.
+    Nothing,
+    /// The job failed, with the reason.
+    Failed(String),
+}
+
+/// A finished job, for aggregation.
+#[derive(Debug, Clone)]
+pub(crate) struct JobOutput {
+    pub number: usize,
+    pub task: String,
+    pub chunk: String,
+    pub outcome: Outcome,
+}
+
+/// Identical answers merged, with where they came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedAnswer {
+    /// The answer (as the first job wrote it).
+    pub answer: String,
+    /// The chunks that gave it, as `document#index`.
+    pub chunks: Vec<String>,
+    /// Distinct citations, at most three.
+    pub citations: Vec<String>,
+    /// The first job's explanation.
+    pub explanation: String,
+}
+
+/// What one task found this round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskFindings {
+    /// The task id.
+    pub id: String,
+    /// Its instruction.
+    pub instruction: String,
+    /// Jobs run.
+    pub jobs: usize,
+    /// Jobs whose chunk held nothing.
+    pub empty: usize,
+    /// Jobs that failed.
+    pub failed: usize,
+    /// Distinct failure reasons, at most three.
+    pub failures: Vec<String>,
+    /// Answers, best supported first.
+    pub answers: Vec<MergedAnswer>,
+}
+
+/// A round's findings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Findings {
+    /// Per task, in plan order.
+    pub tasks: Vec<TaskFindings>,
+    /// Answers left out to fit the token budget.
+    pub omitted: usize,
+}
+
+/// Answers that mean "nothing here", whatever a model spells them as.
+fn is_null_answer(answer: &str) -> bool {
+    let key = merge_key(answer);
+    matches!(
+        key.as_str(),
+        "" | "null"
+            | "none"
+            | "n/a"
+            | "na"
+            | "unknown"
+            | "not found"
+            | "not mentioned"
+            | "not specified"
+            | "not available"
+            | "not applicable"
+            | "no information"
+            | "not stated"
+    )
+}
+
+/// Answers equal under this key are merged: case, spacing and trailing
+/// punctuation do not matter.
+fn merge_key(answer: &str) -> String {
+    answer
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .trim_end_matches(['.', ',', ';', ':', '!'])
+        .trim_matches(['"', '\''])
+        .to_string()
+}
+
+pub(crate) fn normalise_outcome(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Answer { answer, .. } if is_null_answer(&answer) => Outcome::Nothing,
+        other => other,
+    }
+}
+
+/// Groups outputs by task, drops empty answers, merges identical ones, and
+/// keeps the best-supported answers that fit in `token_budget`.
+pub(crate) fn aggregate(
+    tasks: &[PlanTask],
+    outputs: &[JobOutput],
+    token_budget: usize,
+) -> Findings {
+    let mut outputs: Vec<&JobOutput> = outputs.iter().collect();
+    outputs.sort_by_key(|o| o.number);
+    let mut findings = Findings::default();
+    for task in tasks {
+        let mut found = TaskFindings {
+            id: task.id.clone(),
+            instruction: task.instruction.clone(),
+            jobs: 0,
+            empty: 0,
+            failed: 0,
+            failures: Vec::new(),
+            answers: Vec::new(),
+        };
+        let mut keys: Vec<String> = Vec::new();
+        for output in outputs.iter().filter(|o| o.task == task.id) {
+            found.jobs += 1;
+            match &output.outcome {
+                Outcome::Nothing => found.empty += 1,
+                Outcome::Failed(reason) => {
+                    found.failed += 1;
+                    if found.failures.len() < 3 && !found.failures.contains(reason) {
+                        found.failures.push(reason.clone());
+                    }
+                }
+                Outcome::Answer {
+                    answer,
+                    citation,
+                    explanation,
+                } => {
+                    let key = merge_key(answer);
+                    let merged = match keys.iter().position(|k| *k == key) {
+                        Some(at) => &mut found.answers[at],
+                        None => {
+                            keys.push(key);
+                            found.answers.push(MergedAnswer {
+                                answer: answer.trim().to_string(),
+                                chunks: Vec::new(),
+                                citations: Vec::new(),
+                                explanation: explanation.trim().to_string(),
+                            });
+                            let last = found.answers.len() - 1;
+                            &mut found.answers[last]
+                        }
+                    };
+                    if !merged.chunks.contains(&output.chunk) {
+                        merged.chunks.push(output.chunk.clone());
+                    }
+                    if let Some(citation) =
+                        citation.as_deref().map(str::trim).filter(|c| !c.is_empty())
+                    {
+                        if merged.citations.len() < 3
+                            && !merged.citations.iter().any(|c| c == citation)
+                        {
+                            merged.citations.push(citation.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        // Most support first; ties keep the order they were found in.
+        found
+            .answers
+            .sort_by_key(|a| std::cmp::Reverse(a.chunks.len()));
+        findings.tasks.push(found);
+    }
+    fit_budget(&mut findings, token_budget);
+    findings
+}
+
+/// Drops the least-supported answers across all tasks until the rendered
+/// findings fit the budget; each task keeps its best answer while possible.
+fn fit_budget(findings: &mut Findings, token_budget: usize) {
+    while approx_tokens(&render(findings)) > token_budget {
+        let weakest = findings
+            .tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(t, task)| {
+                task.answers
+                    .last()
+                    .map(|a| (t, task.answers.len(), a.chunks.len()))
+            })
+            // Prefer to cut from tasks with more answers, then the least
+            // supported answer, then the later task.
+            .max_by_key(|&(t, count, support)| (count, std::cmp::Reverse(support), t));
+        let Some((t, _, _)) = weakest else {
+            break;
+        };
+        findings.tasks[t].answers.pop();
+        findings.omitted += 1;
+    }
+}
+
+/// The findings as text for the remote model.
+pub(crate) fn render(findings: &Findings) -> String {
+    let mut out = String::new();
+    let total_jobs: usize = findings.tasks.iter().map(|t| t.jobs).sum();
+    let total_failed: usize = findings.tasks.iter().map(|t| t.failed).sum();
+    if total_jobs > 0 && total_failed == total_jobs {
+        out.push_str(&format!(
+            "All {total_jobs} local jobs failed this round, so there are no findings. Consider smaller chunks or simpler tasks.\n\n"
+        ));
+    }
+    for task in &findings.tasks {
+        let answered: usize = task.answers.iter().map(|a| a.chunks.len()).sum();
+        out.push_str(&format!("Task {} ({}):\n", task.id, task.instruction));
+        out.push_str(&format!(
+            "  {} jobs: {} chunk(s) answered, {} found nothing, {} failed\n",
+            task.jobs, answered, task.empty, task.failed
+        ));
+        if task.jobs == 0 {
+            out.push_str("  No chunk was selected for this task (nothing matched its query).\n");
+        }
+        for reason in &task.failures {
+            out.push_str(&format!("  failure: {reason}\n"));
+        }
+        for answer in &task.answers {
+            out.push_str(&format!(
+                "  - answer: {:?} (from {})\n",
+                answer.answer,
+                answer.chunks.join(", ")
+            ));
+            for citation in &answer.citations {
+                out.push_str(&format!("    citation: {citation:?}\n"));
+            }
+            if !answer.explanation.is_empty() {
+                out.push_str(&format!("    explanation: {}\n", answer.explanation));
+            }
+        }
+        out.push('\n');
+    }
+    if findings.omitted > 0 {
+        out.push_str(&format!(
+            "({} less-supported answer(s) left out to keep this short.)\n",
+            findings.omitted
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(id: &str) -> PlanTask {
+        PlanTask {
+            id: id.into(),
+            instruction: format!("find {id}"),
+            advice: String::new(),
+            query: String::new(),
+        }
+    }
+
+    fn answer(number: usize, task: &str, chunk: &str, text: &str) -> JobOutput {
+        JobOutput {
+            number,
+            task: task.into(),
+            chunk: chunk.into(),
+            outcome: normalise_outcome(Outcome::Answer {
+                answer: text.into(),
+                citation: Some(format!("cited {text}")),
+                explanation: "seen".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn merges_identical_answers_and_drops_nulls() {
+        let outputs = vec![
+            answer(2, "bp", "r#2", "160/100 mmHg."),
+            answer(1, "bp", "r#1", "160/100  mmhg"),
+            answer(3, "bp", "r#3", "N/A"),
+            answer(4, "bp", "r#4", "150/90 mmHg"),
+            JobOutput {
+                number: 5,
+                task: "bp".into(),
+                chunk: "r#5".into(),
+                outcome: Outcome::Failed("cut off".into()),
+            },
+        ];
+        let findings = aggregate(&[task("bp")], &outputs, 10_000);
+        let bp = &findings.tasks[0];
+        assert_eq!((bp.jobs, bp.empty, bp.failed), (5, 1, 1));
+        assert_eq!(bp.answers.len(), 2);
+        assert_eq!(
+            bp.answers[0].answer, "160/100  mmhg",
+            "the first job's spelling, by job number"
+        );
+        assert_eq!(bp.answers[0].chunks, ["r#1", "r#2"]);
+        assert_eq!(bp.answers[1].chunks, ["r#4"]);
+        let text = render(&findings);
+        assert!(
+            text.contains("5 jobs: 3 chunk(s) answered, 1 found nothing, 1 failed"),
+            "{text}"
+        );
+        assert!(text.contains("failure: cut off"));
+    }
+
+    #[test]
+    fn the_budget_drops_the_weakest_answers_first() {
+        let mut outputs = vec![
+            answer(0, "a", "d#0", "strong"),
+            answer(1, "a", "d#1", "strong"),
+        ];
+        for i in 2..60 {
+            outputs.push(answer(
+                i,
+                "a",
+                &format!("d#{i}"),
+                &format!("weak answer number {i} with some words"),
+            ));
+        }
+        let findings = aggregate(&[task("a")], &outputs, 300);
+        assert!(findings.omitted > 0);
+        assert_eq!(findings.tasks[0].answers[0].answer, "strong");
+        assert!(approx_tokens(&render(&findings)) <= 300);
+        // Same input, same output.
+        assert_eq!(findings, aggregate(&[task("a")], &outputs, 300));
+    }
+
+    #[test]
+    fn all_failed_is_said_plainly() {
+        let outputs = vec![JobOutput {
+            number: 0,
+            task: "a".into(),
+            chunk: "d#0".into(),
+            outcome: Outcome::Failed("500".into()),
+        }];
+        let text = render(&aggregate(&[task("a")], &outputs, 1000));
+        assert!(text.starts_with("All 1 local jobs failed"), "{text}");
+    }
+}

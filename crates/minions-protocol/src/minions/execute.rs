@@ -1,0 +1,242 @@
+//! Running local jobs concurrently.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use minions_core::json::extract_as;
+use minions_core::{ChatModel, ChatRequest, Error, Message, ResponseFormat, Usage};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::PlanTask;
+use super::aggregate::{JobOutput, Outcome, normalise_outcome};
+use crate::events::{Event, EventLog};
+use crate::prompts;
+
+/// One job: a task on a chunk.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub number: usize,
+    pub task: Arc<PlanTask>,
+    /// `document#index`.
+    pub chunk_label: String,
+    pub document: String,
+    pub text: Arc<str>,
+    pub sample: u32,
+}
+
+/// What the worker replies. `answer` may come as a number or an object from
+/// sloppy models; it is turned into text.
+#[derive(Debug, Deserialize)]
+struct WorkerOutput {
+    #[serde(default)]
+    explanation: String,
+    #[serde(default)]
+    citation: Option<Value>,
+    answer: Option<Value>,
+}
+
+fn as_text(value: Option<Value>) -> Option<String> {
+    match value? {
+        Value::Null => None,
+        Value::String(text) => Some(text),
+        other => Some(other.to_string()),
+    }
+}
+
+/// How a job ended, with what it cost.
+pub(crate) struct Finished {
+    pub output: JobOutput,
+    pub usage: Usage,
+    pub calls: u32,
+    /// Set when the local server could not be reached at all.
+    pub unreachable: Option<Error>,
+}
+
+/// Settings every job shares.
+pub(crate) struct JobSettings {
+    pub temperature: f32,
+    pub max_tokens: u32,
+    pub round: u32,
+}
+
+/// Runs one job: one local call, and one repair attempt when the output is
+/// not the JSON asked for or was cut off by the token limit (with twice the
+/// token limit). Errors other than an unreachable server make the job fail,
+/// not the run.
+async fn run_job(
+    local: &dyn ChatModel,
+    job: Job,
+    settings: &JobSettings,
+    log: &EventLog,
+) -> Finished {
+    log.emit(Event::JobStarted {
+        round: settings.round,
+        job: job.number,
+        task: job.task.id.clone(),
+        chunk: job.chunk_label.clone(),
+    });
+    let mut messages = vec![
+        Message::system(prompts::WORKER_SYSTEM),
+        Message::user(prompts::worker(
+            &job.document,
+            &job.text,
+            &job.task.instruction,
+            &job.task.advice,
+        )),
+    ];
+    // Extra samples are only worth it if they can differ.
+    let temperature = if job.sample > 0 {
+        settings.temperature.max(0.7)
+    } else {
+        settings.temperature
+    };
+    let mut usage = Usage::default();
+    let mut calls = 0;
+    let mut max_tokens = settings.max_tokens;
+    let mut reason = String::new();
+    let mut unreachable = None;
+    for attempt in 0..2 {
+        let request = ChatRequest::new(messages.clone())
+            .with_temperature(temperature)
+            .with_max_tokens(max_tokens)
+            .with_response_format(ResponseFormat::json_schema(
+                "finding",
+                prompts::worker_schema(),
+            ));
+        let reply = match local.chat(&request).await {
+            Ok(reply) => reply,
+            Err(error) if error.is_unreachable() => {
+                reason = error.to_string();
+                unreachable = Some(error);
+                break;
+            }
+            Err(error) => {
+                reason = error.to_string();
+                break;
+            }
+        };
+        usage += reply.usage;
+        calls += 1;
+        let parsed = if reply.is_truncated() {
+            Err(format!(
+                "the reply was cut off by the token limit ({max_tokens} tokens)"
+            ))
+        } else {
+            extract_as::<WorkerOutput>(&reply.content).map_err(|e| e.reason)
+        };
+        match parsed {
+            Ok(worker) => {
+                let outcome = match as_text(worker.answer) {
+                    Some(answer) => Outcome::Answer {
+                        answer,
+                        citation: as_text(worker.citation),
+                        explanation: worker.explanation,
+                    },
+                    None => Outcome::Nothing,
+                };
+                return finished(
+                    job,
+                    normalise_outcome(outcome),
+                    usage,
+                    calls,
+                    None,
+                    settings,
+                    log,
+                );
+            }
+            Err(why) => {
+                reason = why;
+                if attempt == 0 {
+                    messages.push(Message::assistant(reply.content));
+                    messages.push(Message::user(prompts::worker_repair(&reason)));
+                    max_tokens = max_tokens.saturating_mul(2);
+                }
+            }
+        }
+    }
+    finished(
+        job,
+        Outcome::Failed(reason),
+        usage,
+        calls,
+        unreachable,
+        settings,
+        log,
+    )
+}
+
+fn finished(
+    job: Job,
+    outcome: Outcome,
+    usage: Usage,
+    calls: u32,
+    unreachable: Option<Error>,
+    settings: &JobSettings,
+    log: &EventLog,
+) -> Finished {
+    let (answer, citation, explanation, error) = match &outcome {
+        Outcome::Answer {
+            answer,
+            citation,
+            explanation,
+        } => (
+            Some(answer.clone()),
+            citation.clone(),
+            Some(explanation.clone()),
+            None,
+        ),
+        Outcome::Nothing => (None, None, None, None),
+        Outcome::Failed(reason) => (None, None, None, Some(reason.clone())),
+    };
+    log.emit(Event::JobFinished {
+        round: settings.round,
+        job: job.number,
+        task: job.task.id.clone(),
+        chunk: job.chunk_label.clone(),
+        answer,
+        citation,
+        explanation,
+        error,
+        usage,
+    });
+    Finished {
+        output: JobOutput {
+            number: job.number,
+            task: job.task.id.clone(),
+            chunk: job.chunk_label,
+            outcome,
+        },
+        usage,
+        calls,
+        unreachable,
+    }
+}
+
+/// Runs the jobs with at most `concurrency` in flight. Stops at the first
+/// job that finds the local server unreachable (the jobs still in flight are
+/// dropped, which cancels them) and returns that error with the usage so
+/// far.
+pub(crate) async fn run_jobs(
+    local: &dyn ChatModel,
+    jobs: Vec<Job>,
+    concurrency: usize,
+    settings: &JobSettings,
+    log: &EventLog,
+) -> (Vec<JobOutput>, Usage, u32, Option<Error>) {
+    let mut stream = futures::stream::iter(jobs)
+        .map(|job| run_job(local, job, settings, log))
+        .buffer_unordered(concurrency.max(1));
+    let mut outputs = Vec::new();
+    let mut usage = Usage::default();
+    let mut calls = 0;
+    while let Some(done) = stream.next().await {
+        usage += done.usage;
+        calls += done.calls;
+        if let Some(error) = done.unreachable {
+            return (outputs, usage, calls, Some(error));
+        }
+        outputs.push(done.output);
+    }
+    (outputs, usage, calls, None)
+}

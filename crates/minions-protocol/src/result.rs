@@ -1,0 +1,209 @@
+//! What a run produces.
+
+use std::time::Duration;
+
+use minions_core::tokens::{Encoding, count_tokens};
+use minions_core::{Cost, ModelSpec, Pricing, Usage};
+use serde::{Deserialize, Serialize};
+
+use crate::events::Event;
+
+/// Which protocol ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// One local model in a chat with the remote model.
+    Minion,
+    /// Plan, parallel local jobs, aggregate, synthesize.
+    Minions,
+}
+
+impl Protocol {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Minion => "minion",
+            Protocol::Minions => "minions",
+        }
+    }
+}
+
+/// Why the run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StopReason {
+    /// The remote model gave its final answer.
+    Answered,
+    /// The last round forced the final answer.
+    MaxRounds,
+    /// A budget cap stopped the run; the answer is the best one so far (maybe
+    /// none).
+    Budget {
+        /// Which cap, and the figures.
+        reason: String,
+    },
+}
+
+/// Where the time went. Remote and local time overlap nothing in these
+/// protocols except that Minions' local jobs overlap each other: local time
+/// is wall time of the local phases, not the sum of the jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Timing {
+    /// The whole run.
+    #[serde(with = "seconds")]
+    pub total: Duration,
+    /// Waiting for the remote model.
+    #[serde(with = "seconds")]
+    pub remote: Duration,
+    /// Waiting for the local model.
+    #[serde(with = "seconds")]
+    pub local: Duration,
+    /// Everything else: chunking, retrieval, aggregation, our code.
+    #[serde(with = "seconds")]
+    pub overhead: Duration,
+}
+
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        duration: &Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(duration.as_secs_f64())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(deserializer)?;
+        Ok(Duration::try_from_secs_f64(secs).unwrap_or_default())
+    }
+}
+
+/// Local job counts (Minions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct JobStats {
+    /// Jobs run.
+    pub total: usize,
+    /// Jobs that found an answer in their chunk.
+    pub answered: usize,
+    /// Jobs whose chunk held nothing relevant.
+    pub empty: usize,
+    /// Jobs that failed (after a repair attempt).
+    pub failed: usize,
+}
+
+/// What sending the whole context to the remote model would have cost.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct RemoteOnlyEstimate {
+    /// Prompt tokens: the documents and the task, counted with the remote
+    /// model's tokenizer.
+    pub prompt_tokens: u64,
+    /// Completion tokens assumed: those of this run's final answer.
+    pub completion_tokens: u64,
+    /// Their price.
+    pub cost_usd: f64,
+}
+
+impl RemoteOnlyEstimate {
+    /// Estimates one remote call that reads `context` and `task` and writes
+    /// `answer`.
+    pub fn estimate(
+        pricing: &Pricing,
+        remote: &ModelSpec,
+        context: &str,
+        task: &str,
+        answer: &str,
+    ) -> Self {
+        let encoding = Encoding::for_model(&remote.model);
+        // Chat framing and a short instruction: a few dozen tokens.
+        let prompt_tokens =
+            (count_tokens(context, encoding) + count_tokens(task, encoding) + 40) as u64;
+        let completion_tokens = count_tokens(answer, encoding).max(1) as u64;
+        let cost_usd = pricing
+            .cost(remote, &Usage::new(prompt_tokens, completion_tokens))
+            .total_usd();
+        Self {
+            prompt_tokens,
+            completion_tokens,
+            cost_usd,
+        }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Which protocol ran.
+    pub protocol: Protocol,
+    /// The answer (empty when a budget stopped the run before any).
+    pub answer: String,
+    /// Why the run ended.
+    pub stop: StopReason,
+    /// Rounds run.
+    pub rounds: u32,
+    /// The remote model.
+    pub remote_model: String,
+    /// The local model.
+    pub local_model: String,
+    /// Tokens the remote model reported, summed over every call (retries
+    /// included).
+    pub remote_usage: Usage,
+    /// Tokens the local model reported, summed over every call.
+    pub local_usage: Usage,
+    /// Remote calls made.
+    pub remote_calls: u32,
+    /// Local calls made.
+    pub local_calls: u32,
+    /// What the remote calls cost.
+    pub remote_cost: Cost,
+    /// What reading the whole context remotely would have cost.
+    pub remote_only: RemoteOnlyEstimate,
+    /// `remote_only.cost_usd / remote_cost`: how many times cheaper this run
+    /// was (`None` when either is zero, for example with unpriced models).
+    pub savings_ratio: Option<f64>,
+    /// Where the time went.
+    pub timing: Timing,
+    /// Local jobs (Minions).
+    pub jobs: JobStats,
+    /// Redactions made before text reached the remote model, by kind.
+    pub redactions: Vec<(String, usize)>,
+}
+
+/// A whole run, for saving: the result and every event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// Format version.
+    pub version: u32,
+    /// The task.
+    pub task: String,
+    /// The result.
+    pub result: RunResult,
+    /// Every event, in order.
+    pub events: Vec<Event>,
+}
+
+impl Transcript {
+    /// Writes the transcript as pretty JSON, atomically: to a temporary file
+    /// in the same directory, then renamed over `path`, so a crash never
+    /// leaves half a file where a good one was.
+    pub fn write_atomic(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        let directory = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| std::path::Path::new("."));
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temporary = directory.join(format!(".{file_name}.{}.tmp", std::process::id()));
+        std::fs::write(&temporary, json)?;
+        std::fs::rename(&temporary, path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&temporary);
+        })
+    }
+}

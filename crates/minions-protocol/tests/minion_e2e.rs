@@ -1,0 +1,328 @@
+//! Minion end to end over real HTTP: fake OpenAI remote, fake Ollama local.
+
+// Helpers in test files unwrap too: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use minions_protocol::{
+    Budget, ContextDocument, MinionOptions, Privacy, ProtocolError, StopReason, run_minion,
+};
+use minions_testkit::Reply;
+use serde_json::json;
+
+fn question() -> Reply {
+    remote_json(json!({"reasoning": "start", "message": "What is the launch code?"}))
+}
+
+fn ask(message: &str) -> Reply {
+    remote_json(json!({"reasoning": "more", "decision": "ask", "message": message}))
+}
+
+fn final_answer(answer: &str) -> Reply {
+    remote_json(json!({"reasoning": "done", "decision": "final", "answer": answer}))
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_in_round_one_without_the_remote_seeing_the_document() {
+    let m = models().await;
+    let doc = document(20_000);
+    m.remote_server
+        .push(question())
+        .push(final_answer("The launch code is 7421."));
+    m.local_server
+        .push(Reply::text("The document says: the launch code is 7421."));
+    let transcript = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        "What is the launch code?",
+        &[doc.clone()],
+        &MinionOptions::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    let result = &transcript.result;
+    assert_eq!(result.answer, "The launch code is 7421.");
+    assert_eq!(
+        (result.rounds, result.remote_calls, result.local_calls),
+        (1, 2, 1)
+    );
+    assert_eq!(result.stop, StopReason::Answered);
+    // The local model got the document; the remote model never did.
+    assert!(local_chats(&m)[0].prompt_text().contains(&doc.text));
+    for request in remote_requests(&m) {
+        let seen = request.prompt_text();
+        for marker in markers(&doc) {
+            assert!(!seen.contains(&marker), "{marker} reached the remote model");
+        }
+        assert!(
+            seen.contains("report.txt"),
+            "the remote model knows the document's name"
+        );
+    }
+    // Usage is what the fake remote reported on every call.
+    assert_eq!(result.remote_usage, minions_core::Usage::new(2000, 100));
+    assert!(result.remote_only.prompt_tokens > 4000);
+    assert!(result.savings_ratio.is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_after_three_rounds() {
+    let m = models().await;
+    m.remote_server
+        .push(question())
+        .push(ask("Which section mentions it?"))
+        .push(ask("Quote the sentence."))
+        .push(final_answer("7421"));
+    m.local_server.respond_with(|_| Reply::text("Section 40."));
+    let options = MinionOptions {
+        common: minions_protocol::CommonOptions {
+            max_rounds: 5,
+            ..Default::default()
+        },
+    };
+    let transcript = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        "code?",
+        &[document(5_000)],
+        &options,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (transcript.result.rounds, transcript.result.local_calls),
+        (3, 3)
+    );
+    // The local model saw the whole conversation each time.
+    let last = local_chats(&m).pop().unwrap().json().unwrap();
+    assert_eq!(
+        last["messages"].as_array().unwrap().len(),
+        6,
+        "system + 3 questions + 2 answers"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_last_round_forces_a_final_answer() {
+    let m = models().await;
+    m.remote_server.respond_with(|request| {
+        let prompt = last_user(request);
+        if prompt.contains("Write your first question") {
+            question()
+        } else if prompt.contains("must be \"final\"") {
+            final_answer("best guess: 7421")
+        } else {
+            ask("Tell me more.")
+        }
+    });
+    m.local_server.respond_with(|_| Reply::text("Not sure."));
+    let options = MinionOptions {
+        common: minions_protocol::CommonOptions {
+            max_rounds: 2,
+            ..Default::default()
+        },
+    };
+    let transcript = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        "code?",
+        &[document(5_000)],
+        &options,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(transcript.result.stop, StopReason::MaxRounds);
+    assert_eq!(transcript.result.answer, "best guess: 7421");
+    assert_eq!(transcript.result.local_calls, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_malformed_decision_is_asked_again_and_counted() {
+    let m = models().await;
+    m.remote_server
+        .push(question())
+        .push(remote_json(
+            json!({"reasoning": "oops", "decision": "final"}),
+        ))
+        .push(final_answer("7421"));
+    m.local_server.push(Reply::text("7421"));
+    let transcript = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        "code?",
+        &[document(3_000)],
+        &MinionOptions::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(transcript.result.answer, "7421");
+    assert_eq!(transcript.result.remote_calls, 3);
+    assert_eq!(
+        transcript.result.remote_usage.prompt_tokens, 3000,
+        "the failed attempt's usage counts too"
+    );
+    let retry = last_user(&remote_requests(&m)[2]);
+    assert!(retry.contains("`answer` is empty"), "{retry}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_local_server_stops_the_run() {
+    let m = models().await;
+    let dead = minions::chat_model(
+        &"ollama/llama3.2".parse().unwrap(),
+        &minions::ModelSettings {
+            base_url: Some(minions_testkit::unused_local_url().await),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    m.remote_server.push(question()).push(final_answer("never"));
+    let error = run_minion(
+        m.remote.as_ref(),
+        dead.as_ref(),
+        "code?",
+        &[document(3_000)],
+        &MinionOptions::default(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(error, ProtocolError::LocalUnreachable(_)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("ollama serve"), "{error}");
+    assert_eq!(
+        remote_requests(&m).len(),
+        1,
+        "no more remote spend after the local server failed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_budget_stops_before_crossing_the_cap() {
+    let m = models().await;
+    m.remote_server.respond_with(|request| {
+        if last_user(request).contains("Write your first question") {
+            question()
+        } else {
+            ask("again?")
+        }
+    });
+    m.local_server
+        .respond_with(|_| Reply::text("partial answer"));
+    let mut options = MinionOptions::default();
+    options.common.max_rounds = 10;
+    options.common.remote_max_tokens = 500;
+    options.common.budget = Budget {
+        max_remote_tokens: Some(5_000),
+        max_remote_usd: None,
+    };
+    let transcript = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        "code?",
+        &[document(3_000)],
+        &options,
+        None,
+    )
+    .await
+    .unwrap();
+    let result = &transcript.result;
+    assert!(
+        matches!(result.stop, StopReason::Budget { .. }),
+        "{:?}",
+        result.stop
+    );
+    assert!(
+        result.remote_usage.total_tokens() <= 5_000,
+        "{:?}",
+        result.remote_usage
+    );
+    assert_eq!(
+        result.answer, "partial answer",
+        "the best answer so far is kept"
+    );
+    assert!(
+        transcript
+            .events
+            .iter()
+            .any(|e| matches!(e, minions_protocol::Event::BudgetStop { .. }))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn private_data_in_local_answers_is_redacted() {
+    let m = models().await;
+    m.remote_server.push(question()).push(final_answer("done"));
+    m.local_server.push(Reply::text(
+        "Contact Jane Roe at jane.roe@example.com or 415-555-0199.",
+    ));
+    let mut options = MinionOptions::default();
+    options.common.privacy = Privacy {
+        enabled: true,
+        terms: vec!["Jane Roe".into()],
+    };
+    let transcript = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        "who?",
+        &[ContextDocument::new("d", "text")],
+        &options,
+        None,
+    )
+    .await
+    .unwrap();
+    let sent = remote_requests(&m)[1].prompt_text();
+    assert!(
+        !sent.contains("jane.roe@example.com")
+            && !sent.contains("Jane Roe")
+            && !sent.contains("555-0199"),
+        "{sent}"
+    );
+    assert!(
+        sent.contains("[REDACTED:email]") && sent.contains("[REDACTED:term]"),
+        "{sent}"
+    );
+    let kinds: Vec<&str> = transcript
+        .result
+        .redactions
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"email") && kinds.contains(&"phone") && kinds.contains(&"term"),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn empty_inputs_are_refused() {
+    let m = models().await;
+    let error = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        " ",
+        &[document(100)],
+        &MinionOptions::default(),
+        None,
+    )
+    .await;
+    assert!(matches!(error, Err(ProtocolError::EmptyTask)));
+    let error = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        "q",
+        &[ContextDocument::new("e", "  ")],
+        &MinionOptions::default(),
+        None,
+    )
+    .await;
+    assert!(matches!(error, Err(ProtocolError::EmptyContext)));
+}
