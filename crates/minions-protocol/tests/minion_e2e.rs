@@ -37,7 +37,7 @@ async fn answers_in_round_one_without_the_remote_seeing_the_document() {
         m.remote.as_ref(),
         m.local.as_ref(),
         "What is the launch code?",
-        &[doc.clone()],
+        std::slice::from_ref(&doc),
         &MinionOptions::default(),
         None,
     )

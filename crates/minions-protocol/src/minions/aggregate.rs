@@ -166,12 +166,10 @@ pub(crate) fn aggregate(
                     }
                     if let Some(citation) =
                         citation.as_deref().map(str::trim).filter(|c| !c.is_empty())
+                        && merged.citations.len() < 3
+                        && !merged.citations.iter().any(|c| c == citation)
                     {
-                        if merged.citations.len() < 3
-                            && !merged.citations.iter().any(|c| c == citation)
-                        {
-                            merged.citations.push(citation.to_string());
-                        }
+                        merged.citations.push(citation.to_string());
                     }
                 }
             }

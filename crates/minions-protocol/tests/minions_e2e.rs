@@ -1,0 +1,439 @@
+//! Minions end to end over real HTTP: fake OpenAI remote, fake Ollama local.
+
+// Helpers in test files unwrap too: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use minions_core::Usage;
+use minions_protocol::{
+    Event, MinionsOptions, Privacy, ProtocolError, StopReason, Transcript, run_minions,
+};
+use minions_testkit::{ChatReply, Reply};
+use serde_json::{Value, json};
+
+const TASK: &str = "What is the launch code?";
+
+fn plan(select: Value) -> Reply {
+    remote_json(json!({
+        "tasks": [{"id": "code", "instruction": "Find the launch code.", "advice": "A 4-digit number.", "query": "launch code quarterly review"}],
+        "chunking": {"unit": "chars", "size": 3000, "overlap": 100},
+        "select": select,
+        "samples": 1
+    }))
+}
+
+fn synthesis(decision: &str, answer: Option<&str>) -> Reply {
+    remote_json(
+        json!({"reasoning": "r", "decision": decision, "answer": answer, "feedback": "look closer", "scratchpad": "code may be 7421"}),
+    )
+}
+
+async fn run(
+    m: &Models,
+    doc: &minions_protocol::ContextDocument,
+    options: &MinionsOptions,
+) -> Result<Transcript, ProtocolError> {
+    run_minions(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        TASK,
+        std::slice::from_ref(doc),
+        options,
+        None,
+    )
+    .await
+}
+
+fn jobs_of_round(transcript: &Transcript, round: u32) -> usize {
+    transcript
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::JobFinished { round: r, .. } if *r == round))
+        .count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_in_round_one_and_never_shows_the_document() {
+    let m = models().await;
+    let doc = document(60_000);
+    m.remote_server
+        .push(plan(json!("all")))
+        .push(synthesis("final", Some("7421")));
+    m.local_server.respond_with(honest_worker);
+    let transcript = run(&m, &doc, &MinionsOptions::default()).await.unwrap();
+    let result = &transcript.result;
+    assert_eq!(result.answer, "7421");
+    assert_eq!((result.rounds, result.remote_calls), (1, 2));
+    assert_eq!(result.stop, StopReason::Answered);
+    assert!(result.jobs.total >= 20, "{:?}", result.jobs);
+    assert!(
+        result.jobs.answered >= 1 && result.jobs.failed == 0,
+        "{:?}",
+        result.jobs
+    );
+    assert_eq!(result.local_calls as usize, result.jobs.total);
+    assert_eq!(
+        result.remote_usage,
+        Usage::new(2000, 100),
+        "exactly what the fake remote reported"
+    );
+
+    // The remote model saw no marker: only the worker's quote of the fact.
+    let remote = remote_requests(&m);
+    for request in &remote {
+        let seen = request.prompt_text();
+        for marker in markers(&doc) {
+            assert!(!seen.contains(&marker), "{marker} reached the remote model");
+        }
+    }
+    assert!(
+        remote[1].prompt_text().contains(FACT),
+        "the finding quotes the fact"
+    );
+    assert!(
+        !remote[0].prompt_text().contains(FACT),
+        "the planner never sees it"
+    );
+    // Every chunk went to the local model once, and only there.
+    assert_eq!(local_chats(&m).len(), result.jobs.total);
+    assert!(matches!(
+        transcript.events.first(),
+        Some(Event::RunStarted { .. })
+    ));
+    assert!(matches!(
+        transcript.events.last(),
+        Some(Event::Answer { .. })
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_round_reads_only_the_chunks_that_answered() {
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server
+        .push(plan(json!("all")))
+        .push(synthesis("continue", None))
+        .push(plan(json!({"answered_by": "code"})))
+        .push(synthesis("final", Some("7421, confirmed")));
+    m.local_server.respond_with(honest_worker);
+    let transcript = run(&m, &doc, &MinionsOptions::default()).await.unwrap();
+    assert_eq!(transcript.result.answer, "7421, confirmed");
+    assert_eq!(transcript.result.rounds, 2);
+    let first = jobs_of_round(&transcript, 1);
+    let second = jobs_of_round(&transcript, 2);
+    assert!(first > 5, "{first}");
+    assert!(
+        (1..=2).contains(&second),
+        "only the chunks holding the fact: {second}"
+    );
+    // The second plan was told which ids it may use, and the notes.
+    let second_plan = last_user(&remote_requests(&m)[2]);
+    assert!(
+        second_plan.contains("answered_by") && second_plan.contains("code may be 7421"),
+        "{second_plan}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_invalid_plan_is_sent_back_with_the_reason() {
+    // A plan that asks for too many jobs comes before the good one.
+    let m = models().await;
+    let too_many = remote_json(json!({
+        "tasks": [{"id": "code", "instruction": "Find it."}],
+        "chunking": {"unit": "chars", "size": 500, "overlap": 0},
+        "select": "all", "samples": 3
+    }));
+    m.remote_server
+        .push(too_many)
+        .push(plan(json!({"bm5": {"top_k": 3}})))
+        .push(synthesis("final", Some("7421")));
+    m.local_server.respond_with(honest_worker);
+    let options = MinionsOptions {
+        max_jobs_per_round: 40,
+        ..MinionsOptions::default()
+    };
+    let transcript = run(&m, &document(30_000), &options).await.unwrap();
+    assert_eq!(transcript.result.answer, "7421");
+    let rejected: Vec<&String> = transcript
+        .events
+        .iter()
+        .filter_map(|e| {
+            if let Event::PlanRejected { reason, .. } = e {
+                Some(reason)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(rejected.len(), 1);
+    assert!(
+        rejected[0].contains("more than the 40 allowed"),
+        "{}",
+        rejected[0]
+    );
+    let replan = last_user(&remote_requests(&m)[1]);
+    assert!(replan.contains("This plan cannot be run"), "{replan}");
+    assert_eq!(transcript.result.jobs.total, 3, "bm5 top 3");
+}
+
+#[tokio::test(start_paused = true)]
+async fn malformed_and_truncated_worker_output_is_repaired_or_recorded() {
+    let m = models().await;
+    m.remote_server
+        .push(plan(json!({"bm5": {"top_k": 3}})))
+        .push(synthesis("final", Some("7421")));
+    // Job outputs in arrival order: prose (repaired), cut off (repaired),
+    // and one that stays broken.
+    m.local_server
+        .push(Reply::text("Sure! The answer is probably nothing."))
+        .push(Reply::json(
+            &json!({"explanation": "nothing", "citation": null, "answer": null}),
+        ))
+        .push(
+            ChatReply::new("{\"explanation\": \"The excerpt states the launch co")
+                .truncated_by_length(),
+        )
+        .push(Reply::json(
+            &json!({"explanation": "found", "citation": FACT, "answer": "7421"}),
+        ))
+        .push(Reply::text("not json"))
+        .push(Reply::text("still not json"));
+    let options = MinionsOptions {
+        local_concurrency: 1,
+        ..MinionsOptions::default()
+    };
+    let transcript = run(&m, &document(30_000), &options).await.unwrap();
+    let jobs = transcript.result.jobs;
+    assert_eq!(
+        (jobs.total, jobs.answered, jobs.empty, jobs.failed),
+        (3, 1, 1, 1),
+        "{jobs:?}"
+    );
+    assert_eq!(transcript.result.local_calls, 6);
+    let local = local_chats(&m);
+    assert!(
+        last_user(&local[1]).contains("could not be used"),
+        "the repair says why"
+    );
+    let doubled = local[3].json().unwrap()["options"]["num_predict"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        doubled, 2048,
+        "a cut-off reply is retried with twice the token limit"
+    );
+    let synthesis_prompt = last_user(&remote_requests(&m)[1]);
+    assert!(synthesis_prompt.contains("1 failed"), "{synthesis_prompt}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_worker_500_storm_fails_jobs_not_the_run() {
+    let m = models().await;
+    m.remote_server
+        .push(plan(json!({"bm5": {"top_k": 4}})))
+        .push(synthesis("final", Some("unknown")));
+    m.local_server
+        .respond_with(|_| Reply::status(500, "CUDA out of memory"));
+    let transcript = run(&m, &document(30_000), &MinionsOptions::default())
+        .await
+        .unwrap();
+    let jobs = transcript.result.jobs;
+    assert_eq!((jobs.total, jobs.failed), (4, 4));
+    let told = last_user(&remote_requests(&m)[1]);
+    assert!(
+        told.contains("All 4 local jobs failed"),
+        "the remote is told: {told}"
+    );
+    assert!(
+        told.contains("CUDA out of memory"),
+        "with the reason: {told}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_local_server_stops_before_more_remote_spend() {
+    let m = models().await;
+    let dead = minions::chat_model(
+        &"ollama/llama3.2".parse().unwrap(),
+        &minions::ModelSettings {
+            base_url: Some(minions_testkit::unused_local_url().await),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    m.remote_server
+        .push(plan(json!("all")))
+        .push(synthesis("final", Some("never")));
+    let error = run_minions(
+        m.remote.as_ref(),
+        dead.as_ref(),
+        TASK,
+        &[document(30_000)],
+        &MinionsOptions::default(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(error, ProtocolError::LocalUnreachable(_)),
+        "{error}"
+    );
+    assert_eq!(
+        remote_requests(&m).len(),
+        1,
+        "planned, then stopped: no synthesis call"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dollar_budget_stops_the_run_and_says_so() {
+    let m = models().await;
+    m.remote_server
+        .push(plan(json!("all")))
+        .push(synthesis("continue", None))
+        .push(plan(json!("all")));
+    m.local_server.respond_with(honest_worker);
+    let mut options = MinionsOptions::default();
+    // One call costs 1000 x $2.50/M + 50 x $10/M = $0.003; the next one could
+    // cost up to $0.0025 + 2048 x $10/M more than that.
+    options.common.budget.max_remote_usd = Some(0.02);
+    let transcript = run(&m, &document(20_000), &options).await.unwrap();
+    let result = &transcript.result;
+    let StopReason::Budget { reason } = &result.stop else {
+        panic!("expected a budget stop, got {:?}", result.stop);
+    };
+    assert!(reason.contains("over the cap of $0.0200"), "{reason}");
+    assert!(result.remote_cost.total_usd() <= 0.02);
+}
+
+#[tokio::test(start_paused = true)]
+async fn findings_are_redacted_before_the_remote_sees_them() {
+    let m = models().await;
+    m.remote_server
+        .push(plan(json!({"bm5": {"top_k": 2}})))
+        .push(synthesis("final", Some("ok")));
+    m.local_server.respond_with(|_| {
+        Reply::json(&json!({"explanation": "Owner is john@corp.example, card 4111-1111-1111-1111", "citation": "from 10.0.0.7", "answer": "Project Falcon"}))
+    });
+    let mut options = MinionsOptions::default();
+    options.common.privacy = Privacy {
+        enabled: true,
+        terms: vec!["Falcon".into()],
+    };
+    let transcript = run(&m, &document(20_000), &options).await.unwrap();
+    let sent = last_user(&remote_requests(&m)[1]);
+    for secret in [
+        "john@corp.example",
+        "4111-1111-1111-1111",
+        "10.0.0.7",
+        "Falcon",
+    ] {
+        assert!(
+            !sent.contains(secret),
+            "{secret} reached the remote: {sent}"
+        );
+    }
+    assert!(
+        transcript
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Redacted { .. }))
+    );
+    assert!(!transcript.result.redactions.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_transcript_is_written_atomically_without_keys() {
+    let m = models().await;
+    m.remote_server
+        .push(plan(json!({"bm5": {"top_k": 2}})))
+        .push(synthesis("final", Some("7421")));
+    m.local_server.respond_with(honest_worker);
+    let transcript = run(&m, &document(10_000), &MinionsOptions::default())
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("minions-transcript-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.json");
+    std::fs::write(&path, "old contents").unwrap();
+    transcript.write_atomic(&path).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    let back: Transcript = serde_json::from_str(&written).unwrap();
+    assert_eq!(back.result.answer, "7421");
+    assert!(!written.contains("sk-test-remote-key"));
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The figures for the closing note: a 200k-character document, one planted
+/// fact, one task, answered in one round by each protocol.
+#[tokio::test(start_paused = true)]
+async fn remote_cost_of_one_fact_in_200k_characters() {
+    let doc = document(200_000);
+    let m = models().await;
+    // Unscripted usage: the fake counts four characters a token, as a real
+    // tokenizer roughly would.
+    m.remote_server
+        .push(Reply::text(json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": "all"}).to_string()))
+        .push(Reply::text(json!({"reasoning": "r", "decision": "final", "answer": "7421"}).to_string()));
+    m.local_server.respond_with(honest_worker);
+    let minions = run(&m, &doc, &MinionsOptions::default())
+        .await
+        .unwrap()
+        .result;
+
+    let m = models().await;
+    m.remote_server
+        .push(Reply::text(
+            json!({"reasoning": "r", "message": "What is the launch code?"}).to_string(),
+        ))
+        .push(Reply::text(
+            json!({"reasoning": "r", "decision": "final", "answer": "7421"}).to_string(),
+        ));
+    m.local_server.push(Reply::text("The launch code is 7421."));
+    let options = minions_protocol::MinionOptions::default();
+    let minion = minions_protocol::run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        TASK,
+        std::slice::from_ref(&doc),
+        &options,
+        None,
+    )
+    .await
+    .unwrap()
+    .result;
+
+    for result in [&minions, &minion] {
+        assert_eq!(result.answer, "7421");
+        assert_eq!(result.remote_calls, 2);
+        assert!(
+            result.remote_usage.prompt_tokens < 4_000,
+            "{:?}",
+            result.remote_usage
+        );
+        assert!(
+            result.remote_only.prompt_tokens > 40_000,
+            "{:?}",
+            result.remote_only
+        );
+    }
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!(
+            "200k chars, one fact: minions {} remote calls, {} remote prompt tokens, {} local jobs; minion {} remote calls, {} remote prompt tokens; remote-only {} prompt tokens",
+            minions.remote_calls,
+            minions.remote_usage.prompt_tokens,
+            minions.jobs.total,
+            minion.remote_calls,
+            minion.remote_usage.prompt_tokens,
+            minions.remote_only.prompt_tokens
+        );
+    }
+}
