@@ -25,6 +25,11 @@ mod registry;
 
 pub use minions_core::*;
 pub use minions_http::{HttpConfig, RetryPolicy};
+/// The Minion and Minions protocols.
+pub use minions_protocol as protocol;
+pub use minions_protocol::{
+    ContextDocument, MinionOptions, MinionsOptions, RunResult, Transcript, run_minion, run_minions,
+};
 pub use pool::LocalPool;
 pub use registry::{
     ModelSettings, chat_model, chat_model_from_env, embedder, known_providers, parse_endpoints,
