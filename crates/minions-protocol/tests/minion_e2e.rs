@@ -326,3 +326,76 @@ async fn empty_inputs_are_refused() {
     .await;
     assert!(matches!(error, Err(ProtocolError::EmptyContext)));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cancellation_token_stops_the_run() {
+    let m = models().await;
+    m.remote_server
+        .push(question())
+        .push(final_answer("too late"));
+    m.local_server
+        .push(Reply::text("slow").after(std::time::Duration::from_secs(60)));
+    let token = minions_protocol::CancellationToken::new();
+    let mut options = MinionOptions::default();
+    options.common.cancel = Some(token.clone());
+    let cancel = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        token.cancel();
+    });
+    let error = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        "code?",
+        &[document(3_000)],
+        &options,
+        None,
+    )
+    .await
+    .unwrap_err();
+    cancel.await.unwrap();
+    assert!(matches!(error, ProtocolError::Cancelled), "{error}");
+    assert_eq!(remote_requests(&m).len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_arrive_on_the_channel_in_order() {
+    let m = models().await;
+    m.remote_server.push(question()).push(final_answer("7421"));
+    m.local_server.push(Reply::text("7421"));
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let transcript = run_minion(
+        m.remote.as_ref(),
+        m.local.as_ref(),
+        "code?",
+        &[document(3_000)],
+        &MinionOptions::default(),
+        Some(sender),
+    )
+    .await
+    .unwrap();
+    let mut received = Vec::new();
+    while let Ok(event) = receiver.try_recv() {
+        received.push(event);
+    }
+    assert_eq!(received, transcript.events);
+    let kinds: Vec<String> = received
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .filter(|k| k != "usage")
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "run_started",
+            "remote_message",
+            "local_message",
+            "remote_message",
+            "answer"
+        ]
+    );
+}
