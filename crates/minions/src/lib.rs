@@ -24,6 +24,8 @@ mod pool;
 mod registry;
 
 pub use minions_core::*;
+/// The shared HTTP layer (client, retries, streaming decoders).
+pub use minions_http as http;
 pub use minions_http::{HttpConfig, RetryPolicy};
 /// The Minion and Minions protocols.
 pub use minions_protocol as protocol;

@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub(crate) mod ask;
+pub(crate) mod chat;
+pub(crate) mod config;
+pub(crate) mod demo;
+pub(crate) mod estimate;
+pub(crate) mod providers;

@@ -1,0 +1,107 @@
+//! The `minions` command.
+
+mod cli;
+mod commands;
+mod error;
+mod progress;
+mod report;
+mod run;
+mod settings;
+mod setup;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+use crate::error::{CliError, code};
+
+/// Logging on stderr: quiet by default, `-v` for more, `RUST_LOG` wins.
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .with_target(false)
+        .try_init();
+}
+
+fn run(cli: Cli) -> Result<u8, CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Ask(args) => {
+            let settings =
+                settings::resolve(settings::from_flags(&args.models, &args.run), config)?;
+            runtime.block_on(commands::ask::ask(args, settings))
+        }
+        Command::Chat(args) => {
+            let settings =
+                settings::resolve(settings::from_flags(&args.models, &args.run), config)?;
+            commands::chat::chat(args, settings, &runtime)
+        }
+        Command::Estimate(args) => {
+            let flags = settings::Settings {
+                max_input_bytes: args.context.max_input_bytes,
+                ..Default::default()
+            };
+            let settings = settings::resolve(flags, config)?;
+            runtime.block_on(commands::estimate::estimate(args, settings))
+        }
+        Command::Providers(args) => {
+            let settings = settings::resolve(
+                settings::from_flags(&args.models, &Default::default()),
+                config,
+            )?;
+            runtime.block_on(commands::providers::providers(args, settings))
+        }
+        Command::Config(args) => {
+            let settings =
+                settings::resolve(settings::from_flags(&args.models, &args.run), config)?;
+            commands::config::show(args, settings)
+        }
+        Command::Demo(args) => runtime.block_on(commands::demo::demo(args)),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "minions",
+                &mut std::io::stdout(),
+            );
+            Ok(code::OK)
+        }
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.verbose;
+    init_tracing(verbose);
+    match run(cli) {
+        Ok(status) => ExitCode::from(status),
+        Err(error) => {
+            eprintln!("error: {}", error.message);
+            if verbose > 0
+                && let Some(detail) = &error.detail
+            {
+                eprintln!("detail: {detail}");
+            }
+            ExitCode::from(error.code)
+        }
+    }
+}
