@@ -32,7 +32,7 @@ pub(crate) fn show(_args: ConfigArgs, settings: Effective) -> Result<u8, CliErro
         ("remote", "openai/gpt-4o"),
         ("protocol", "minions"),
     ];
-    println!("{:<20} {:<32} {}", "setting", "value", "from");
+    println!("{:<20} {:<32} from", "setting", "value");
     for (key, origin) in &settings.origins {
         let value = match values.get(*key) {
             Some(serde_json::Value::Null) | None => {

@@ -1,0 +1,629 @@
+//! The built `minions` binary against the test kit's fake Ollama and OpenAI
+//! servers, configured through the variables users set.
+
+// Helpers in test files unwrap too: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::cargo::CommandCargoExt;
+use minions_testkit::{FakeServer, RecordedRequest, Reply};
+use serde_json::{Value, json};
+
+const FACT: &str = "The launch code is 7421.";
+
+/// A scratch directory for a test: the working directory and HOME of the
+/// binary, so no real config file leaks in.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("minions-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn document() -> String {
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(&format!(
+            "Section {i}. Routine notes about staffing and budgets for the quarter.\n\n"
+        ));
+        if i == 17 {
+            text.push_str(FACT);
+            text.push_str("\n\n");
+        }
+    }
+    text
+}
+
+fn last_user(request: &RecordedRequest) -> String {
+    let body = request.json().unwrap_or_default();
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A remote model that plans, asks and concludes.
+fn remote(request: &RecordedRequest) -> Reply {
+    let prompt = last_user(request);
+    if prompt.contains("Plan this round's work") {
+        Reply::json(
+            &json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": "all"}),
+        )
+    } else if prompt.contains("Write your first question") {
+        Reply::json(&json!({"reasoning": "r", "message": "What is the launch code?"}))
+    } else {
+        Reply::json(
+            &json!({"reasoning": "r", "decision": "final", "answer": "The launch code is 7421."}),
+        )
+    }
+}
+
+/// A local model that answers from what it was given.
+fn local(request: &RecordedRequest) -> Reply {
+    let prompt = last_user(request);
+    if prompt.starts_with("Excerpt from") {
+        if prompt.contains("7421") {
+            Reply::json(&json!({"explanation": "stated", "citation": FACT, "answer": "7421"}))
+        } else {
+            Reply::json(&json!({"explanation": "nothing", "citation": null, "answer": null}))
+        }
+    } else {
+        Reply::text("The document says the launch code is 7421.")
+    }
+}
+
+struct Fakes {
+    remote: FakeServer,
+    local: FakeServer,
+}
+
+async fn fakes() -> Fakes {
+    let remote_server = FakeServer::start().await;
+    remote_server.respond_with(remote);
+    let local_server = FakeServer::start().await;
+    local_server.respond_with(local);
+    Fakes {
+        remote: remote_server,
+        local: local_server,
+    }
+}
+
+/// Runs the binary with a clean environment pointing at the fakes.
+async fn minions(
+    fakes: &Fakes,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> Output {
+    let mut command = std::process::Command::cargo_bin("minions").unwrap();
+    command
+        .env_clear()
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("xdg"))
+        .env("NO_COLOR", "1")
+        .env("OLLAMA_HOST", fakes.local.url())
+        .env("OPENAI_BASE_URL", fakes.remote.openai_base_url())
+        .env("OPENAI_API_KEY", "sk-test-cli")
+        .args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let stdin = stdin.map(str::to_string);
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        command.stdin(std::process::Stdio::piped());
+        command.stdout(std::process::Stdio::piped());
+        command.stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            pipe.write_all(text.as_bytes()).unwrap();
+        }
+        drop(pipe);
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ask_with_minions_prints_the_answer_and_a_summary() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("ask");
+    let doc = scratch.file("report.txt", &document());
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &[
+            "ask",
+            "What is the launch code?",
+            "--context",
+            doc.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "The launch code is 7421.");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("remote openai/gpt-4o: 2 call(s)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("remote-only estimate"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colours when NO_COLOR is set: {stderr:?}"
+    );
+    // The remote never saw the document.
+    for request in fakes.remote.requests() {
+        assert!(
+            !request
+                .prompt_text()
+                .contains("Routine notes about staffing")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ask_with_minion_json_and_transcript() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("json");
+    let doc = scratch.file("report.txt", &document());
+    let transcript = scratch.path().join("run.json");
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &[
+            "ask",
+            "--task",
+            "What is the launch code?",
+            "-c",
+            doc.to_str().unwrap(),
+            "--protocol",
+            "minion",
+            "--json",
+            "--transcript",
+            transcript.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is exactly one JSON object");
+    assert_eq!(json["answer"], "The launch code is 7421.");
+    assert_eq!(json["protocol"], "minion");
+    assert_eq!(json["remote_calls"], 2);
+    assert!(json["remote_usage"]["prompt_tokens"].as_u64().unwrap() > 0);
+    assert!(json["remote_cost_usd"].as_f64().unwrap() > 0.0);
+    assert!(json["savings_ratio"].is_number());
+    assert!(json["timing"]["total"].is_number());
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
+    assert_eq!(saved["result"]["answer"], "The launch code is 7421.");
+    assert!(saved["events"].as_array().unwrap().len() >= 4);
+    assert!(
+        !std::fs::read_to_string(&transcript)
+            .unwrap()
+            .contains("sk-test-cli")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_question_can_come_from_stdin() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("stdin");
+    let doc = scratch.file("report.txt", &document());
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "-q", "-c", doc.to_str().unwrap()],
+        &[],
+        Some("What is the launch code?\n"),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "The launch code is 7421.");
+    assert!(text(&out.stderr).is_empty(), "quiet: {}", text(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn estimate_counts_and_prices() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("estimate");
+    let doc = scratch.file("report.txt", &document());
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["estimate", "-c", doc.to_str().unwrap(), "--json"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["chars"].as_u64().unwrap() as usize,
+        document().chars().count()
+    );
+    assert!(json["tokens"].as_u64().unwrap() > 300);
+    assert!(json["remote_only_input_cost_usd"].as_f64().unwrap() > 0.0);
+    let table = minions(
+        &fakes,
+        scratch.path(),
+        &["estimate", "-c", doc.to_str().unwrap()],
+        &[],
+        None,
+    )
+    .await;
+    assert!(text(&table.stdout).contains("report.txt"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn providers_lists_and_checks() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("providers");
+    let out = minions(&fakes, scratch.path(), &["providers", "--check"], &[], None).await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("OPENAI_API_KEY set") && stdout.contains("ANTHROPIC_API_KEY MISSING"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("sk-test-cli"), "keys are never printed");
+    assert!(
+        stdout.contains("local   ollama/llama3.2: ok, llama3.2 is pulled"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("remote  openai/gpt-4o: ok"), "{stdout}");
+
+    let missing = FakeServer::builder()
+        .ollama_model("qwen3", 8192)
+        .start()
+        .await;
+    let other = Fakes {
+        remote: FakeServer::start().await,
+        local: missing,
+    };
+    let out = minions(&other, scratch.path(), &["providers", "--check"], &[], None).await;
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stdout).contains("run `ollama pull llama3.2`"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_follow_flags_then_env_then_file_then_defaults() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("config");
+    scratch.file(
+        "minions.toml",
+        "remote = \"anthropic/claude-sonnet-4-5\"\nmax_rounds = 7\nchunk_size = 2000\n",
+    );
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["config", "--max-rounds", "9"],
+        &[("MINIONS_MAX_ROUNDS", "5"), ("MINIONS_CHUNK_SIZE", "4000")],
+        None,
+    )
+    .await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let line = |key: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("max_rounds").contains('9') && line("max_rounds").contains("command line"),
+        "{stdout}"
+    );
+    assert!(
+        line("chunk_size").contains("4000") && line("chunk_size").contains("MINIONS_CHUNK_SIZE"),
+        "{stdout}"
+    );
+    assert!(
+        line("remote").contains("anthropic/claude-sonnet-4-5")
+            && line("remote").contains("minions.toml"),
+        "{stdout}"
+    );
+    assert!(
+        line("local").contains("ollama/llama3.2") && line("local").contains("default"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("remote key") && stdout.contains("not set (ANTHROPIC_API_KEY)"),
+        "{stdout}"
+    );
+
+    scratch.file("minions.toml", "remoet = \"typo\"\n");
+    let out = minions(&fakes, scratch.path(), &["config"], &[], None).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("unknown setting `remoet`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_error_class_has_its_exit_code() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("errors");
+    let doc = scratch.file("report.txt", &document());
+    let doc = doc.to_str().unwrap();
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "q", "-c", doc, "--local", "nope/x"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("known providers"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "q", "-c", doc, "--remote", "together/m"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("TOGETHER_API_KEY"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let empty = scratch.file("empty.txt", "");
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "q", "-c", empty.to_str().unwrap()],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is empty"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "q", "-c", "missing.txt"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).lines().count(),
+        1,
+        "one clear line: {}",
+        text(&out.stderr)
+    );
+
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "q", "-c", doc, "--frobnicate"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2 too");
+
+    let denied_local = FakeServer::start().await;
+    denied_local.respond_with(local);
+    let denied = Fakes {
+        remote: FakeServer::start().await,
+        local: denied_local,
+    };
+    denied
+        .remote
+        .respond_with(|_| Reply::status(401, "Incorrect API key provided"));
+    let out = minions(&denied, scratch.path(), &["ask", "q", "-c", doc], &[], None).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: remote model failed: openai returned HTTP 401"),
+        "{stderr}"
+    );
+    assert!(
+        last.contains("check that `OPENAI_API_KEY` is set"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Http(HttpError"),
+        "no debug dump without -v: {stderr}"
+    );
+
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "q", "-c", doc, "--budget-tokens", "100", "-q"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_interrupts_with_130() {
+    let fakes = fakes().await;
+    fakes
+        .local
+        .respond_with(|_| Reply::text("slow").after(Duration::from_secs(60)));
+    let scratch = Scratch::new("interrupt");
+    let doc = scratch.file("report.txt", &document());
+    let mut command = std::process::Command::cargo_bin("minions").unwrap();
+    command
+        .env_clear()
+        .current_dir(scratch.path())
+        .env("HOME", scratch.path())
+        .env("OLLAMA_HOST", fakes.local.url())
+        .env("OPENAI_BASE_URL", fakes.remote.openai_base_url())
+        .env("OPENAI_API_KEY", "k")
+        .args([
+            "ask",
+            "q",
+            "--protocol",
+            "minion",
+            "-q",
+            "-c",
+            doc.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    let pid = child.id().to_string();
+    // Wait until the local model is being asked, then press Ctrl-C.
+    for _ in 0..200 {
+        if !fakes.local.requests().iter().all(|r| r.path != "/api/chat") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("interrupted"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_answers_follow_ups_and_reports_cost() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("chat");
+    let doc = scratch.file("report.txt", &document());
+    let script = "What is the launch code?\n/protocol minion\nAnd again, to be sure?\n/cost\n/save session.json\n/quit\n";
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["chat", "-q", "-c", doc.to_str().unwrap()],
+        &[],
+        Some(script),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.matches("The launch code is 7421.").count(),
+        2,
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("2 question(s): remote 4 call(s)"),
+        "{stderr}"
+    );
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(scratch.path().join("session.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(saved["runs"][1]["result"]["protocol"], "minion");
+    // The follow-up carried the first exchange to the remote model.
+    let follow_up = fakes
+        .remote
+        .requests()
+        .iter()
+        .map(|r| r.prompt_text())
+        .find(|p| p.contains("And again"))
+        .unwrap();
+    assert!(
+        follow_up.contains("Q: What is the launch code?"),
+        "{follow_up}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_runs_offline() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("demo");
+    let out = minions(&fakes, scratch.path(), &["demo", "--json"], &[], None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["answer"].as_str().unwrap().contains("160/100"));
+    assert!(json["savings_ratio"].as_f64().unwrap() > 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_lists_every_subcommand() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("help");
+    let out = minions(&fakes, scratch.path(), &["--help"], &[], None).await;
+    let stdout = text(&out.stdout);
+    for command in [
+        "ask",
+        "chat",
+        "estimate",
+        "providers",
+        "config",
+        "demo",
+        "completions",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(command)),
+            "{command} missing: {stdout}"
+        );
+    }
+    let out = minions(&fakes, scratch.path(), &["completions", "bash"], &[], None).await;
+    assert!(text(&out.stdout).contains("minions"));
+}
