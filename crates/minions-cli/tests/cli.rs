@@ -627,3 +627,63 @@ async fn help_lists_every_subcommand() {
     let out = minions(&fakes, scratch.path(), &["completions", "bash"], &[], None).await;
     assert!(text(&out.stdout).contains("minions"));
 }
+
+/// Start-up and memory figures for the docs (run by hand):
+/// `MINIONS_MEASURE_BIN=target/release/minions cargo test -p minions-cli --test cli measure -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement, not a test; run by hand"]
+async fn measure_ask_over_10_mb() {
+    let remote_server = FakeServer::start().await;
+    remote_server.respond_with(|request| {
+        if last_user(request).contains("Plan this round's work") {
+            Reply::json(&json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": {"bm25": {"top_k": 8}}}))
+        } else {
+            remote(request)
+        }
+    });
+    let local_server = FakeServer::start().await;
+    local_server.respond_with(local);
+    let scratch = Scratch::new("measure");
+    let mut text = String::with_capacity(10 << 20);
+    while text.len() < 10 << 20 {
+        text.push_str(&document());
+    }
+    let doc = scratch.file("big.txt", &text);
+    let binary = std::env::var("MINIONS_MEASURE_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_minions").to_string());
+    let binary = std::fs::canonicalize(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(&binary),
+    )
+    .unwrap_or(binary.into());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("/usr/bin/time")
+            .arg("-v")
+            .arg(binary)
+            .args([
+                "ask",
+                "What is the launch code?",
+                "-q",
+                "-c",
+                doc.to_str().unwrap(),
+            ])
+            .env("OLLAMA_HOST", local_server.url())
+            .env("OPENAI_BASE_URL", remote_server.openai_base_url())
+            .env("OPENAI_API_KEY", "k")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = text(&out.stderr);
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("stdout: {}", text(&out.stdout));
+        for line in stderr.lines().filter(|l| {
+            l.contains("Maximum resident") || l.contains("Elapsed") || l.contains("Exit status")
+        }) {
+            eprintln!("{}", line.trim());
+        }
+    }
+}
