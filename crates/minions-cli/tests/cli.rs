@@ -644,11 +644,11 @@ async fn measure_ask_over_10_mb() {
     let local_server = FakeServer::start().await;
     local_server.respond_with(local);
     let scratch = Scratch::new("measure");
-    let mut text = String::with_capacity(10 << 20);
-    while text.len() < 10 << 20 {
-        text.push_str(&document());
+    let mut big = String::with_capacity(10 << 20);
+    while big.len() < 10 << 20 {
+        big.push_str(&document());
     }
-    let doc = scratch.file("big.txt", &text);
+    let doc = scratch.file("big.txt", &big);
     let binary = std::env::var("MINIONS_MEASURE_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_minions").to_string());
     let binary = std::fs::canonicalize(
