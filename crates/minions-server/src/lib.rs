@@ -1,0 +1,191 @@
+//! `minions serve`: the protocols over HTTP.
+//!
+//! - `POST /v1/chat/completions` speaks OpenAI's format (model `minion` or
+//!   `minions`, optionally `minions:provider/model`), so any OpenAI client
+//!   can use the protocols; `stream: true` streams progress and the answer.
+//! - `POST /v1/runs`, `GET /v1/runs/{id}`, `GET /v1/runs/{id}/events`
+//!   (server-sent events, replayed from the start), `DELETE /v1/runs/{id}`.
+//! - `GET /`: a web page to paste or upload documents, ask, and watch.
+//!
+//! Binds 127.0.0.1 unless told otherwise, and refuses to listen beyond
+//! loopback without a bearer token. `docs/server.md` has curl examples.
+
+mod error;
+mod openai_api;
+mod runs;
+mod runs_api;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+pub use runs::{DocumentInput, RunOptions, RunStatus, Runs, ServerModels};
+
+/// The web page, served from the binary: no build step.
+const PAGE: &str = include_str!("page.html");
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen. Default 127.0.0.1:8080.
+    pub bind: SocketAddr,
+    /// The bearer token required on every `/v1` route; required to listen
+    /// beyond loopback.
+    pub token: Option<String>,
+    /// The largest request body (documents included). Default 32 MiB.
+    pub max_body_bytes: usize,
+    /// Runs at once; more get 429. Default 4.
+    pub max_concurrent_runs: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            token: None,
+            max_body_bytes: 32 << 20,
+            max_concurrent_runs: 4,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Refuses a configuration that would expose the server without a token.
+    pub fn check(&self) -> Result<(), String> {
+        if !self.bind.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
+            return Err(format!(
+                "refusing to listen on {} without a token: anyone on the network could spend your API keys; set --token (or MINIONS_SERVER_TOKEN), or bind 127.0.0.1",
+                self.bind
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Shared by every request.
+pub struct AppState {
+    models: ServerModels,
+    runs: Arc<Runs>,
+    token: Option<String>,
+    max_body_bytes: usize,
+}
+
+impl AppState {
+    /// The runs, for shutdown.
+    pub fn runs(&self) -> &Arc<Runs> {
+        &self.runs
+    }
+}
+
+/// Reads a body, turning "too large" into a 413 that says the limit.
+pub(crate) fn body_bytes(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(limit)
+        } else {
+            ApiError::bad_request(rejection.body_text())
+        }
+    })
+}
+
+/// Equal in time whatever the inputs share, so the token cannot be guessed
+/// byte by byte from response times.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = &state.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !same_secret(given.as_bytes(), token.as_bytes()) {
+            return ApiError::unauthorized().into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn page() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
+                ),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        Html(PAGE),
+    )
+}
+
+/// The application: every route, the token rule and the body limit.
+pub fn app(config: &ServerConfig, models: ServerModels) -> (Router, Arc<AppState>) {
+    let state = Arc::new(AppState {
+        models,
+        runs: Arc::new(Runs::new(config.max_concurrent_runs)),
+        token: config.token.clone().filter(|t| !t.is_empty()),
+        max_body_bytes: config.max_body_bytes,
+    });
+    let api = Router::new()
+        .route("/models", get(openai_api::models))
+        .route("/chat/completions", post(openai_api::chat_completions))
+        .route("/runs", post(runs_api::create))
+        .route("/runs/{id}", get(runs_api::get).delete(runs_api::cancel))
+        .route("/runs/{id}/events", get(runs_api::events))
+        .layer(middleware::from_fn_with_state(state.clone(), require_token));
+    let router = Router::new()
+        .route("/", get(page))
+        .nest("/v1", api)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .with_state(state.clone());
+    (router, state)
+}
+
+/// Serves until `shutdown` completes, then cancels the runs still going and
+/// waits for them to wind down (a few seconds at most).
+pub async fn serve(
+    config: ServerConfig,
+    models: ServerModels,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    config.check().map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let (router, state) = app(&config, models);
+    tracing::info!(address = %listener.local_addr()?, "serving");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    state.runs().cancel_all();
+    for _ in 0..50 {
+        if state.runs().running() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(())
+}

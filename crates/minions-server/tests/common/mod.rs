@@ -1,0 +1,119 @@
+//! A server on a random loopback port with the test kit's fakes behind it.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use minions::ollama::OllamaClient;
+use minions::openai::OpenAiClient;
+use minions::{ApiKey, ChatModel, Pricing};
+use minions_server::{ServerConfig, ServerModels, app};
+use minions_testkit::{FakeServer, RecordedRequest, Reply};
+use serde_json::json;
+
+pub const FACT: &str = "The launch code is 7421.";
+
+pub struct Harness {
+    pub url: String,
+    pub remote: FakeServer,
+    pub local: FakeServer,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+pub fn last_user(request: &RecordedRequest) -> String {
+    let body = request.json().unwrap_or_default();
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub fn remote(request: &RecordedRequest) -> Reply {
+    let prompt = last_user(request);
+    if prompt.contains("Plan this round's work") {
+        Reply::json(
+            &json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": "all"}),
+        )
+    } else if prompt.contains("Write your first question") {
+        Reply::json(&json!({"reasoning": "r", "message": "What is the launch code?"}))
+    } else {
+        Reply::json(
+            &json!({"reasoning": "r", "decision": "final", "answer": "The launch code is 7421."}),
+        )
+    }
+}
+
+pub fn local(request: &RecordedRequest) -> Reply {
+    let prompt = last_user(request);
+    if prompt.starts_with("Excerpt from") {
+        if prompt.contains("7421") {
+            Reply::json(&json!({"explanation": "stated", "citation": FACT, "answer": "7421"}))
+        } else {
+            Reply::json(&json!({"explanation": "nothing", "citation": null, "answer": null}))
+        }
+    } else {
+        Reply::text("The document says the launch code is 7421.")
+    }
+}
+
+pub fn document() -> String {
+    let mut text = String::new();
+    for i in 0..20 {
+        text.push_str(&format!(
+            "Section {i}. Routine notes about staffing and budgets.\n\n"
+        ));
+        if i == 11 {
+            text.push_str(FACT);
+            text.push_str("\n\n");
+        }
+    }
+    text
+}
+
+pub async fn start(config: ServerConfig) -> Harness {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let remote_server = FakeServer::start().await;
+    remote_server.respond_with(remote);
+    let local_server = FakeServer::start().await;
+    local_server.respond_with(local);
+    let remote_model: Arc<dyn ChatModel> = Arc::new(
+        OpenAiClient::builder("openai", "gpt-4o")
+            .unwrap()
+            .base_url(remote_server.openai_base_url())
+            .api_key(ApiKey::new("sk-server-secret"))
+            .build()
+            .unwrap(),
+    );
+    let local_model: Arc<dyn ChatModel> = Arc::new(
+        OllamaClient::builder("llama3.2")
+            .base_url(local_server.url())
+            .build()
+            .unwrap(),
+    );
+    let models = ServerModels {
+        local: local_model,
+        remote: remote_model,
+        pricing: Pricing::builtin(),
+    };
+    let (router, _) = app(&config, models);
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        axum_serve(listener, router).await;
+    });
+    Harness {
+        url,
+        remote: remote_server,
+        local: local_server,
+        _server: server,
+    }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
+    let _ = axum::serve(listener, router).await;
+}

@@ -1,0 +1,429 @@
+//! The server over real HTTP, with the test kit's fakes behind it.
+
+// Helpers in test files unwrap too: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::*;
+use minions_server::ServerConfig;
+use minions_testkit::Reply;
+use serde_json::{Value, json};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+fn chat_body(model: &str, stream: bool) -> Value {
+    json!({"model": model, "stream": stream, "stream_options": {"include_usage": true}, "messages": [
+        {"role": "system", "content": document()},
+        {"role": "user", "content": "What is the launch code?"}
+    ]})
+}
+
+/// Reads an SSE body into `data:` payloads.
+async fn sse_data(response: reqwest::Response) -> Vec<String> {
+    let text = response.text().await.unwrap();
+    text.split("\n\n")
+        .flat_map(|block| {
+            block
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_completions_answers_in_openai_format() {
+    let h = start(ServerConfig::default()).await;
+    for model in ["minions", "minion"] {
+        let response = client()
+            .post(format!("{}/v1/chat/completions", h.url))
+            .json(&chat_body(model, false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["object"], "chat.completion");
+        assert_eq!(
+            body["choices"][0]["message"]["content"],
+            "The launch code is 7421."
+        );
+        assert!(body["usage"]["total_tokens"].as_u64().unwrap() > 0);
+        assert_eq!(body["minions"]["protocol"], model);
+        assert!(body["minions"]["remote_cost_usd"].as_f64().unwrap() > 0.0);
+        assert!(!body.to_string().contains("sk-server-secret"));
+    }
+    // The documents never reached the remote model.
+    for request in h.remote.requests() {
+        assert!(
+            !request
+                .prompt_text()
+                .contains("Routine notes about staffing")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streaming_sends_progress_then_the_answer_then_done() {
+    let h = start(ServerConfig::default()).await;
+    let response = client()
+        .post(format!("{}/v1/chat/completions", h.url))
+        .json(&chat_body("minions", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let data = sse_data(response).await;
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert!(
+        chunks.iter().any(|c| c["minions_event"]["type"] == "plan"),
+        "progress events are streamed"
+    );
+    let answer: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(answer, "The launch code is 7421.");
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c["choices"][0]["finish_reason"] == "stop")
+    );
+    assert!(
+        chunks.last().unwrap()["usage"]["total_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn models_and_errors_in_openai_shape() {
+    let h = start(ServerConfig::default()).await;
+    let models: Value = client()
+        .get(format!("{}/v1/models", h.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["minion", "minions"]);
+
+    let response = client()
+        .post(format!("{}/v1/chat/completions", h.url))
+        .json(&json!({"model": "gpt-4o", "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown model")
+    );
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+
+    let response = client()
+        .post(format!("{}/v1/chat/completions", h.url))
+        .json(&json!({"model": "minions", "messages": [{"role": "system", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let response = client()
+        .post(format!("{}/v1/chat/completions", h.url))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+
+    h.remote
+        .respond_with(|_| Reply::status(401, "Incorrect API key provided"));
+    let response = client()
+        .post(format!("{}/v1/chat/completions", h.url))
+        .json(&chat_body("minion", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("401"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_runs_api_replays_events_to_late_subscribers() {
+    let h = start(ServerConfig::default()).await;
+    let upload = base64::engine::general_purpose::STANDARD.encode(document());
+    let response = client()
+        .post(format!("{}/v1/runs", h.url))
+        .json(&json!({"task": "What is the launch code?", "protocol": "minions",
+                      "documents": [{"name": "notes.txt", "content_base64": upload}], "options": {"max_rounds": 2}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let run: Value = response.json().await.unwrap();
+    let id = run["id"].as_str().unwrap().to_string();
+    // Wait for the end, then subscribe: the whole run is replayed.
+    for _ in 0..100 {
+        let state: Value = client()
+            .get(format!("{}/v1/runs/{id}", h.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if state["status"] != "running" {
+            assert_eq!(state["status"], "done");
+            assert_eq!(state["result"]["answer"], "The launch code is 7421.");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let response = client()
+        .get(format!("{}/v1/runs/{id}/events", h.url))
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    let kinds: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
+    assert_eq!(kinds.first(), Some(&"run_started"));
+    assert!(kinds.contains(&"plan") && kinds.contains(&"job_finished"));
+    assert_eq!(kinds.last(), Some(&"end"));
+    let missing = client()
+        .get(format!("{}/v1/runs/nope", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_can_be_cancelled() {
+    let h = start(ServerConfig::default()).await;
+    h.local
+        .respond_with(|_| Reply::text("slow").after(Duration::from_secs(30)));
+    let run: Value = client()
+        .post(format!("{}/v1/runs", h.url))
+        .json(&json!({"task": "q", "protocol": "minion", "documents": [{"text": document()}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = run["id"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cancelled: Value = client()
+        .delete(format!("{}/v1/runs/{id}", h.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_concurrent_run_cap_answers_429() {
+    let h = start(ServerConfig {
+        max_concurrent_runs: 1,
+        ..ServerConfig::default()
+    })
+    .await;
+    h.local
+        .respond_with(|_| Reply::text("slow").after(Duration::from_secs(30)));
+    let body = json!({"task": "q", "protocol": "minion", "documents": [{"text": "some text"}]});
+    let first = client()
+        .post(format!("{}/v1/runs", h.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 202);
+    let second = client()
+        .post(format!("{}/v1/runs", h.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 429);
+    let error: Value = second.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 run(s) are already in progress")
+    );
+    let id: Value = first.json().await.unwrap();
+    client()
+        .delete(format!("{}/v1/runs/{}", h.url, id["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let third = client()
+        .post(format!("{}/v1/runs", h.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(third.status(), 202, "a slot frees when a run ends");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_rule() {
+    let h = start(ServerConfig {
+        token: Some("s3cret".into()),
+        ..ServerConfig::default()
+    })
+    .await;
+    let anonymous = client()
+        .get(format!("{}/v1/models", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let body: Value = anonymous.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bearer")
+    );
+    let wrong = client()
+        .get(format!("{}/v1/models", h.url))
+        .bearer_auth("s3cre7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = client()
+        .get(format!("{}/v1/models", h.url))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    let page = client().get(format!("{}/", h.url)).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        200,
+        "the page itself is public; its API calls carry the token"
+    );
+    assert!(!page.text().await.unwrap().contains("sk-server-secret"));
+
+    let exposed = ServerConfig {
+        bind: "0.0.0.0:8080".parse().unwrap(),
+        ..ServerConfig::default()
+    };
+    assert!(exposed.check().unwrap_err().contains("--token"));
+    let with_token = ServerConfig {
+        token: Some("t".into()),
+        ..exposed
+    };
+    assert!(with_token.check().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_over_the_limit_get_413_naming_it() {
+    let h = start(ServerConfig {
+        max_body_bytes: 2000,
+        ..ServerConfig::default()
+    })
+    .await;
+    let big = json!({"task": "q", "documents": [{"text": "x".repeat(5000)}]});
+    let response = client()
+        .post(format!("{}/v1/runs", h.url))
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2000 bytes"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_third_party_openai_client_works() {
+    use async_openai::Client;
+    use async_openai::config::OpenAIConfig;
+    use async_openai::types::chat::{
+        ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
+        CreateChatCompletionRequestArgs,
+    };
+    use futures::StreamExt;
+
+    let h = start(ServerConfig::default()).await;
+    let client = Client::with_config(
+        OpenAIConfig::new()
+            .with_api_base(format!("{}/v1", h.url))
+            .with_api_key("unused"),
+    );
+    let request = CreateChatCompletionRequestArgs::default()
+        .model("minions")
+        .messages(vec![
+            ChatCompletionRequestSystemMessage::from(document()).into(),
+            ChatCompletionRequestUserMessage::from("What is the launch code?").into(),
+        ])
+        .build()
+        .unwrap();
+    let response = client.chat().create(request.clone()).await.unwrap();
+    assert_eq!(
+        response.choices[0].message.content.as_deref(),
+        Some("The launch code is 7421.")
+    );
+
+    let mut streaming = request;
+    streaming.stream = Some(true);
+    let mut stream = client.chat().create_stream(streaming).await.unwrap();
+    let mut answer = String::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        for choice in chunk.choices {
+            if let Some(text) = choice.delta.content {
+                answer.push_str(&text);
+            }
+        }
+    }
+    assert_eq!(answer, "The launch code is 7421.");
+}
