@@ -34,6 +34,8 @@ pub(crate) enum Command {
     Config(ConfigArgs),
     /// Run a whole question offline against scripted stand-in models, to see how it works.
     Demo(DemoArgs),
+    /// Serve the protocols over HTTP: an OpenAI-compatible endpoint, a runs API and a web page.
+    Serve(ServeArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -210,6 +212,29 @@ pub(crate) struct ConfigArgs {
     pub models: ModelArgs,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on; anything beyond loopback needs --token.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub bind: std::net::SocketAddr,
+    /// Bearer token required on every /v1 route (env MINIONS_SERVER_TOKEN).
+    #[arg(
+        long,
+        env = "MINIONS_SERVER_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// Largest request body in bytes, documents included.
+    #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+    /// Runs at once; more get HTTP 429.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub max_runs: usize,
+    #[command(flatten)]
+    pub models: ModelArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -75,6 +75,13 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             commands::config::show(args, settings)
         }
         Command::Demo(args) => runtime.block_on(commands::demo::demo(args)),
+        Command::Serve(args) => {
+            let settings = settings::resolve(
+                settings::from_flags(&args.models, &Default::default()),
+                config,
+            )?;
+            runtime.block_on(commands::serve::serve(args, settings))
+        }
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -687,3 +687,23 @@ async fn measure_ask_over_10_mb() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_refuses_the_network_without_a_token() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("serve");
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["serve", "--bind", "0.0.0.0:0"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("without a token"),
+        "{}",
+        text(&out.stderr)
+    );
+}

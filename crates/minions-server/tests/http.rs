@@ -427,3 +427,53 @@ async fn a_third_party_openai_client_works() {
     }
     assert_eq!(answer, "The launch code is 7421.");
 }
+
+/// The curl examples of docs/server.md run as written (with this server's
+/// port): the block marked `# docs-test`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_documented_curl_examples_work() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("curl examples skipped: no curl on PATH");
+        }
+        return;
+    }
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/server.md"))
+            .unwrap();
+    let block = docs
+        .split("```sh\n# docs-test\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap()
+        .to_string();
+    let h = start(ServerConfig::default()).await;
+    let script = block.replace("http://127.0.0.1:8080", &h.url);
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sh")
+            .arg("-ec")
+            .arg(script)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("\"object\":\"list\""), "{stdout}");
+    assert!(stdout.contains("chat.completion"), "{stdout}");
+    assert!(stdout.contains("data: [DONE]"), "{stdout}");
+    assert!(stdout.contains("event: end"), "{stdout}");
+    assert!(stdout.contains("\"status\":\"done\""), "{stdout}");
+}

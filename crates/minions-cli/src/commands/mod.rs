@@ -6,3 +6,4 @@ pub(crate) mod config;
 pub(crate) mod demo;
 pub(crate) mod estimate;
 pub(crate) mod providers;
+pub(crate) mod serve;
