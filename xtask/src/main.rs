@@ -25,10 +25,14 @@ const FEATURE_ISOLATION: &[(&str, &[&str])] = &[("ollama,openai", &["minions-ant
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  bench --suite chunk [ARGS]
-          chunking + BM25 indexing of a generated 100 MB text and query latency
-          (release build; ARGS go to the benchmark: --mb N, --size CHARS,
-          --unit chars|paragraphs|sections|code)
+  bench [--suite quality|overhead|chunk] [ARGS]
+          quality (default): remote-only, local-only, minion and minions over a
+            dataset (scripted stand-ins when no models are configured);
+            ARGS: --local P/M --remote P/M --dataset synthetic|sample|...
+            --limit N --concurrency N --budget-usd X (see --help)
+          overhead: a Minions round of 1000 jobs against a 50 ms fake model
+          chunk: chunking + BM25 indexing of a generated 100 MB text
+          (all in release mode)
   ci      run what CI runs: cargo fmt --check, clippy -D warnings, a facade build with
           some providers left out (checked with cargo tree), cargo test --workspace";
 
@@ -132,35 +136,39 @@ fn check_feature_isolation() -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo xtask bench --suite NAME [ARGS]`: runs a benchmark suite in
-/// release mode.
+/// `cargo xtask bench [--suite quality|overhead|chunk] [ARGS]`: runs a
+/// benchmark suite in release mode. The quality suite is the default; the
+/// arguments go to the benchmark binary (`--help` lists them).
 fn run_bench(args: &[String]) -> ExitCode {
-    let (suite, rest) = match args {
-        [flag, suite, rest @ ..] if flag == "--suite" => (suite.as_str(), rest),
-        [] => ("chunk", args),
-        _ => {
-            eprintln!("error: expected `--suite chunk`\n\n{USAGE}");
+    let mut rest: Vec<String> = args.to_vec();
+    let mut suite = "quality".to_string();
+    if let Some(at) = rest.iter().position(|a| a == "--suite") {
+        if at + 1 >= rest.len() {
+            eprintln!("error: --suite needs a value: quality, overhead or chunk");
+            return ExitCode::from(2);
+        }
+        suite = rest.remove(at + 1);
+        rest.remove(at);
+    }
+    let mut command = Command::new("cargo");
+    command.args(["run", "--quiet", "--release"]);
+    match suite.as_str() {
+        "chunk" => command.args(["-p", "minions-chunk", "--example", "chunk_bench", "--"]),
+        "quality" | "overhead" => command.args([
+            "-p",
+            "minions-bench",
+            "--bin",
+            "minions-bench",
+            "--",
+            "--suite",
+            &suite,
+        ]),
+        other => {
+            eprintln!("error: unknown suite `{other}`; available: quality, overhead, chunk");
             return ExitCode::from(2);
         }
     };
-    if suite != "chunk" {
-        eprintln!("error: unknown suite `{suite}`; available: chunk");
-        return ExitCode::from(2);
-    }
-    let status = Command::new("cargo")
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "-p",
-            "minions-chunk",
-            "--example",
-            "chunk_bench",
-            "--",
-        ])
-        .args(rest)
-        .status();
-    match status {
+    match command.args(&rest).status() {
         Ok(status) if status.success() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(err) => {

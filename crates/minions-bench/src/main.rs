@@ -1,0 +1,262 @@
+//! `minions-bench`: what `cargo xtask bench` runs (in release mode).
+
+// A benchmark report: printing is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use minions::{ChatModel, ModelSettings, ModelSpec, Pricing, chat_model};
+use minions_bench::runner::{Models, Protocol, QualityRun, run_quality};
+use minions_bench::{Item, overhead, report, scripted};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Suite {
+    /// Accuracy and cost of each protocol over a dataset.
+    Quality,
+    /// Our overhead over model latency.
+    Overhead,
+}
+
+/// Cost/quality comparisons and overhead figures.
+#[derive(Debug, Parser)]
+#[command(name = "minions-bench")]
+struct Args {
+    /// Which suite.
+    #[arg(long, value_enum, default_value = "quality")]
+    suite: Suite,
+    /// Local model (provider/model); without --local, --remote, MINIONS_LOCAL and MINIONS_REMOTE, scripted stand-ins answer.
+    #[arg(long)]
+    local: Option<String>,
+    /// Remote model (provider/model).
+    #[arg(long)]
+    remote: Option<String>,
+    /// An LLM judge (provider/model) for text answers the rules reject.
+    #[arg(long)]
+    judge: Option<String>,
+    /// synthetic, sample, longhealth:PATH, qasper:PATH, financebench:PATH[:PDF_DIR], or jsonl:PATH.
+    #[arg(long, default_value = "synthetic")]
+    dataset: String,
+    /// Items at most (synthetic: how many to generate).
+    #[arg(long, default_value_t = 8)]
+    limit: usize,
+    /// Synthetic documents' size in characters.
+    #[arg(long, default_value_t = 40_000)]
+    doc_chars: usize,
+    /// Synthetic generator seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Protocols to compare, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "remote-only,local-only,minion,minions"
+    )]
+    protocols: Vec<String>,
+    /// Items run at once.
+    #[arg(long, default_value_t = 2)]
+    concurrency: usize,
+    /// Stop starting remote work once this much was spent (USD).
+    #[arg(long)]
+    budget_usd: Option<f64>,
+    /// Rounds for minion and minions.
+    #[arg(long, default_value_t = 2)]
+    max_rounds: u32,
+    /// Results file (JSON lines); rerunning the same command resumes it.
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Start over instead of resuming.
+    #[arg(long)]
+    fresh: bool,
+    /// Overhead: jobs in the Minions round.
+    #[arg(long, default_value_t = 1000)]
+    jobs: usize,
+    /// Overhead: jobs in flight.
+    #[arg(long, default_value_t = 32)]
+    job_concurrency: usize,
+    /// Overhead: the fake local model's latency in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    latency_ms: u64,
+}
+
+fn items(args: &Args) -> Result<Vec<Item>, String> {
+    let (kind, path) = args
+        .dataset
+        .split_once(':')
+        .unwrap_or((args.dataset.as_str(), ""));
+    let mut items = match kind {
+        "synthetic" => minions_bench::synthetic(args.limit, args.doc_chars, args.seed),
+        "sample" => minions_bench::load_jsonl(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sample.jsonl"),
+        )
+        .map_err(|e| e.to_string())?,
+        "jsonl" => minions_bench::load_jsonl(path.as_ref()).map_err(|e| e.to_string())?,
+        "longhealth" => minions_bench::load_longhealth(path.as_ref()).map_err(|e| e.to_string())?,
+        "qasper" => minions_bench::load_qasper(path.as_ref()).map_err(|e| e.to_string())?,
+        "financebench" => {
+            let (file, pdfs) = path
+                .split_once(':')
+                .map_or((path, None), |(f, d)| (f, Some(PathBuf::from(d))));
+            minions_bench::load_financebench(file.as_ref(), pdfs.as_deref())
+                .map_err(|e| e.to_string())?
+        }
+        other => {
+            return Err(format!(
+                "unknown dataset `{other}`: synthetic, sample, longhealth:PATH, qasper:PATH, financebench:PATH, jsonl:PATH"
+            ));
+        }
+    };
+    items.truncate(args.limit);
+    if items.is_empty() {
+        return Err("the dataset has no items".into());
+    }
+    Ok(items)
+}
+
+fn model(name: &str) -> Result<Arc<dyn ChatModel>, String> {
+    let spec: ModelSpec = name.parse().map_err(|e| format!("{name}: {e}"))?;
+    chat_model(&spec, &ModelSettings::default()).map_err(|e| e.to_string())
+}
+
+fn slug(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+async fn quality(args: Args) -> Result<(), String> {
+    let items = items(&args)?;
+    let protocols: Vec<Protocol> = args
+        .protocols
+        .iter()
+        .map(|p| {
+            Protocol::parse(p).ok_or_else(|| {
+                format!("unknown protocol `{p}`: remote-only, local-only, minion, minions")
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let local_name = args
+        .local
+        .clone()
+        .or_else(|| minions::env::read(minions::env::MINIONS_LOCAL));
+    let remote_name = args
+        .remote
+        .clone()
+        .or_else(|| minions::env::read(minions::env::MINIONS_REMOTE));
+    let stand_ins;
+    let models = if local_name.is_none() && remote_name.is_none() {
+        stand_ins = scripted::start().await.map_err(|e| e.to_string())?;
+        eprintln!(
+            "No models configured: scripted stand-ins on 127.0.0.1 answer. The figures show token flow and overhead, not quality."
+        );
+        Models {
+            local: stand_ins.local.clone(),
+            remote: stand_ins.remote.clone(),
+            judge: None,
+            scripted: true,
+        }
+    } else {
+        Models {
+            local: model(local_name.as_deref().unwrap_or("ollama/llama3.2"))?,
+            remote: model(remote_name.as_deref().unwrap_or("openai/gpt-4o"))?,
+            judge: args.judge.as_deref().map(model).transpose()?,
+            scripted: false,
+        }
+    };
+    let name = format!(
+        "quality-{}-{}-{}",
+        slug(&args.dataset),
+        slug(&models.local.id().to_string()),
+        slug(&models.remote.id().to_string())
+    );
+    let results = args.results.clone().unwrap_or_else(|| {
+        PathBuf::from("target/bench").join(format!(
+            "{name}{}.jsonl",
+            if models.scripted { "-scripted" } else { "" }
+        ))
+    });
+    if args.fresh {
+        let _ = std::fs::remove_file(&results);
+    }
+    let run = QualityRun {
+        items,
+        protocols,
+        models: models.clone(),
+        concurrency: args.concurrency,
+        budget_usd: args.budget_usd,
+        results: results.clone(),
+        pricing: Pricing::from_env().map_err(|e| e.to_string())?,
+        max_rounds: args.max_rounds,
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} item x protocol runs {elapsed}",
+    ) {
+        bar.set_style(style);
+    }
+    let (records, budget_hit) = run_quality(&run, Some(&bar))
+        .await
+        .map_err(|e| format!("cannot write {}: {e}", results.display()))?;
+    bar.finish_and_clear();
+    let current: Vec<_> = records
+        .into_iter()
+        .filter(|r| run.items.iter().any(|i| i.id == r.item))
+        .collect();
+    let summaries = report::summarise(&current);
+    let title = format!(
+        "{} items of `{}`: local {}, remote {}",
+        run.items.len(),
+        args.dataset,
+        models.local.id(),
+        models.remote.id()
+    );
+    let table = report::markdown(&summaries, models.scripted, &title);
+    println!("{table}");
+    if budget_hit {
+        println!(
+            "The budget of ${:.4} was reached: some runs were not made. Rerun to resume.",
+            args.budget_usd.unwrap_or_default()
+        );
+    }
+    let svg_path = results.with_extension("svg");
+    let _ = std::fs::write(&svg_path, report::svg(&summaries, models.scripted));
+    let _ = std::fs::write(results.with_extension("md"), &table);
+    println!(
+        "results: {} (one JSON line per item and protocol); plot: {}",
+        results.display(),
+        svg_path.display()
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let outcome = match args.suite {
+        Suite::Quality => quality(args).await,
+        Suite::Overhead => overhead::run_overhead(
+            args.jobs,
+            args.job_concurrency,
+            Duration::from_millis(args.latency_ms),
+        )
+        .await
+        .map(|report| println!("{}", overhead::markdown(&report)))
+        .map_err(|e| e.to_string()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! Running every protocol over every item, with results appended as they
+//! arrive so that an interrupted run resumes where it stopped.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::StreamExt;
+use minions::protocol::{RemoteOnlyEstimate, StopReason};
+use minions::tokens::{Encoding, count_tokens};
+use minions::{
+    ChatModel, ChatRequest, Message, MinionOptions, MinionsOptions, Pricing, Usage, run_minion,
+    run_minions,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::score::is_correct;
+use crate::{Item, Scoring};
+
+/// The protocols compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// The remote model reads the whole context.
+    RemoteOnly,
+    /// The local model alone reads the whole context.
+    LocalOnly,
+    /// Minion.
+    Minion,
+    /// Minions.
+    Minions,
+}
+
+impl Protocol {
+    /// Every protocol, in report order.
+    pub const ALL: [Protocol; 4] = [
+        Protocol::RemoteOnly,
+        Protocol::LocalOnly,
+        Protocol::Minion,
+        Protocol::Minions,
+    ];
+
+    /// The name used in flags and files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::RemoteOnly => "remote-only",
+            Protocol::LocalOnly => "local-only",
+            Protocol::Minion => "minion",
+            Protocol::Minions => "minions",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name.trim())
+    }
+}
+
+/// One protocol on one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The item.
+    pub item: String,
+    /// Its kind.
+    pub kind: String,
+    /// The protocol.
+    pub protocol: Protocol,
+    /// What it answered.
+    pub answer: String,
+    /// Whether that was right.
+    pub correct: bool,
+    /// Why it was not run, if it was not.
+    pub skipped: Option<String>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    /// Remote tokens.
+    pub remote_usage: Usage,
+    /// Local tokens.
+    pub local_usage: Usage,
+    /// Remote dollars.
+    pub remote_cost_usd: f64,
+    /// What a remote-only call on this item costs (for the savings column).
+    pub remote_only_cost_usd: f64,
+    /// Wall time in seconds.
+    pub latency_s: f64,
+    /// Whether scripted stand-ins answered.
+    pub scripted: bool,
+}
+
+/// The models of a run.
+#[derive(Clone)]
+pub struct Models {
+    /// The local model.
+    pub local: Arc<dyn ChatModel>,
+    /// The remote model.
+    pub remote: Arc<dyn ChatModel>,
+    /// An LLM judge, for answers the rules cannot score.
+    pub judge: Option<Arc<dyn ChatModel>>,
+    /// Whether these are scripted stand-ins.
+    pub scripted: bool,
+}
+
+/// What to run.
+#[derive(Clone)]
+pub struct QualityRun {
+    /// The items.
+    pub items: Vec<Item>,
+    /// The protocols.
+    pub protocols: Vec<Protocol>,
+    /// The models.
+    pub models: Models,
+    /// Items run at once.
+    pub concurrency: usize,
+    /// Stop starting remote work once this much was spent in this run.
+    pub budget_usd: Option<f64>,
+    /// Where results are appended.
+    pub results: PathBuf,
+    /// Prices.
+    pub pricing: Pricing,
+    /// Rounds for Minion and Minions.
+    pub max_rounds: u32,
+}
+
+const SYSTEM: &str = "Answer the question using only the document. Be brief. If the document does not say, answer that it is not in the document.";
+
+fn joined(item: &Item) -> String {
+    item.context
+        .iter()
+        .map(|d| format!("### {}\n\n{}", d.name, d.text))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Results already in the file: the (item, protocol) pairs done.
+pub fn load_records(path: &Path) -> Vec<Record> {
+    std::fs::read_to_string(path)
+        .map(|text| {
+            text.lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+struct Shared {
+    file: Mutex<std::fs::File>,
+    spent: Mutex<f64>,
+}
+
+impl Shared {
+    fn append(&self, record: &Record) -> std::io::Result<()> {
+        let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
+        line.push('\n');
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        file.write_all(line.as_bytes())?;
+        file.flush()
+    }
+
+    fn spent(&self) -> f64 {
+        *self.spent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn spend(&self, usd: f64) {
+        *self.spent.lock().unwrap_or_else(|p| p.into_inner()) += usd;
+    }
+}
+
+/// Runs what is not in the results file yet; returns every record (old and
+/// new) and whether the budget stopped the run.
+pub async fn run_quality(
+    run: &QualityRun,
+    progress: Option<&indicatif::ProgressBar>,
+) -> std::io::Result<(Vec<Record>, bool)> {
+    if let Some(parent) = run.results.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut records = load_records(&run.results);
+    let done: HashSet<(String, Protocol)> = records
+        .iter()
+        .map(|r| (r.item.clone(), r.protocol))
+        .collect();
+    let shared = Arc::new(Shared {
+        file: Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&run.results)?,
+        ),
+        spent: Mutex::new(0.0),
+    });
+    let mut work = Vec::new();
+    for item in &run.items {
+        for protocol in &run.protocols {
+            if !done.contains(&(item.id.clone(), *protocol)) {
+                work.push((item.clone(), *protocol));
+            }
+        }
+    }
+    if let Some(bar) = progress {
+        bar.set_length(work.len() as u64);
+    }
+    let budget_hit = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut stream = futures::stream::iter(work)
+        .map(|(item, protocol)| {
+            let shared = shared.clone();
+            let budget_hit = budget_hit.clone();
+            async move {
+                if let Some(budget) = run.budget_usd
+                    && shared.spent() >= budget
+                {
+                    budget_hit.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return None;
+                }
+                let record = run_one(
+                    run,
+                    &item,
+                    protocol,
+                    run.budget_usd.map(|b| (b - shared.spent()).max(0.0)),
+                )
+                .await;
+                shared.spend(record.remote_cost_usd);
+                Some(record)
+            }
+        })
+        .buffer_unordered(run.concurrency.max(1));
+    while let Some(outcome) = stream.next().await {
+        if let Some(bar) = progress {
+            bar.inc(1);
+        }
+        if let Some(record) = outcome {
+            // A record stopped by the budget is not final: a later run redoes it.
+            if record
+                .skipped
+                .as_deref()
+                .is_some_and(|s| s.starts_with("budget"))
+            {
+                budget_hit.store(true, std::sync::atomic::Ordering::Relaxed);
+            } else {
+                shared.append(&record)?;
+            }
+            records.push(record);
+        }
+    }
+    Ok((
+        records,
+        budget_hit.load(std::sync::atomic::Ordering::Relaxed),
+    ))
+}
+
+async fn judge(judge: &dyn ChatModel, item: &Item, answer: &str) -> bool {
+    let prompt = format!(
+        "Question: {}\nReference answer(s): {}\nCandidate answer: {answer}\n\nIs the candidate answer correct? Reply with JSON {{\"correct\": true}} or {{\"correct\": false}}.",
+        item.question,
+        item.gold.join(" | ")
+    );
+    let request = ChatRequest::new(vec![Message::user(prompt)])
+        .with_temperature(0.0)
+        .with_max_tokens(50);
+    match judge.chat(&request).await {
+        Ok(response) => minions::json::extract_json(&response.content)
+            .ok()
+            .and_then(|v| v.get("correct").and_then(serde_json::Value::as_bool))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// Runs one protocol on one item.
+pub async fn run_one(
+    run: &QualityRun,
+    item: &Item,
+    protocol: Protocol,
+    budget_left: Option<f64>,
+) -> Record {
+    let models = &run.models;
+    let context = joined(item);
+    let estimate = RemoteOnlyEstimate::estimate(
+        &run.pricing,
+        models.remote.id(),
+        &context,
+        &item.question,
+        "a short answer",
+    );
+    let mut record = Record {
+        item: item.id.clone(),
+        kind: item.kind.clone(),
+        protocol,
+        answer: String::new(),
+        correct: false,
+        skipped: None,
+        error: None,
+        remote_usage: Usage::default(),
+        local_usage: Usage::default(),
+        remote_cost_usd: 0.0,
+        remote_only_cost_usd: estimate.cost_usd,
+        latency_s: 0.0,
+        scripted: models.scripted,
+    };
+    let began = Instant::now();
+    match protocol {
+        Protocol::RemoteOnly | Protocol::LocalOnly => {
+            let model = if protocol == Protocol::RemoteOnly {
+                &models.remote
+            } else {
+                &models.local
+            };
+            let window = model.capabilities().max_context_tokens.unwrap_or(128_000) as usize;
+            let tokens = count_tokens(&context, Encoding::O200kBase);
+            if protocol == Protocol::RemoteOnly && tokens + 1024 > window {
+                record.skipped = Some(format!(
+                    "the context has {tokens} tokens, more than the remote window of {window}"
+                ));
+                return record;
+            }
+            if protocol == Protocol::RemoteOnly
+                && budget_left.is_some_and(|left| estimate.cost_usd > left)
+            {
+                record.skipped = Some("budget: a remote-only call would cross the budget".into());
+                return record;
+            }
+            let request = ChatRequest::new(vec![
+                Message::system(SYSTEM),
+                Message::user(format!(
+                    "Document:\n{context}\n\nQuestion: {}",
+                    item.question
+                )),
+            ])
+            .with_temperature(0.0)
+            .with_max_tokens(512);
+            match model.chat(&request).await {
+                Ok(response) => {
+                    record.answer = response.content;
+                    if protocol == Protocol::RemoteOnly {
+                        record.remote_usage = response.usage;
+                        record.remote_cost_usd = run
+                            .pricing
+                            .cost(models.remote.id(), &response.usage)
+                            .total_usd();
+                    } else {
+                        record.local_usage = response.usage;
+                    }
+                }
+                Err(error) => record.error = Some(error.to_string()),
+            }
+        }
+        Protocol::Minion | Protocol::Minions => {
+            let mut common = minions::protocol::CommonOptions {
+                max_rounds: run.max_rounds,
+                pricing: run.pricing.clone(),
+                ..Default::default()
+            };
+            common.budget.max_remote_usd = budget_left;
+            let outcome = if protocol == Protocol::Minion {
+                run_minion(
+                    models.remote.as_ref(),
+                    models.local.as_ref(),
+                    &item.question,
+                    &item.context,
+                    &MinionOptions { common },
+                    None,
+                )
+                .await
+            } else {
+                let options = MinionsOptions {
+                    common,
+                    ..MinionsOptions::default()
+                };
+                run_minions(
+                    models.remote.as_ref(),
+                    models.local.as_ref(),
+                    &item.question,
+                    &item.context,
+                    &options,
+                    None,
+                )
+                .await
+            };
+            match outcome {
+                Ok(transcript) => {
+                    let result = transcript.result;
+                    record.answer = result.answer;
+                    record.remote_usage = result.remote_usage;
+                    record.local_usage = result.local_usage;
+                    record.remote_cost_usd = result.remote_cost.total_usd();
+                    if let StopReason::Budget { reason } = result.stop {
+                        record.skipped = Some(format!("budget: {reason}"));
+                    }
+                }
+                Err(error) => record.error = Some(error.to_string()),
+            }
+        }
+    }
+    record.latency_s = began.elapsed().as_secs_f64();
+    if record.error.is_none() && record.skipped.is_none() {
+        record.correct = is_correct(&record.answer, &item.gold, &item.scoring);
+        if !record.correct
+            && matches!(item.scoring, Scoring::Text)
+            && let Some(judge_model) = &models.judge
+        {
+            record.correct = judge(judge_model.as_ref(), item, &record.answer).await;
+        }
+    }
+    record
+}
