@@ -172,9 +172,14 @@ async fn quality(args: Args) -> Result<(), String> {
             scripted: false,
         }
     };
+    let dataset = if args.dataset == "synthetic" {
+        format!("synthetic-{}c-s{}", args.doc_chars, args.seed)
+    } else {
+        args.dataset.clone()
+    };
     let name = format!(
         "quality-{}-{}-{}",
-        slug(&args.dataset),
+        slug(&dataset),
         slug(&models.local.id().to_string()),
         slug(&models.remote.id().to_string())
     );

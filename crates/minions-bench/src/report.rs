@@ -25,9 +25,11 @@ pub struct Summary {
     pub median_latency: f64,
 }
 
-/// Summaries in protocol order, for the protocols with records.
+/// Summaries in protocol order, for the protocols with records. Savings
+/// compare with the remote-only runs' measured cost when remote-only ran,
+/// and with the tokenizer estimate of a remote-only call otherwise.
 pub fn summarise(records: &[Record]) -> Vec<Summary> {
-    Protocol::ALL
+    let mut summaries: Vec<Summary> = Protocol::ALL
         .into_iter()
         .filter_map(|protocol| {
             let mine: Vec<&Record> = records.iter().filter(|r| r.protocol == protocol).collect();
@@ -58,7 +60,14 @@ pub fn summarise(records: &[Record]) -> Vec<Summary> {
                 median_latency: latencies.get(latencies.len() / 2).copied().unwrap_or(0.0),
             })
         })
-        .collect()
+        .collect();
+    let measured = summaries.iter().find(|s| s.protocol == Protocol::RemoteOnly && s.scored > 0).map(|s| s.remote_usd);
+    if let Some(remote_only) = measured.filter(|c| *c > 0.0) {
+        for summary in &mut summaries {
+            summary.savings = (summary.remote_usd > 0.0).then(|| remote_only / summary.remote_usd);
+        }
+    }
+    summaries
 }
 
 /// The markdown table, with the scripted-models warning when it applies.
