@@ -61,7 +61,10 @@ pub fn summarise(records: &[Record]) -> Vec<Summary> {
             })
         })
         .collect();
-    let measured = summaries.iter().find(|s| s.protocol == Protocol::RemoteOnly && s.scored > 0).map(|s| s.remote_usd);
+    let measured = summaries
+        .iter()
+        .find(|s| s.protocol == Protocol::RemoteOnly && s.scored > 0)
+        .map(|s| s.remote_usd);
     if let Some(remote_only) = measured.filter(|c| *c > 0.0) {
         for summary in &mut summaries {
             summary.savings = (summary.remote_usd > 0.0).then(|| remote_only / summary.remote_usd);
