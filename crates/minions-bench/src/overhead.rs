@@ -83,7 +83,7 @@ pub async fn run_overhead(
 ) -> minions::Result<OverheadReport> {
     let stand_ins = scripted::start().await?;
     stand_ins.remote_server.respond_with(|request| {
-        let prompt = scripted::last_user(request);
+        let prompt = request.last_user_message();
         if prompt.contains("Plan this round's work") {
             Reply::json(
                 &json!({"tasks": [{"id": "t", "instruction": "Find the code."}],

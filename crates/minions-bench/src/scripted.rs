@@ -9,16 +9,6 @@ use minions_testkit::{FakeServer, RecordedRequest, Reply};
 use serde_json::json;
 use std::sync::Arc;
 
-pub(crate) fn last_user(request: &RecordedRequest) -> String {
-    let body = request.json().unwrap_or_default();
-    body["messages"]
-        .as_array()
-        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// The subject of a benchmark question: the words after "for", "to" or
 /// "had the larger ... ,".
 fn subject(question: &str) -> String {
@@ -66,7 +56,7 @@ fn question_in(prompt: &str) -> String {
 /// The local stand-in: a worker searches its excerpt; a chat partner
 /// searches the whole document.
 fn local(request: &RecordedRequest) -> Reply {
-    let prompt = last_user(request);
+    let prompt = request.last_user_message();
     if let Some(excerpt) = prompt
         .strip_prefix("Excerpt from")
         .and_then(|p| p.split("\"\"\"").nth(1))
@@ -94,7 +84,7 @@ fn local(request: &RecordedRequest) -> Reply {
 /// The remote stand-in: plans one task per question, asks one question,
 /// and concludes with what it was told.
 fn remote(request: &RecordedRequest) -> Reply {
-    let prompt = last_user(request);
+    let prompt = request.last_user_message();
     if prompt.contains("Plan this round's work") {
         let task = question_in(&prompt);
         return Reply::json(

@@ -57,19 +57,9 @@ fn document() -> String {
     text
 }
 
-fn last_user(request: &RecordedRequest) -> String {
-    let body = request.json().unwrap_or_default();
-    body["messages"]
-        .as_array()
-        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// A remote model that plans, asks and concludes.
 fn remote(request: &RecordedRequest) -> Reply {
-    let prompt = last_user(request);
+    let prompt = request.last_user_message();
     if prompt.contains("Plan this round's work") {
         Reply::json(
             &json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": "all"}),
@@ -85,7 +75,7 @@ fn remote(request: &RecordedRequest) -> Reply {
 
 /// A local model that answers from what it was given.
 fn local(request: &RecordedRequest) -> Reply {
-    let prompt = last_user(request);
+    let prompt = request.last_user_message();
     if prompt.starts_with("Excerpt from") {
         if prompt.contains("7421") {
             Reply::json(&json!({"explanation": "stated", "citation": FACT, "answer": "7421"}))
@@ -635,7 +625,7 @@ async fn help_lists_every_subcommand() {
 async fn measure_ask_over_10_mb() {
     let remote_server = FakeServer::start().await;
     remote_server.respond_with(|request| {
-        if last_user(request).contains("Plan this round's work") {
+        if request.last_user_message().contains("Plan this round's work") {
             Reply::json(&json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": {"bm25": {"top_k": 8}}}))
         } else {
             remote(request)

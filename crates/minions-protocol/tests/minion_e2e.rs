@@ -110,7 +110,7 @@ async fn answers_after_three_rounds() {
 async fn the_last_round_forces_a_final_answer() {
     let m = models().await;
     m.remote_server.respond_with(|request| {
-        let prompt = last_user(request);
+        let prompt = request.last_user_message();
         if prompt.contains("Write your first question") {
             question()
         } else if prompt.contains("must be \"final\"") {
@@ -167,7 +167,7 @@ async fn a_malformed_decision_is_asked_again_and_counted() {
         transcript.result.remote_usage.prompt_tokens, 3000,
         "the failed attempt's usage counts too"
     );
-    let retry = last_user(&remote_requests(&m)[2]);
+    let retry = remote_requests(&m)[2].last_user_message();
     assert!(retry.contains("`answer` is empty"), "{retry}");
 }
 
@@ -209,7 +209,10 @@ async fn an_unreachable_local_server_stops_the_run() {
 async fn a_budget_stops_before_crossing_the_cap() {
     let m = models().await;
     m.remote_server.respond_with(|request| {
-        if last_user(request).contains("Write your first question") {
+        if request
+            .last_user_message()
+            .contains("Write your first question")
+        {
             question()
         } else {
             ask("again?")

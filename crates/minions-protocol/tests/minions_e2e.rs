@@ -129,7 +129,7 @@ async fn a_second_round_reads_only_the_chunks_that_answered() {
         "only the chunks holding the fact: {second}"
     );
     // The second plan was told which ids it may use, and the notes.
-    let second_plan = last_user(&remote_requests(&m)[2]);
+    let second_plan = remote_requests(&m)[2].last_user_message();
     assert!(
         second_plan.contains("answered_by") && second_plan.contains("code may be 7421"),
         "{second_plan}"
@@ -173,7 +173,7 @@ async fn an_invalid_plan_is_sent_back_with_the_reason() {
         "{}",
         rejected[0]
     );
-    let replan = last_user(&remote_requests(&m)[1]);
+    let replan = remote_requests(&m)[1].last_user_message();
     assert!(replan.contains("This plan cannot be run"), "{replan}");
     assert_eq!(transcript.result.jobs.total, 3, "bm25 top 3");
 }
@@ -214,7 +214,7 @@ async fn malformed_and_truncated_worker_output_is_repaired_or_recorded() {
     assert_eq!(transcript.result.local_calls, 6);
     let local = local_chats(&m);
     assert!(
-        last_user(&local[1]).contains("could not be used"),
+        local[1].last_user_message().contains("could not be used"),
         "the repair says why"
     );
     let doubled = local[3].json().unwrap()["options"]["num_predict"]
@@ -224,7 +224,7 @@ async fn malformed_and_truncated_worker_output_is_repaired_or_recorded() {
         doubled, 2048,
         "a cut-off reply is retried with twice the token limit"
     );
-    let synthesis_prompt = last_user(&remote_requests(&m)[1]);
+    let synthesis_prompt = remote_requests(&m)[1].last_user_message();
     assert!(synthesis_prompt.contains("1 failed"), "{synthesis_prompt}");
 }
 
@@ -241,7 +241,7 @@ async fn a_worker_500_storm_fails_jobs_not_the_run() {
         .unwrap();
     let jobs = transcript.result.jobs;
     assert_eq!((jobs.total, jobs.failed), (4, 4));
-    let told = last_user(&remote_requests(&m)[1]);
+    let told = remote_requests(&m)[1].last_user_message();
     assert!(
         told.contains("All 4 local jobs failed"),
         "the remote is told: {told}"
@@ -323,7 +323,7 @@ async fn findings_are_redacted_before_the_remote_sees_them() {
         terms: vec!["Falcon".into()],
     };
     let transcript = run(&m, &document(20_000), &options).await.unwrap();
-    let sent = last_user(&remote_requests(&m)[1]);
+    let sent = remote_requests(&m)[1].last_user_message();
     for secret in [
         "john@corp.example",
         "4111-1111-1111-1111",

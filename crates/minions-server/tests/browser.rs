@@ -58,7 +58,7 @@ async fn the_page_runs_a_question_end_to_end() {
     let h = start(ServerConfig::default()).await;
     // A worker that quotes HTML from the document: it must show as text.
     h.local.respond_with(|request| {
-        let prompt = last_user(request);
+        let prompt = request.last_user_message();
         if prompt.contains("7421") {
             Reply::json(&json!({"explanation": format!("found it {INJECTION}"), "citation": INJECTION, "answer": "7421"}))
         } else {

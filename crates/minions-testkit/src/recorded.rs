@@ -56,6 +56,24 @@ impl RecordedRequest {
             .unwrap_or(default)
     }
 
+    /// The text of the last `user` message of a chat request (empty when
+    /// there is none). Scripted responders decide on it.
+    pub fn last_user_message(&self) -> String {
+        let body = self.json().unwrap_or_default();
+        body["messages"]
+            .as_array()
+            .and_then(|messages| messages.iter().rev().find(|m| m["role"] == "user"))
+            .map(|m| match &m["content"] {
+                Value::String(text) => text.clone(),
+                other => {
+                    let mut parts = Vec::new();
+                    collect_strings(other, &mut parts);
+                    parts.join("\n")
+                }
+            })
+            .unwrap_or_default()
+    }
+
     /// Every piece of text the request carried as messages or system prompt,
     /// joined with newlines. Use it to assert what a model saw (for example
     /// that the remote model never received the document).

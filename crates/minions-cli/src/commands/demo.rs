@@ -48,16 +48,6 @@ fn document() -> String {
     text
 }
 
-fn last_user(request: &RecordedRequest) -> String {
-    let body = request.json().unwrap_or_default();
-    body["messages"]
-        .as_array()
-        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
 fn sentence_with<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
     text.split(". ")
         .find(|s| s.to_lowercase().contains(needle))
@@ -66,7 +56,7 @@ fn sentence_with<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
 
 /// The stand-in local model: answers from the text it was given.
 fn local(request: &RecordedRequest) -> Reply {
-    let prompt = last_user(request);
+    let prompt = request.last_user_message();
     if prompt.starts_with("Excerpt from") {
         let needle = if prompt.contains("Task: Find the blood pressure") {
             "blood pressure"
@@ -100,7 +90,7 @@ fn local(request: &RecordedRequest) -> Reply {
 
 /// The stand-in remote model: plans, asks and concludes from its prompts.
 fn remote(request: &RecordedRequest) -> Reply {
-    let prompt = last_user(request);
+    let prompt = request.last_user_message();
     let conclusion = |evidence: &str| {
         format!(
             "Yes. The record shows {evidence}. Both are above recommended levels (under 130/80 mmHg and under 100 mg/dL), \

@@ -82,23 +82,10 @@ pub fn markers(document: &ContextDocument) -> Vec<String> {
         .collect()
 }
 
-/// The user message of a chat request (the last one).
-pub fn last_user(request: &RecordedRequest) -> String {
-    let body = request.json().unwrap();
-    let messages = body["messages"].as_array().cloned().unwrap_or_default();
-    messages
-        .iter()
-        .rev()
-        .find(|m| m["role"] == "user")
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// A worker that answers from its excerpt: the code if the excerpt holds
 /// the planted fact, null otherwise.
 pub fn honest_worker(request: &RecordedRequest) -> Reply {
-    let prompt = last_user(request);
+    let prompt = request.last_user_message();
     if prompt.contains("launch code is 7421") {
         Reply::json(
             &json!({"explanation": "The excerpt states the launch code.", "citation": FACT, "answer": "7421"}),

@@ -21,18 +21,8 @@ pub struct Harness {
     _server: tokio::task::JoinHandle<()>,
 }
 
-pub fn last_user(request: &RecordedRequest) -> String {
-    let body = request.json().unwrap_or_default();
-    body["messages"]
-        .as_array()
-        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
 pub fn remote(request: &RecordedRequest) -> Reply {
-    let prompt = last_user(request);
+    let prompt = request.last_user_message();
     if prompt.contains("Plan this round's work") {
         Reply::json(
             &json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": "all"}),
@@ -47,7 +37,7 @@ pub fn remote(request: &RecordedRequest) -> Reply {
 }
 
 pub fn local(request: &RecordedRequest) -> Reply {
-    let prompt = last_user(request);
+    let prompt = request.last_user_message();
     if prompt.starts_with("Excerpt from") {
         if prompt.contains("7421") {
             Reply::json(&json!({"explanation": "stated", "citation": FACT, "answer": "7421"}))
