@@ -202,54 +202,43 @@ fn stream(
             if done {
                 return None;
             }
-            loop {
-                let (events, ended) = {
-                    let waiting = run.changed();
-                    let (events, ended) = run.events_since(seen);
-                    if events.is_empty() && !ended {
-                        waiting.await;
-                        continue;
+            let (events, _) = run.next_events(seen).await;
+            if !events.is_empty() {
+                let data: Vec<SseEvent> = events
+                    .iter()
+                    .map(|event| SseEvent::default().data(chunk(json!({}), Value::Null, Some(("minions_event", event.clone()))).to_string()))
+                    .collect();
+                let count = seen + events.len();
+                return Some((futures::stream::iter(data.into_iter().map(Ok)), (run, count, false, guard)));
+            }
+            // No new events: the run has ended.
+            let (status, result, error) = run.snapshot();
+            let mut out = Vec::new();
+            match (status, result) {
+                (RunStatus::Done, Some(result)) => {
+                    out.push(chunk(json!({"role": "assistant", "content": ""}), Value::Null, None));
+                    let characters: Vec<char> = result.answer.chars().collect();
+                    for piece in characters.chunks(64) {
+                        out.push(chunk(json!({"content": piece.iter().collect::<String>()}), Value::Null, None));
                     }
-                    (events, ended)
-                };
-                if !events.is_empty() {
-                    let data: Vec<SseEvent> = events
-                        .iter()
-                        .map(|event| SseEvent::default().data(chunk(json!({}), Value::Null, Some(("minions_event", event.clone()))).to_string()))
-                        .collect();
-                    let count = seen + events.len();
-                    return Some((futures::stream::iter(data.into_iter().map(Ok)), (run, count, false, guard)));
+                    out.push(chunk(json!({}), json!("stop"), Some(("minions", extension_json(&result)))));
+                    if include_usage {
+                        let mut usage = chunk(json!({}), Value::Null, None);
+                        usage["choices"] = json!([]);
+                        usage["usage"] = usage_json(&result);
+                        out.push(usage);
+                    }
                 }
-                if ended {
-                    let (status, result, error) = run.snapshot();
-                    let mut out = Vec::new();
-                    match (status, result) {
-                        (RunStatus::Done, Some(result)) => {
-                            out.push(chunk(json!({"role": "assistant", "content": ""}), Value::Null, None));
-                            let characters: Vec<char> = result.answer.chars().collect();
-                            for piece in characters.chunks(64) {
-                                out.push(chunk(json!({"content": piece.iter().collect::<String>()}), Value::Null, None));
-                            }
-                            out.push(chunk(json!({}), json!("stop"), Some(("minions", extension_json(&result)))));
-                            if include_usage {
-                                let mut usage = chunk(json!({}), Value::Null, None);
-                                usage["choices"] = json!([]);
-                                usage["usage"] = usage_json(&result);
-                                out.push(usage);
-                            }
-                        }
-                        _ => {
-                            let error = run_error(error);
-                            out.push(json!({"error": {"message": error.message, "type": error.kind, "param": null, "code": error.status.as_u16()}}));
-                        }
-                    }
-                    let mut events: Vec<SseEvent> = out.into_iter().map(|v| SseEvent::default().data(v.to_string())).collect();
-                    events.push(SseEvent::default().data("[DONE]"));
-                    // The run is over: dropping the guard now cancels nothing.
-                    drop(guard);
-                    return Some((futures::stream::iter(events.into_iter().map(Ok)), (run, seen, true, None)));
+                _ => {
+                    let error = run_error(error);
+                    out.push(json!({"error": {"message": error.message, "type": error.kind, "param": null, "code": error.status.as_u16()}}));
                 }
             }
+            let mut events: Vec<SseEvent> = out.into_iter().map(|v| SseEvent::default().data(v.to_string())).collect();
+            events.push(SseEvent::default().data("[DONE]"));
+            // The run is over: dropping the guard now cancels nothing.
+            drop(guard);
+            Some((futures::stream::iter(events.into_iter().map(Ok)), (run, seen, true, None)))
         }
     })
     .flat_map(|events| events)

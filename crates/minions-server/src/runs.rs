@@ -129,10 +129,18 @@ impl RunEntry {
         )
     }
 
-    /// A future that completes when something changes (an event, or the
-    /// end). Create it before looking at the state, so no change is missed.
-    pub fn changed(&self) -> tokio::sync::futures::Notified<'_> {
-        self.changed.notified()
+    /// Waits for events after the first `seen` ones, or for the end of the
+    /// run; returns them and whether the run has ended.
+    pub async fn next_events(&self, seen: usize) -> (Vec<Value>, bool) {
+        loop {
+            // Registered before looking, so no change is missed.
+            let changed = self.changed.notified();
+            let (events, ended) = self.events_since(seen);
+            if !events.is_empty() || ended {
+                return (events, ended);
+            }
+            changed.await;
+        }
     }
 
     /// Waits for the end of the run.

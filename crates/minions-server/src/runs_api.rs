@@ -104,37 +104,27 @@ fn event_stream(run: Arc<RunEntry>) -> impl Stream<Item = Result<SseEvent, Infal
         if done {
             return None;
         }
-        loop {
-            let (events, ended) = {
-                let waiting = run.changed();
-                let (events, ended) = run.events_since(seen);
-                if events.is_empty() && !ended {
-                    waiting.await;
-                    continue;
-                }
-                (events, ended)
-            };
-            if !events.is_empty() {
-                let count = seen + events.len();
-                let batch: Vec<Result<SseEvent, Infallible>> = events
-                    .iter()
-                    .map(|event| {
-                        let kind = event
-                            .get("type")
-                            .and_then(Value::as_str)
-                            .unwrap_or("event")
-                            .to_string();
-                        Ok(SseEvent::default().event(kind).data(event.to_string()))
-                    })
-                    .collect();
-                return Some((futures::stream::iter(batch), (run, count, false)));
-            }
-            debug_assert!(ended);
+        let (events, _) = run.next_events(seen).await;
+        if events.is_empty() {
+            // The run ended and every event was sent: close with the run.
             let end = SseEvent::default()
                 .event("end")
                 .data(describe(&run).to_string());
             return Some((futures::stream::iter(vec![Ok(end)]), (run, seen, true)));
         }
+        let count = seen + events.len();
+        let batch: Vec<Result<SseEvent, Infallible>> = events
+            .iter()
+            .map(|event| {
+                let kind = event
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("event")
+                    .to_string();
+                Ok(SseEvent::default().event(kind).data(event.to_string()))
+            })
+            .collect();
+        Some((futures::stream::iter(batch), (run, count, false)))
     })
     .flat_map(|batch| batch)
 }
