@@ -10,11 +10,13 @@ use minions_core::{
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
+use crate::context::joined_context;
 use crate::events::{Event, EventLog};
 use crate::options::CommonOptions;
 use crate::privacy;
 use crate::result::{JobStats, Protocol, RemoteOnlyEstimate, RunResult, StopReason, Timing};
-use crate::{ProtocolError, Transcript};
+use crate::{ContextDocument, DocumentMetadata, ProtocolError, Transcript};
+use tokio::sync::mpsc::UnboundedSender;
 
 /// Why a step could not go on.
 #[derive(Debug)]
@@ -68,6 +70,42 @@ impl<'a> Ledger<'a> {
             redactions: Vec::new(),
             started: Instant::now(),
         }
+    }
+
+    /// Starts a run's books: checks the inputs, announces the run, and
+    /// returns the ledger with the documents' metadata (all the remote model
+    /// may know of them) and the joined context (for the local model and the
+    /// remote-only estimate).
+    pub(crate) fn begin(
+        protocol: Protocol,
+        remote: &'a dyn ChatModel,
+        local: &'a dyn ChatModel,
+        task: &str,
+        context: &[ContextDocument],
+        common: &'a CommonOptions,
+        events: Option<UnboundedSender<Event>>,
+    ) -> Result<(Self, Vec<DocumentMetadata>, String), ProtocolError> {
+        if task.trim().is_empty() {
+            return Err(ProtocolError::EmptyTask);
+        }
+        if context.iter().all(|d| d.text.trim().is_empty()) {
+            return Err(ProtocolError::EmptyContext);
+        }
+        let metadata: Vec<DocumentMetadata> =
+            context.iter().map(ContextDocument::metadata).collect();
+        let log = EventLog::new(events);
+        log.emit(Event::RunStarted {
+            protocol: protocol.as_str().into(),
+            task: task.to_string(),
+            documents: metadata.clone(),
+            remote: remote.id().to_string(),
+            local: local.id().to_string(),
+        });
+        Ok((
+            Self::new(remote, local, common, log),
+            metadata,
+            joined_context(context),
+        ))
     }
 
     fn remote_spec(&self) -> &ModelSpec {

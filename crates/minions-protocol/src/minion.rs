@@ -6,8 +6,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
-use crate::context::joined_context;
-use crate::events::{Event, EventLog};
+use crate::events::Event;
 use crate::ledger::{Halt, Ledger};
 use crate::result::{JobStats, Protocol, StopReason};
 use crate::{ContextDocument, MinionOptions, ProtocolError, Transcript, prompts};
@@ -24,16 +23,6 @@ struct Decision {
     answer: Option<String>,
     #[serde(default)]
     message: Option<String>,
-}
-
-pub(crate) fn check_inputs(task: &str, context: &[ContextDocument]) -> Result<(), ProtocolError> {
-    if task.trim().is_empty() {
-        return Err(ProtocolError::EmptyTask);
-    }
-    if context.iter().all(|d| d.text.trim().is_empty()) {
-        return Err(ProtocolError::EmptyContext);
-    }
-    Ok(())
 }
 
 /// Runs Minion: the remote model asks, the local model (which has the
@@ -65,20 +54,17 @@ async fn minion(
     options: &MinionOptions,
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Transcript, ProtocolError> {
-    check_inputs(task, context)?;
     let common = &options.common;
     let max_rounds = common.max_rounds.max(1);
-    let metadata: Vec<_> = context.iter().map(ContextDocument::metadata).collect();
-    let log = EventLog::new(events);
-    log.emit(Event::RunStarted {
-        protocol: Protocol::Minion.as_str().into(),
-        task: task.to_string(),
-        documents: metadata.clone(),
-        remote: remote.id().to_string(),
-        local: local.id().to_string(),
-    });
-    let mut ledger = Ledger::new(remote, local, common, log);
-    let joined = joined_context(context);
+    let (mut ledger, metadata, joined) = Ledger::begin(
+        Protocol::Minion,
+        remote,
+        local,
+        task,
+        context,
+        common,
+        events,
+    )?;
     let finish = |ledger: Ledger<'_>, answer: String, stop: StopReason, rounds: u32| {
         Ok(ledger.finish(
             Protocol::Minion,

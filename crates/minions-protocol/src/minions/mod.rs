@@ -19,10 +19,8 @@ pub use plan::{Plan, PlanChunking, PlanTask, Selection};
 
 use self::aggregate::{JobOutput, Outcome};
 use self::execute::{Job, JobSettings, run_jobs};
-use crate::context::joined_context;
-use crate::events::{Event, EventLog};
+use crate::events::Event;
 use crate::ledger::{Halt, Ledger};
-use crate::minion::check_inputs;
 use crate::prompts::{self, PlanLimits};
 use crate::result::{JobStats, Protocol, StopReason};
 use crate::{ContextDocument, MinionsOptions, ProtocolError, Transcript};
@@ -287,20 +285,17 @@ async fn minions(
     options: &MinionsOptions,
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Transcript, ProtocolError> {
-    check_inputs(task, context)?;
     let common = &options.common;
     let max_rounds = common.max_rounds.max(1);
-    let metadata: Vec<_> = context.iter().map(ContextDocument::metadata).collect();
-    let log = EventLog::new(events);
-    log.emit(Event::RunStarted {
-        protocol: Protocol::Minions.as_str().into(),
-        task: task.to_string(),
-        documents: metadata.clone(),
-        remote: remote.id().to_string(),
-        local: local.id().to_string(),
-    });
-    let mut ledger = Ledger::new(remote, local, common, log);
-    let joined = joined_context(context);
+    let (mut ledger, metadata, joined) = Ledger::begin(
+        Protocol::Minions,
+        remote,
+        local,
+        task,
+        context,
+        common,
+        events,
+    )?;
     let mut corpus = Corpus {
         docs: context,
         sets: HashMap::new(),
