@@ -33,6 +33,10 @@ pub struct OverheadReport {
     pub cpu_per_job: Duration,
     /// Peak resident memory of the process, in bytes.
     pub peak_rss: u64,
+    /// The same number of requests sent by a bare HTTP client to the same
+    /// fake at the same concurrency: what the fake, loopback HTTP and the
+    /// timer cost without any of our code.
+    pub baseline_wall: Duration,
     /// Minion: rounds run.
     pub minion_rounds: u32,
     /// Minion: wall time of its local calls.
@@ -129,6 +133,13 @@ pub async fn run_overhead(
     let result = transcript.result;
     let rounds = (jobs as u32).div_ceil(concurrency.max(1) as u32);
 
+    let baseline_wall = baseline(
+        &stand_ins.local_server.url(),
+        result.jobs.total,
+        concurrency,
+    )
+    .await?;
+
     let minion_options = MinionOptions {
         common: minions::protocol::CommonOptions {
             max_rounds: 5,
@@ -155,10 +166,41 @@ pub async fn run_overhead(
         total_wall: result.timing.total,
         cpu_per_job: cpu / (result.jobs.total.max(1) as u32),
         peak_rss: peak_rss(),
+        baseline_wall,
         minion_rounds: minion.rounds,
         minion_local_wall: minion.timing.local,
         minion_ideal: latency * minion.rounds,
     })
+}
+
+/// Sends `requests` bare requests to the fake local server, `concurrency`
+/// at a time, with a plain HTTP client: the floor our protocol round is
+/// compared with.
+async fn baseline(url: &str, requests: usize, concurrency: usize) -> minions::Result<Duration> {
+    use futures::StreamExt;
+    let client = minions::http::HttpClient::new("baseline")?;
+    let url = format!("{url}/api/chat");
+    let body = json!({"model": "llama3.2", "stream": false, "messages": [{"role": "user", "content": "x"}]});
+    let began = std::time::Instant::now();
+    let outcomes: Vec<minions::Result<()>> = futures::stream::iter(0..requests)
+        .map(|_| {
+            let (client, url, body) = (&client, &url, &body);
+            async move {
+                let request = client
+                    .reqwest()
+                    .post(url.as_str())
+                    .json(body)
+                    .build()
+                    .map_err(|e| minions::Error::config(e.to_string()))?;
+                let response = client.send(request).await?;
+                client.read_body(response).await.map(|_| ())
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    outcomes.into_iter().collect::<minions::Result<Vec<()>>>()?;
+    Ok(began.elapsed())
 }
 
 /// The report as a markdown table.
@@ -173,6 +215,8 @@ pub fn markdown(report: &OverheadReport) -> String {
 | local phase wall time | {:.3} s |\n\
 | ideal ceil(jobs / concurrency) x latency | {:.3} s |\n\
 | over ideal | {:+.1}% |\n\
+| baseline: the same requests from a bare HTTP client | {:.3} s ({:+.1}% over ideal) |\n\
+| our code over the baseline | {:+.1}% of the ideal |\n\
 | whole run wall time | {:.3} s |\n\
 | CPU time per job (this process, fake servers included) | {:.3} ms |\n\
 | peak memory | {:.0} MB |\n\
@@ -183,6 +227,10 @@ pub fn markdown(report: &OverheadReport) -> String {
         report.local_wall.as_secs_f64(),
         report.ideal.as_secs_f64(),
         over(report.local_wall, report.ideal),
+        report.baseline_wall.as_secs_f64(),
+        over(report.baseline_wall, report.ideal),
+        100.0 * (report.local_wall.as_secs_f64() - report.baseline_wall.as_secs_f64())
+            / report.ideal.as_secs_f64().max(1e-9),
         report.total_wall.as_secs_f64(),
         report.cpu_per_job.as_secs_f64() * 1e3,
         report.peak_rss as f64 / 1e6,
