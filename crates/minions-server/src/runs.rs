@@ -286,7 +286,7 @@ impl Runs {
 
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Event>();
         let collector = entry.clone();
-        tokio::spawn(async move {
+        let collecting = tokio::spawn(async move {
             while let Some(event) = receiver.recv().await {
                 let value = serde_json::to_value(&event).unwrap_or(Value::Null);
                 collector.lock().events.push(value);
@@ -311,8 +311,10 @@ impl Runs {
                 sender,
             )
             .await;
-            // Let the collector take the last events before the end is told.
-            tokio::task::yield_now().await;
+            // The run's sender is gone, so the collector ends once it has
+            // stored every event: only then is the end announced, so that no
+            // subscriber sees the end before the last events.
+            let _ = collecting.await;
             {
                 let mut state = run.lock();
                 match outcome {
