@@ -1,30 +1,15 @@
 //! Pure mapping between our types and Anthropic's Messages JSON.
 
-use minions_core::structured::{StructuredLevel, with_json_instruction};
+use minions_core::structured::{StructuredLevel, wire_name, with_json_instruction};
 use minions_core::{
     ChatRequest, ChatResponse, Error, FinishReason, Message, ResponseFormat, Result, Role, Usage,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-/// The tool name used for structured output: `[a-zA-Z0-9_-]{1,64}`.
+/// The tool name used for structured output.
 pub fn tool_name(name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    if clean.is_empty() {
-        "respond".into()
-    } else {
-        clean
-    }
+    wire_name(name, "respond")
 }
 
 /// Builds the body of a `/v1/messages` request.

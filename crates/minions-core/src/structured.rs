@@ -132,6 +132,27 @@ where
     }
 }
 
+/// A name providers accept for a schema or a tool: `[a-zA-Z0-9_-]{1,64}`,
+/// other characters replaced by `_`, `fallback` when nothing is left.
+pub fn wire_name(name: &str, fallback: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if clean.is_empty() {
+        fallback.to_string()
+    } else {
+        clean
+    }
+}
+
 /// The prompt instruction that asks for JSON following `schema`.
 pub fn schema_instruction(schema: Option<&serde_json::Value>) -> String {
     match schema {
@@ -209,6 +230,13 @@ mod tests {
         );
         assert_eq!(memory.downgrade_from(StructuredLevel::Prompt), None);
         assert_eq!(memory.current(), StructuredLevel::Prompt);
+    }
+
+    #[test]
+    fn wire_names_are_safe() {
+        assert_eq!(wire_name("plan v1!", "x"), "plan_v1_");
+        assert_eq!(wire_name("", "respond"), "respond");
+        assert_eq!(wire_name(&"a".repeat(100), "x").len(), 64);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Pure mapping between our types and OpenAI's JSON. No sockets here.
 
-use minions_core::structured::{StructuredLevel, with_json_instruction};
+use minions_core::structured::{StructuredLevel, wire_name, with_json_instruction};
 use minions_core::{ChatRequest, ChatResponse, Error, FinishReason, ResponseFormat, Result, Usage};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -20,24 +20,9 @@ pub fn is_reasoning_model(model: &str) -> bool {
         .any(|prefix| model == *prefix || model.starts_with(&format!("{prefix}-")))
 }
 
-/// A schema name OpenAI accepts: `[a-zA-Z0-9_-]{1,64}`.
+/// A schema name OpenAI accepts.
 fn schema_name(name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    if clean.is_empty() {
-        "response".into()
-    } else {
-        clean
-    }
+    wire_name(name, "response")
 }
 
 /// Builds the body of a `/chat/completions` request.
