@@ -11,7 +11,9 @@
 // An example program: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use minions::{ContextDocument, MinionOptions, ModelSpec, chat_model_from_env, run_minion};
+use minions::{
+    ContextDocument, ModelSpec, ProtocolKind, RunModels, RunOptions, chat_model_from_env, run,
+};
 
 const CONTEXT: &str = "Patient John Doe is a 60-year-old male with a history of hypertension. In his latest checkup, \
 his blood pressure was recorded at 160/100 mmHg, and he reported occasional chest discomfort during physical activity.
@@ -23,7 +25,7 @@ these factors together suggest an increased risk for cardiovascular complication
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
+    match example().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -32,23 +34,17 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn example() -> Result<(), Box<dyn std::error::Error>> {
     let local = chat_model_from_env(&"ollama/llama3.2".parse::<ModelSpec>()?)?;
     let remote = chat_model_from_env(&"openai/gpt-4o".parse::<ModelSpec>()?)?;
     let context = [ContextDocument::new("medical report", CONTEXT)];
-    let mut options = MinionOptions::default();
     // Up to two questions to the local model, as in the Python example.
-    options.common.max_rounds = 2;
+    let spec = RunOptions::default()
+        .protocol(ProtocolKind::Minion)
+        .max_rounds(2)
+        .build()?;
 
-    let transcript = run_minion(
-        remote.as_ref(),
-        local.as_ref(),
-        TASK,
-        &context,
-        &options,
-        None,
-    )
-    .await?;
+    let transcript = run(&RunModels::new(remote, local), TASK, &context, &spec, None).await?;
     let result = &transcript.result;
     println!("{}\n", result.answer);
     println!(

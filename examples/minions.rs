@@ -13,7 +13,9 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use minions::protocol::Event;
-use minions::{ContextDocument, MinionsOptions, ModelSpec, chat_model_from_env, run_minions};
+use minions::{
+    ContextDocument, ModelSpec, ProtocolKind, RunModels, RunOptions, chat_model_from_env, run,
+};
 
 const CONTEXT: &str = "Patient John Doe is a 60-year-old male with a history of hypertension. In his latest checkup, \
 his blood pressure was recorded at 160/100 mmHg, and he reported occasional chest discomfort during physical activity.
@@ -25,7 +27,7 @@ these factors together suggest an increased risk for cardiovascular complication
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
+    match example().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -34,12 +36,14 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn example() -> Result<(), Box<dyn std::error::Error>> {
     let local = chat_model_from_env(&"ollama/llama3.2".parse::<ModelSpec>()?)?;
     let remote = chat_model_from_env(&"openai/gpt-4o".parse::<ModelSpec>()?)?;
     let context = [ContextDocument::new("medical report", CONTEXT)];
-    let mut options = MinionsOptions::default();
-    options.common.max_rounds = 2;
+    let spec = RunOptions::default()
+        .protocol(ProtocolKind::Minions)
+        .max_rounds(2)
+        .build()?;
 
     // Watch the run as it happens.
     let (events, mut watch) = tokio::sync::mpsc::unbounded_channel();
@@ -56,15 +60,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     });
-    let transcript = run_minions(
-        remote.as_ref(),
-        local.as_ref(),
-        TASK,
-        &context,
-        &options,
-        Some(events),
-    )
-    .await?;
+    let models = RunModels::new(remote, local);
+    let transcript = run(&models, TASK, &context, &spec, Some(events)).await?;
     printer.await?;
     let result = &transcript.result;
     println!("\n{}\n", result.answer);

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use minions::{ContextDocument, MinionOptions, MinionsOptions, run_minion, run_minions};
+use minions::{ContextDocument, ProtocolKind, RunModels, RunOptions};
 use minions_testkit::Reply;
 use serde_json::json;
 
@@ -95,7 +95,7 @@ pub async fn run_overhead(
             )
         } else if prompt.contains("Write your first question") {
             Reply::json(&json!({"reasoning": "r", "message": "What is the code?"}))
-        } else if prompt.contains("must be \"final\"") || prompt.contains("Findings of round") {
+        } else if prompt.contains("always \"final\"") || prompt.contains("Findings of round") {
             Reply::json(&json!({"reasoning": "r", "decision": "final", "answer": "done"}))
         } else {
             Reply::json(&json!({"reasoning": "r", "decision": "ask", "message": "And then?"}))
@@ -112,23 +112,19 @@ pub async fn run_overhead(
         .collect::<Vec<_>>()
         .join("\n\n");
     let context = [ContextDocument::new("overhead.txt", text)];
-    let mut options = MinionsOptions {
-        local_concurrency: concurrency,
-        max_jobs_per_round: jobs.max(1),
-        ..MinionsOptions::default()
-    };
-    options.common.max_rounds = 1;
+    let spec = RunOptions::default()
+        .protocol(ProtocolKind::Minions)
+        .local_concurrency(concurrency as u32)
+        .max_jobs_per_round(jobs.max(1) as u32)
+        .max_rounds(1)
+        .max_cost_ratio(0.0)
+        .build()
+        .map_err(|e| minions::Error::config(e.to_string()))?;
+    let models = RunModels::new(stand_ins.remote.clone(), stand_ins.local.clone());
     let cpu_before = cpu_time();
-    let transcript = run_minions(
-        stand_ins.remote.as_ref(),
-        stand_ins.local.as_ref(),
-        "Find the code.",
-        &context,
-        &options,
-        None,
-    )
-    .await
-    .map_err(|e| minions::Error::config(e.to_string()))?;
+    let transcript = minions::run(&models, "Find the code.", &context, &spec, None)
+        .await
+        .map_err(|e| minions::Error::config(e.to_string()))?;
     let cpu = cpu_time().saturating_sub(cpu_before);
     let result = transcript.result;
     let rounds = (jobs as u32).div_ceil(concurrency.max(1) as u32);
@@ -140,23 +136,16 @@ pub async fn run_overhead(
     )
     .await?;
 
-    let minion_options = MinionOptions {
-        common: minions::protocol::CommonOptions {
-            max_rounds: 5,
-            ..Default::default()
-        },
-    };
-    let minion = run_minion(
-        stand_ins.remote.as_ref(),
-        stand_ins.local.as_ref(),
-        "Find the code.",
-        &context[..],
-        &minion_options,
-        None,
-    )
-    .await
-    .map_err(|e| minions::Error::config(e.to_string()))?
-    .result;
+    let minion_spec = RunOptions::default()
+        .protocol(ProtocolKind::Minion)
+        .max_rounds(5)
+        .max_cost_ratio(0.0)
+        .build()
+        .map_err(|e| minions::Error::config(e.to_string()))?;
+    let minion = minions::run(&models, "Find the code.", &context[..], &minion_spec, None)
+        .await
+        .map_err(|e| minions::Error::config(e.to_string()))?
+        .result;
     Ok(OverheadReport {
         jobs: result.jobs.total,
         concurrency,

@@ -29,7 +29,7 @@ pub struct Summary {
 /// compare with the remote-only runs' measured cost when remote-only ran,
 /// and with the tokenizer estimate of a remote-only call otherwise.
 pub fn summarise(records: &[Record]) -> Vec<Summary> {
-    let mut summaries: Vec<Summary> = Protocol::ALL
+    let mut summaries: Vec<Summary> = Protocol::all()
         .into_iter()
         .filter_map(|protocol| {
             let mine: Vec<&Record> = records.iter().filter(|r| r.protocol == protocol).collect();
@@ -210,7 +210,7 @@ mod tests {
         let records = vec![
             record(Protocol::RemoteOnly, true, 0.01),
             record(Protocol::RemoteOnly, false, 0.01),
-            record(Protocol::Minions, true, 0.002),
+            record(Protocol::MINIONS, true, 0.002),
         ];
         let summaries = summarise(&records);
         assert_eq!(summaries.len(), 2);

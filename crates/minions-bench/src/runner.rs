@@ -11,50 +11,64 @@ use futures::StreamExt;
 use minions::protocol::{RemoteOnlyEstimate, StopReason};
 use minions::tokens::{Encoding, count_tokens};
 use minions::{
-    ChatModel, ChatRequest, Message, MinionOptions, MinionsOptions, Pricing, Usage, run_minion,
-    run_minions,
+    ChatModel, ChatRequest, Message, Pricing, ProtocolKind, RunModels, RunOptions, Usage,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::score::is_correct;
 use crate::{Item, Scoring};
 
-/// The protocols compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// What the bench compares: the two baselines, and every protocol of
+/// [`ProtocolKind`] (a new protocol shows up here without an edit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Protocol {
     /// The remote model reads the whole context.
     RemoteOnly,
     /// The local model alone reads the whole context.
     LocalOnly,
-    /// Minion.
-    Minion,
-    /// Minions.
-    Minions,
+    /// One of our protocols.
+    Run(ProtocolKind),
 }
 
 impl Protocol {
+    /// Minion.
+    pub const MINION: Protocol = Protocol::Run(ProtocolKind::Minion);
+    /// Minions.
+    pub const MINIONS: Protocol = Protocol::Run(ProtocolKind::Minions);
+
     /// Every protocol, in report order.
-    pub const ALL: [Protocol; 4] = [
-        Protocol::RemoteOnly,
-        Protocol::LocalOnly,
-        Protocol::Minion,
-        Protocol::Minions,
-    ];
+    pub fn all() -> Vec<Protocol> {
+        let mut all = vec![Protocol::RemoteOnly, Protocol::LocalOnly];
+        all.extend(ProtocolKind::ALL.map(Protocol::Run));
+        all
+    }
 
     /// The name used in flags and files.
     pub fn name(self) -> &'static str {
         match self {
             Protocol::RemoteOnly => "remote-only",
             Protocol::LocalOnly => "local-only",
-            Protocol::Minion => "minion",
-            Protocol::Minions => "minions",
+            Protocol::Run(kind) => kind.as_str(),
         }
     }
 
     /// Parses a name.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.name() == name.trim())
+        Self::all().into_iter().find(|p| p.name() == name.trim())
+    }
+}
+
+impl Serialize for Protocol {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Protocol {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Protocol::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown protocol `{name}`")))
     }
 }
 
@@ -345,50 +359,32 @@ pub async fn run_one(
                 Err(error) => record.error = Some(error.to_string()),
             }
         }
-        Protocol::Minion | Protocol::Minions => {
-            let mut common = minions::protocol::CommonOptions {
-                max_rounds: run.max_rounds,
-                pricing: run.pricing.clone(),
-                ..Default::default()
-            };
-            common.budget.max_remote_usd = budget_left;
-            let outcome = if protocol == Protocol::Minion {
-                run_minion(
-                    models.remote.as_ref(),
-                    models.local.as_ref(),
-                    &item.question,
-                    &item.context,
-                    &MinionOptions { common },
-                    None,
-                )
-                .await
-            } else {
-                let options = MinionsOptions {
-                    common,
-                    ..MinionsOptions::default()
-                };
-                run_minions(
-                    models.remote.as_ref(),
-                    models.local.as_ref(),
-                    &item.question,
-                    &item.context,
-                    &options,
-                    None,
-                )
-                .await
-            };
-            match outcome {
-                Ok(transcript) => {
-                    let result = transcript.result;
-                    record.answer = result.answer;
-                    record.remote_usage = result.remote_usage;
-                    record.local_usage = result.local_usage;
-                    record.remote_cost_usd = result.remote_cost.total_usd();
-                    if let StopReason::Budget { reason } = result.stop {
-                        record.skipped = Some(format!("budget: {reason}"));
-                    }
+        Protocol::Run(kind) => {
+            let mut options = RunOptions::default()
+                .protocol(kind)
+                .max_rounds(run.max_rounds);
+            options.budget_usd = budget_left.filter(|left| *left > 0.0);
+            let spec = match options.build() {
+                Ok(spec) => spec.with_pricing(run.pricing.clone()),
+                Err(error) => {
+                    record.error = Some(error.to_string());
+                    return record;
                 }
-                Err(error) => record.error = Some(error.to_string()),
+            };
+            let pair = RunModels::new(models.remote.clone(), models.local.clone());
+            let (result, error) =
+                match minions::run(&pair, &item.question, &item.context, &spec, None).await {
+                    Ok(transcript) => (transcript.result, None),
+                    Err(failure) => (failure.transcript.result, Some(failure.error.to_string())),
+                };
+            // A failed run still spent: its usage counts.
+            record.answer = result.answer;
+            record.remote_usage = result.remote_usage;
+            record.local_usage = result.local_usage;
+            record.remote_cost_usd = result.remote_cost.total_usd();
+            record.error = error;
+            if let StopReason::Budget { reason } = result.stop {
+                record.skipped = Some(format!("budget: {reason}"));
             }
         }
     }

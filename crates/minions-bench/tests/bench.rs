@@ -57,7 +57,7 @@ async fn quality_run(
     let stand_ins = scripted::start().await.unwrap();
     let run = QualityRun {
         items: synthetic(3, 8_000, 1),
-        protocols: vec![Protocol::RemoteOnly, Protocol::Minions],
+        protocols: vec![Protocol::RemoteOnly, Protocol::MINIONS],
         models: Models {
             local: stand_ins.local.clone(),
             remote: stand_ins.remote.clone(),

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use minions::ProtocolKind;
+use minions::protocol::{Retrieval, RunOptions};
 
 /// Answer questions over long documents: a local model reads them, a remote
 /// model plans and concludes, and you pay for a fraction of the remote
@@ -44,33 +46,21 @@ pub(crate) enum Command {
     },
 }
 
-/// Which protocol runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum ProtocolChoice {
-    /// The remote model chats with one local model that holds the whole context.
-    Minion,
-    /// The remote model plans jobs that local models run in parallel over chunks.
-    Minions,
+/// Parses `--protocol`: any name [`ProtocolKind`] knows.
+fn protocol(text: &str) -> Result<ProtocolKind, String> {
+    text.parse::<ProtocolKind>().map_err(|e| e.to_string())
 }
 
-/// How Minions selects chunks by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Retrieval {
-    /// BM25 keyword retrieval is offered to the planner.
-    Bm25,
-    /// Embedding retrieval is offered too (needs --embedding-model).
-    Embedding,
-    /// Every chunk: no retrieval is offered.
-    None,
+/// Parses `--retrieval`.
+fn retrieval(text: &str) -> Result<Retrieval, String> {
+    text.parse::<Retrieval>()
 }
 
 /// Where the documents come from.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ContextArgs {
-    /// Files, directories, URLs, or - for stdin. Repeat or separate with spaces.
-    #[arg(short = 'c', long = "context", value_name = "PATH", num_args = 1.., required = true)]
+    /// A file, directory, URL, or - for stdin; repeat -c for more than one.
+    #[arg(short = 'c', long = "context", value_name = "PATH", required = true, action = clap::ArgAction::Append)]
     pub context: Vec<String>,
     /// Largest input in bytes (a file, a download, a directory's text).
     #[arg(long, value_name = "BYTES")]
@@ -94,23 +84,23 @@ pub(crate) struct ModelArgs {
 /// Protocol options.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct RunArgs {
-    /// Protocol to run (default minions).
-    #[arg(short, long, value_enum)]
-    pub protocol: Option<ProtocolChoice>,
+    /// Protocol to run: minion or minions (default minions).
+    #[arg(short, long, value_parser = protocol, value_name = "NAME")]
+    pub protocol: Option<ProtocolKind>,
     /// Rounds at most; the last one must give the final answer (default 3).
     #[arg(long, value_name = "N")]
     pub max_rounds: Option<u32>,
     /// Minions: local jobs in flight at once (default 4).
     #[arg(long, value_name = "N")]
-    pub local_concurrency: Option<usize>,
-    /// Minions: jobs one round may run (default 128).
+    pub local_concurrency: Option<u32>,
+    /// Minions: jobs one round may run; bigger plans are narrowed by retrieval (default 128).
     #[arg(long, value_name = "N")]
-    pub max_jobs_per_round: Option<usize>,
+    pub max_jobs_per_round: Option<u32>,
     /// Minions: suggested chunk size in characters (default 3000).
     #[arg(long, value_name = "CHARS")]
-    pub chunk_size: Option<usize>,
-    /// Minions: retrieval offered to the planner (default bm25).
-    #[arg(long, value_enum)]
+    pub chunk_size: Option<u32>,
+    /// Minions: retrieval offered to the planner: bm25, embedding or none (default bm25).
+    #[arg(long, value_parser = retrieval, value_name = "KIND")]
     pub retrieval: Option<Retrieval>,
     /// Embedding model for --retrieval embedding, as provider/model.
     #[arg(long, value_name = "PROVIDER/MODEL")]
@@ -121,6 +111,9 @@ pub(crate) struct RunArgs {
     /// Stop before remote tokens could exceed this many.
     #[arg(long, value_name = "TOKENS")]
     pub budget_tokens: Option<u64>,
+    /// Stop before remote spend exceeds this multiple of the remote-only cost (default 1; 0 is off).
+    #[arg(long, value_name = "RATIO")]
+    pub max_cost_ratio: Option<f64>,
     /// Redact emails, phone and card numbers, ids and IP addresses before anything reaches the remote model.
     #[arg(long)]
     pub privacy: bool,
@@ -136,9 +129,36 @@ pub(crate) struct RunArgs {
     /// Local sampling temperature (default 0).
     #[arg(long, value_name = "T")]
     pub local_temperature: Option<f32>,
-    /// Local answer limit in tokens (default 1024).
+    /// Local answer limit in tokens (default 384).
     #[arg(long, value_name = "N")]
     pub local_max_tokens: Option<u32>,
+    /// Seconds one local call may take (default 300).
+    #[arg(long, value_name = "SECS")]
+    pub local_timeout: Option<u32>,
+}
+
+impl RunArgs {
+    /// The flags as run options.
+    pub(crate) fn options(&self) -> RunOptions {
+        RunOptions {
+            protocol: self.protocol,
+            max_rounds: self.max_rounds,
+            local_concurrency: self.local_concurrency,
+            max_jobs_per_round: self.max_jobs_per_round,
+            chunk_size: self.chunk_size,
+            retrieval: self.retrieval,
+            budget_usd: self.budget_usd,
+            budget_tokens: self.budget_tokens,
+            max_cost_ratio: self.max_cost_ratio,
+            privacy: self.privacy.then_some(true),
+            redact: (!self.redact.is_empty()).then(|| self.redact.clone()),
+            remote_temperature: self.remote_temperature,
+            remote_max_tokens: self.remote_max_tokens,
+            local_temperature: self.local_temperature,
+            local_max_tokens: self.local_max_tokens,
+            local_timeout_secs: self.local_timeout,
+        }
+    }
 }
 
 /// Output options.
@@ -216,9 +236,9 @@ pub(crate) struct ConfigArgs {
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on; anything beyond loopback needs --token.
+    /// Address to listen on, as HOST:PORT (localhost:8080 works); anything beyond loopback needs --token.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
-    pub bind: std::net::SocketAddr,
+    pub bind: String,
     /// Bearer token required on every /v1 route (env MINIONS_SERVER_TOKEN).
     #[arg(
         long,
@@ -230,18 +250,24 @@ pub(crate) struct ServeArgs {
     /// Largest request body in bytes, documents included.
     #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
     pub max_body_bytes: usize,
-    /// Runs at once; more get HTTP 429.
+    /// Runs at once; more wait in a queue.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub max_runs: usize,
+    /// Requests that may wait for a free run; more get HTTP 429 with Retry-After.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub queue_depth: usize,
+    /// Seconds a queued request waits for a free run before HTTP 429.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub queue_wait: u64,
     #[command(flatten)]
     pub models: ModelArgs,
 }
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct DemoArgs {
-    /// Protocol to run (default minions).
-    #[arg(short, long, value_enum)]
-    pub protocol: Option<ProtocolChoice>,
+    /// Protocol to run: minion or minions (default minions).
+    #[arg(short, long, value_parser = protocol, value_name = "NAME")]
+    pub protocol: Option<ProtocolKind>,
     /// Print one JSON object on stdout instead of the answer and summary.
     #[arg(long)]
     pub json: bool,

@@ -34,14 +34,6 @@ impl CliError {
             detail: None,
         }
     }
-
-    pub(crate) fn interrupted() -> Self {
-        Self {
-            code: code::INTERRUPTED,
-            message: "interrupted".into(),
-            detail: None,
-        }
-    }
 }
 
 /// The exit code for a model error: configuration and requests that cannot
@@ -67,16 +59,23 @@ impl From<Error> for CliError {
 impl From<ProtocolError> for CliError {
     fn from(error: ProtocolError) -> Self {
         let code = match &error {
-            ProtocolError::EmptyContext | ProtocolError::EmptyTask => code::USAGE,
+            ProtocolError::EmptyContext
+            | ProtocolError::EmptyTask
+            | ProtocolError::ContextTooLarge { .. } => code::USAGE,
             ProtocolError::Remote(e)
             | ProtocolError::Local(e)
-            | ProtocolError::LocalUnreachable(e) => model_code(e),
+            | ProtocolError::LocalUnreachable(e)
+            | ProtocolError::Preflight { error: e, .. } => model_code(e),
             ProtocolError::Cancelled => code::INTERRUPTED,
             _ => code::PROVIDER,
         };
+        let message = match &error {
+            ProtocolError::Cancelled => "interrupted".to_string(),
+            other => other.to_string(),
+        };
         Self {
             code,
-            message: error.to_string(),
+            message,
             detail: Some(format!("{error:?}")),
         }
     }

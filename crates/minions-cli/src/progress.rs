@@ -51,6 +51,11 @@ async fn draw(style: Style, mut events: UnboundedReceiver<Event>) {
     let mut bar: Option<ProgressBar> = None;
     let mut failed = 0usize;
     let mut answered = 0usize;
+    let mut done = 0usize;
+    let mut total = 0usize;
+    // Without a bar, a line at most this often keeps a long local phase
+    // visibly alive on a pipe or a CI log.
+    let mut last_line = std::time::Instant::now();
     let say = |bar: &Option<ProgressBar>, line: String| {
         if style == Style::Quiet {
             return;
@@ -113,6 +118,9 @@ async fn draw(style: Style, mut events: UnboundedReceiver<Event>) {
                 );
                 failed = 0;
                 answered = 0;
+                done = 0;
+                total = jobs;
+                last_line = std::time::Instant::now();
                 if style == Style::Bars {
                     let new_bar = ProgressBar::new(jobs as u64);
                     if let Ok(template) = ProgressStyle::with_template(
@@ -130,9 +138,18 @@ async fn draw(style: Style, mut events: UnboundedReceiver<Event>) {
                 if answer.is_some() {
                     answered += 1;
                 }
+                done += 1;
                 if let Some(bar) = &bar {
                     bar.set_message(format!("({answered} answered, {failed} failed)"));
                     bar.inc(1);
+                } else if last_line.elapsed() >= std::time::Duration::from_secs(5) && done < total {
+                    last_line = std::time::Instant::now();
+                    say(
+                        &bar,
+                        format!(
+                            "  jobs: {done}/{total} done ({answered} answered, {failed} failed)"
+                        ),
+                    );
                 }
             }
             Event::RoundFinished { round, findings } => {
@@ -155,6 +172,16 @@ async fn draw(style: Style, mut events: UnboundedReceiver<Event>) {
                 );
             }
             Event::BudgetStop { reason } => say(&bar, format!("  budget: {reason}")),
+            Event::PlanNarrowed { reason, .. } => {
+                say(&bar, format!("  plan narrowed: {}", one_line(&reason, 160)))
+            }
+            Event::Fallback { reason } => say(
+                &bar,
+                format!(
+                    "  no usable final answer from the remote model ({}); answering from the local findings",
+                    one_line(&reason, 120)
+                ),
+            ),
             _ => {}
         }
     }

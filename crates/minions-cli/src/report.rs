@@ -1,6 +1,7 @@
 //! The answer, the summary and the JSON output.
 
 use minions::RunResult;
+use minions::protocol::StopReason;
 use serde_json::{Value, json};
 
 /// The summary printed on stderr after the answer.
@@ -40,19 +41,36 @@ pub(crate) fn summary(result: &RunResult) -> String {
         lines.insert(
             2,
             format!(
-                "jobs: {} ({} answered, {} found nothing, {} failed)",
-                result.jobs.total, result.jobs.answered, result.jobs.empty, result.jobs.failed
+                "jobs: {} ({} answered, {} unverified, {} found nothing, {} failed)",
+                result.jobs.total,
+                result.jobs.answered,
+                result.jobs.unverified,
+                result.jobs.empty,
+                result.jobs.failed
             ),
         );
     }
-    if let minions::protocol::StopReason::Budget { reason } = &result.stop {
-        lines.push(format!("stopped by the budget: {reason}"));
+    match &result.stop {
+        StopReason::Budget { reason } => lines.push(format!("stopped by the budget: {reason}")),
+        StopReason::Fallback { reason } => {
+            lines.push(format!("answer built from the local findings: {reason}"))
+        }
+        StopReason::Failed { error } => lines.push(format!("failed: {error}")),
+        StopReason::Cancelled => lines.push("cancelled".into()),
+        StopReason::Answered | StopReason::MaxRounds => {}
+    }
+    if result.remote_reasks > 0 {
+        lines.push(format!(
+            "remote replies asked for again: {}",
+            result.remote_reasks
+        ));
     }
     lines.join("\n")
 }
 
-/// The `--json` object: the result plus the total remote cost.
-pub(crate) fn json(result: &RunResult) -> Value {
+/// The `--json` object: the result plus the total remote cost, and the
+/// error when the run failed.
+pub(crate) fn json(result: &RunResult, error: Option<&str>) -> Value {
     let mut value =
         serde_json::to_value(result).unwrap_or_else(|e| json!({"error": e.to_string()}));
     if let Some(object) = value.as_object_mut() {
@@ -60,6 +78,7 @@ pub(crate) fn json(result: &RunResult) -> Value {
             "remote_cost_usd".into(),
             json!(result.remote_cost.total_usd()),
         );
+        object.insert("error".into(), json!(error));
     }
     value
 }

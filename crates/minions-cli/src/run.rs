@@ -1,61 +1,74 @@
 //! Running one question with progress and Ctrl-C handling.
 
-use minions::protocol::History;
-use minions::{ContextDocument, Transcript, run_minion, run_minions};
+use minions::protocol::{CancellationToken, History, RunFailure, StopReason};
+use minions::{ContextDocument, ProtocolKind, Transcript};
 
-use crate::cli::ProtocolChoice;
-use crate::error::CliError;
+use crate::error::{CliError, code};
 use crate::progress::{self, Style};
 use crate::settings::Effective;
 use crate::setup::{self, Models};
 
-/// Runs one question. Ctrl-C drops the run (which cancels every call in
-/// flight) and returns an "interrupted" error.
+/// How a run ended: always a transcript (what it did and spent), and the
+/// error when it ended without an answer.
+pub(crate) struct Ended {
+    pub transcript: Transcript,
+    pub error: Option<CliError>,
+}
+
+impl Ended {
+    /// The exit code, as documented: 0 answered (a fallback answer too), 4
+    /// stopped by a budget, the error's code otherwise.
+    pub(crate) fn code(&self) -> u8 {
+        match (&self.error, &self.transcript.result.stop) {
+            (Some(error), _) => error.code,
+            (None, StopReason::Budget { .. }) => code::BUDGET,
+            (None, _) => code::OK,
+        }
+    }
+}
+
+/// Runs one question. Ctrl-C cancels the run through its token, so the run
+/// still reports what it spent; it then ends with exit code 130.
 pub(crate) async fn run_once(
     models: &Models,
     settings: &Effective,
-    protocol: ProtocolChoice,
+    protocol: ProtocolKind,
     task: &str,
     context: &[ContextDocument],
     history: &History,
     style: Style,
-) -> Result<Transcript, CliError> {
+) -> Result<Ended, CliError> {
+    let cancel = CancellationToken::new();
+    let spec = settings
+        .values
+        .run
+        .clone()
+        .protocol(protocol)
+        .build()
+        .map_err(|e| CliError::usage(e.to_string()))?
+        .with_pricing(setup::pricing(settings)?)
+        .with_history(history.clone())
+        .with_cancel(cancel.clone());
     let (events, drawer) = progress::start(style);
-    let run = async {
-        match protocol {
-            ProtocolChoice::Minion => {
-                let mut options = setup::minion_options(settings)?;
-                options.common.history = history.clone();
-                Ok(run_minion(
-                    models.remote.as_ref(),
-                    models.local.as_ref(),
-                    task,
-                    context,
-                    &options,
-                    Some(events),
-                )
-                .await?)
-            }
-            ProtocolChoice::Minions => {
-                let mut options = setup::minions_options(settings, models.embedder.clone())?;
-                options.common.history = history.clone();
-                Ok(run_minions(
-                    models.remote.as_ref(),
-                    models.local.as_ref(),
-                    task,
-                    context,
-                    &options,
-                    Some(events),
-                )
-                .await?)
-            }
-        }
-    };
+    let run = minions::run(&models.run, task, context, &spec, Some(events));
+    tokio::pin!(run);
     let outcome = tokio::select! {
-        outcome = run => outcome,
-        _ = tokio::signal::ctrl_c() => Err(CliError::interrupted()),
+        outcome = &mut run => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            cancel.cancel();
+            run.await
+        }
     };
     // The run's event sender is gone now, so the drawer finishes.
     let _ = drawer.await;
-    outcome
+    Ok(match outcome {
+        Ok(transcript) => Ended {
+            transcript,
+            error: None,
+        },
+        Err(RunFailure { error, transcript }) => Ended {
+            transcript: *transcript,
+            error: Some(error.into()),
+        },
+    })
 }

@@ -4,60 +4,35 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use minions::RunOptions;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{ModelArgs, ProtocolChoice, Retrieval, RunArgs};
+use crate::cli::{ModelArgs, RunArgs};
 use crate::error::CliError;
 
-/// Every setting; `None` means "not set at this layer".
+/// Every setting; `None` means "not set at this layer". The run options are
+/// the protocol crate's own [`RunOptions`], so the CLI, `minions.toml`,
+/// `MINIONS_*` variables and the server take the same names and bounds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub(crate) struct Settings {
     pub local: Option<String>,
     pub remote: Option<String>,
-    pub protocol: Option<ProtocolChoice>,
-    pub max_rounds: Option<u32>,
-    pub local_concurrency: Option<usize>,
-    pub max_jobs_per_round: Option<usize>,
-    pub chunk_size: Option<usize>,
-    pub retrieval: Option<Retrieval>,
     pub embedding_model: Option<String>,
-    pub budget_usd: Option<f64>,
-    pub budget_tokens: Option<u64>,
-    pub privacy: Option<bool>,
-    pub redact: Option<Vec<String>>,
     pub local_endpoints: Option<Vec<String>>,
-    pub remote_temperature: Option<f32>,
-    pub remote_max_tokens: Option<u32>,
-    pub local_temperature: Option<f32>,
-    pub local_max_tokens: Option<u32>,
     pub pricing: Option<String>,
     pub max_input_bytes: Option<u64>,
+    #[serde(flatten)]
+    pub run: RunOptions,
 }
 
-/// The keys a config file may use (the field names above).
-const KEYS: &[&str] = &[
-    "local",
-    "remote",
-    "protocol",
-    "max_rounds",
-    "local_concurrency",
-    "max_jobs_per_round",
-    "chunk_size",
-    "retrieval",
-    "embedding_model",
-    "budget_usd",
-    "budget_tokens",
-    "privacy",
-    "redact",
-    "local_endpoints",
-    "remote_temperature",
-    "remote_max_tokens",
-    "local_temperature",
-    "local_max_tokens",
-    "pricing",
-    "max_input_bytes",
-];
+/// The keys a config file may use: every field above, run options included.
+pub(crate) fn keys() -> Vec<String> {
+    serde_json::to_value(Settings::default())
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
+        .unwrap_or_default()
+}
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +58,7 @@ impl std::fmt::Display for Origin {
 #[derive(Debug, Clone)]
 pub(crate) struct Effective {
     pub values: Settings,
-    pub origins: BTreeMap<&'static str, Origin>,
+    pub origins: BTreeMap<String, Origin>,
     pub file: Option<PathBuf>,
 }
 
@@ -96,8 +71,8 @@ impl Effective {
         self.values.remote.as_deref().unwrap_or("openai/gpt-4o")
     }
 
-    pub(crate) fn protocol(&self) -> ProtocolChoice {
-        self.values.protocol.unwrap_or(ProtocolChoice::Minions)
+    pub(crate) fn protocol(&self) -> minions::ProtocolKind {
+        self.values.run.protocol.unwrap_or_default()
     }
 }
 
@@ -107,21 +82,8 @@ pub(crate) fn from_flags(models: &ModelArgs, run: &RunArgs) -> Settings {
         local: models.local.clone(),
         remote: models.remote.clone(),
         local_endpoints: models.local_endpoints.clone(),
-        protocol: run.protocol,
-        max_rounds: run.max_rounds,
-        local_concurrency: run.local_concurrency,
-        max_jobs_per_round: run.max_jobs_per_round,
-        chunk_size: run.chunk_size,
-        retrieval: run.retrieval,
         embedding_model: run.embedding_model.clone(),
-        budget_usd: run.budget_usd,
-        budget_tokens: run.budget_tokens,
-        privacy: run.privacy.then_some(true),
-        redact: (!run.redact.is_empty()).then(|| run.redact.clone()),
-        remote_temperature: run.remote_temperature,
-        remote_max_tokens: run.remote_max_tokens,
-        local_temperature: run.local_temperature,
-        local_max_tokens: run.local_max_tokens,
+        run: run.options(),
         ..Settings::default()
     }
 }
@@ -163,10 +125,11 @@ fn load_file(path: &Path) -> Result<Settings, CliError> {
         .clone()
         .try_deserialize::<BTreeMap<String, serde_json::Value>>()
         .map_err(|e| bad(e.to_string()))?;
-    if let Some(key) = keys.keys().find(|k| !KEYS.contains(&k.as_str())) {
+    let known = self::keys();
+    if let Some(key) = keys.keys().find(|k| !known.contains(k)) {
         return Err(bad(format!(
             "unknown setting `{key}`; known settings: {}",
-            KEYS.join(", ")
+            known.join(", ")
         )));
     }
     loaded
@@ -200,47 +163,39 @@ pub(crate) fn resolve(
         None => Settings::default(),
     };
     let env = load_env()?;
+    let layers = [
+        (as_map(&flags)?, Origin::Flag),
+        (as_map(&env)?, Origin::Env(String::new())),
+        (
+            as_map(&file)?,
+            Origin::File(file_path.clone().unwrap_or_default()),
+        ),
+    ];
     let mut origins = BTreeMap::new();
-    let mut values = Settings::default();
-    macro_rules! pick {
-        ($($field:ident),* $(,)?) => {$(
-            let key = stringify!($field);
-            let env_var = format!("MINIONS_{}", key.to_ascii_uppercase());
-            let (value, origin) = if flags.$field.is_some() {
-                (flags.$field.clone(), Origin::Flag)
-            } else if env.$field.is_some() {
-                (env.$field.clone(), Origin::Env(env_var))
-            } else if file.$field.is_some() {
-                (file.$field.clone(), Origin::File(file_path.clone().unwrap_or_default()))
-            } else {
-                (None, Origin::Default)
-            };
-            values.$field = value;
-            origins.insert(key, origin);
-        )*};
+    let mut merged = serde_json::Map::new();
+    for key in keys() {
+        let found = layers
+            .iter()
+            .find_map(|(map, origin)| map.get(&key).map(|value| (value.clone(), origin.clone())));
+        let origin = match found {
+            Some((value, origin)) => {
+                merged.insert(key.clone(), value);
+                match origin {
+                    Origin::Env(_) => Origin::Env(format!("MINIONS_{}", key.to_ascii_uppercase())),
+                    other => other,
+                }
+            }
+            None => Origin::Default,
+        };
+        origins.insert(key, origin);
     }
-    pick!(
-        local,
-        remote,
-        protocol,
-        max_rounds,
-        local_concurrency,
-        max_jobs_per_round,
-        chunk_size,
-        retrieval,
-        embedding_model,
-        budget_usd,
-        budget_tokens,
-        privacy,
-        redact,
-        local_endpoints,
-        remote_temperature,
-        remote_max_tokens,
-        local_temperature,
-        local_max_tokens,
-        pricing,
-        max_input_bytes,
-    );
+    let values: Settings = serde_json::from_value(serde_json::Value::Object(merged))
+        .map_err(|e| CliError::usage(format!("invalid setting: {e}")))?;
+    // Every run option is checked here, once, with the protocol crate's
+    // bounds and words, whichever layer it came from.
+    values.run.build().map_err(|e| {
+        CliError::usage(format!("{e} (from the {})", origin_of(&origins, e.option)))
+    })?;
     Ok(Effective {
         values,
         origins,
@@ -248,17 +203,35 @@ pub(crate) fn resolve(
     })
 }
 
+fn origin_of(origins: &BTreeMap<String, Origin>, key: &str) -> String {
+    match origins.get(key) {
+        Some(Origin::Flag) => format!("flag --{}", key.replace('_', "-")),
+        Some(origin) => origin.to_string(),
+        None => "settings".into(),
+    }
+}
+
+/// A layer's settings as a map of the keys it sets.
+fn as_map(settings: &Settings) -> Result<serde_json::Map<String, serde_json::Value>, CliError> {
+    match serde_json::to_value(settings) {
+        Ok(serde_json::Value::Object(map)) => {
+            Ok(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+        }
+        Ok(_) => Ok(serde_json::Map::new()),
+        Err(e) => Err(CliError::usage(format!("invalid setting: {e}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_field_is_a_known_key() {
-        let json = serde_json::to_value(Settings::default()).unwrap();
-        let fields: Vec<&String> = json.as_object().unwrap().keys().collect();
-        assert_eq!(fields.len(), KEYS.len());
-        for field in fields {
-            assert!(KEYS.contains(&field.as_str()), "{field}");
+    fn every_run_option_is_a_known_key() {
+        let known = keys();
+        for key in RunOptions::keys() {
+            assert!(known.contains(&key), "{key}");
         }
+        assert!(known.contains(&"local".to_string()));
     }
 }

@@ -121,6 +121,10 @@ async fn minions(
         .env("OLLAMA_HOST", fakes.local.url())
         .env("OPENAI_BASE_URL", fakes.remote.openai_base_url())
         .env("OPENAI_API_KEY", "sk-test-cli")
+        // The test documents are small: reading them whole costs less than
+        // a run, so the default cost cap would stop every run. It has tests
+        // of its own.
+        .env("MINIONS_MAX_COST_RATIO", "0")
         .args(args);
     for (key, value) in env {
         command.env(key, value);
@@ -506,6 +510,7 @@ async fn ctrl_c_interrupts_with_130() {
         .env("OLLAMA_HOST", fakes.local.url())
         .env("OPENAI_BASE_URL", fakes.remote.openai_base_url())
         .env("OPENAI_API_KEY", "k")
+        .env("MINIONS_MAX_COST_RATIO", "0")
         .args([
             "ask",
             "q",
@@ -661,6 +666,7 @@ async fn measure_ask_over_10_mb() {
             .env("OLLAMA_HOST", local_server.url())
             .env("OPENAI_BASE_URL", remote_server.openai_base_url())
             .env("OPENAI_API_KEY", "k")
+            .env("MINIONS_MAX_COST_RATIO", "0")
             .output()
             .unwrap()
     })

@@ -39,7 +39,9 @@ pub mod tokens;
 
 pub use error::{Error, ErrorKind, HttpError, Result, TimeoutPhase, excerpt};
 pub use message::{Message, Role};
-pub use model::{Capabilities, ChatModel, ChatStream, Embedder, Embeddings, ModelId, StreamEvent};
+pub use model::{
+    Capabilities, ChatModel, ChatStream, Embedder, Embeddings, ModelId, Probe, StreamEvent,
+};
 pub use pricing::{Cost, Price, Pricing};
 pub use request::{ChatRequest, ResponseFormat};
 pub use response::{ChatResponse, FinishReason, Usage};

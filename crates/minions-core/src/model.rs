@@ -27,6 +27,20 @@ pub struct Capabilities {
     pub max_context_tokens: Option<u32>,
 }
 
+/// What a cheap health check of a model endpoint found: reachable, the
+/// named model served, and the context window it gives one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    /// What was checked, in words, for `minions providers --check`.
+    pub checked: Vec<String>,
+    /// Whether the named model is served; `None` when the provider cannot
+    /// tell without a paid call.
+    pub model_available: Option<bool>,
+    /// Tokens one request may hold (prompt and answer), when the server says
+    /// (llama.cpp's slot size, Ollama's model context).
+    pub context_tokens: Option<u32>,
+}
+
 /// One piece of a streamed answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
@@ -62,6 +76,16 @@ pub trait ChatModel: Send + Sync {
 
     /// What this model can do.
     fn capabilities(&self) -> Capabilities;
+
+    /// Checks, without a paid call, that the endpoint answers, the key is
+    /// accepted and the model is served. Runs call it before their first
+    /// remote call, so a dead local server costs nothing. An unreachable
+    /// server is an error with [`crate::Error::is_unreachable`]; a model the
+    /// server does not serve is [`crate::ErrorKind::InvalidRequest`]. The
+    /// default checks nothing.
+    async fn probe(&self) -> Result<Probe> {
+        Ok(Probe::default())
+    }
 
     /// Which model this is.
     fn id(&self) -> &ModelId;

@@ -208,12 +208,16 @@ impl HttpClient {
                     last: Box::new(error),
                 });
             };
-            tracing::warn!(
-                provider = %self.provider,
-                attempt,
-                delay_ms = delay.as_millis() as u64,
-                error = %error,
-                "retrying"
+            // One short line per retry, below the default level: the final
+            // error (if any) says everything once; -v shows the retries.
+            let what = match error.status() {
+                Some(status) => format!("HTTP {status}"),
+                None => format!("{:?}", error.kind()).to_lowercase(),
+            };
+            tracing::info!(
+                "{}: {what}, retry {attempt} in {} ms",
+                self.provider,
+                delay.as_millis()
             );
             tokio::time::sleep(delay).await;
             attempt += 1;

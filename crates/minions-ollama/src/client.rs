@@ -7,7 +7,7 @@ use futures::StreamExt;
 use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downgrades};
 use minions_core::{
     Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings, Error,
-    ModelId, Result, StreamEvent, env,
+    ModelId, Probe, Result, StreamEvent, env,
 };
 use minions_http::reqwest::Response;
 use minions_http::{HttpClient, HttpConfig, RetryPolicy, ndjson_lines};
@@ -96,6 +96,7 @@ impl OllamaBuilder {
             base,
             options: self.options,
             context_length: Mutex::new(None),
+            show_lock: tokio::sync::Mutex::new(()),
             structured: DowngradeMemory::for_capabilities(&capabilities),
             capabilities,
         })
@@ -118,6 +119,8 @@ pub struct OllamaClient {
     options: OllamaOptions,
     /// The model's context length, looked up once.
     context_length: Mutex<Option<KnownContext>>,
+    /// Held while the context length is looked up.
+    show_lock: tokio::sync::Mutex<()>,
     structured: DowngradeMemory,
     capabilities: Capabilities,
 }
@@ -213,8 +216,11 @@ impl OllamaClient {
         Ok(wire::tag_names(&tags))
     }
 
-    /// The model's context length, from `/api/show`, looked up once.
+    /// The model's context length, from `/api/show`, looked up once: the
+    /// first caller asks while concurrent callers wait for its answer, so
+    /// a round of parallel jobs costs one look-up, not one per job.
     pub async fn context_length(&self) -> Result<Option<u32>> {
+        let _one_at_a_time = self.show_lock.lock().await;
         let cached = *self
             .context_length
             .lock()
@@ -273,6 +279,17 @@ impl ChatModel for OllamaClient {
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
         let response = self.send_chat(request, true).await?;
         Ok(Box::pin(stream_events(self.id.model.clone(), response)))
+    }
+
+    /// `/api/show`: the server answers, the model is pulled, and its
+    /// context length.
+    async fn probe(&self) -> Result<Probe> {
+        let context = self.context_length().await?;
+        Ok(Probe {
+            checked: vec![format!("{} is pulled ({})", self.id.model, self.base)],
+            model_available: Some(true),
+            context_tokens: context,
+        })
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -5,7 +5,7 @@ use futures::StreamExt;
 use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downgrades};
 use minions_core::{
     ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings,
-    Error, ModelId, Result, StreamEvent, env,
+    Error, ModelId, Probe, Result, StreamEvent, env,
 };
 use minions_http::reqwest::{Request, Response};
 use minions_http::{HttpClient, HttpConfig, RetryPolicy, secret_header, sse_events};
@@ -170,6 +170,8 @@ impl OpenAiBuilder {
             id,
             preset,
             http: http.build()?,
+            base: base.clone(),
+            slot_context: std::sync::OnceLock::new(),
             chat_url,
             embeddings_url,
             key: self.api_key,
@@ -182,15 +184,19 @@ impl OpenAiBuilder {
 /// A chat and embeddings client for OpenAI and every OpenAI-compatible
 /// server.
 pub struct OpenAiClient {
-    id: ModelId,
-    preset: &'static Preset,
-    http: HttpClient,
+    pub(crate) id: ModelId,
+    pub(crate) preset: &'static Preset,
+    pub(crate) http: HttpClient,
+    /// The base URL (`.../v1`).
+    pub(crate) base: String,
+    /// What one llama.cpp slot holds, once `/props` said.
+    pub(crate) slot_context: std::sync::OnceLock<u32>,
     chat_url: String,
     embeddings_url: String,
     key: Option<ApiKey>,
     headers: Vec<(String, String)>,
     structured: DowngradeMemory,
-    capabilities: Capabilities,
+    pub(crate) capabilities: Capabilities,
 }
 
 impl std::fmt::Debug for OpenAiClient {
@@ -244,7 +250,16 @@ impl OpenAiClient {
     }
 
     fn request(&self, url: &str, body: &Value) -> Result<Request> {
-        let mut builder = self.http.reqwest().post(url).json(body);
+        self.authorised(self.http.reqwest().post(url).json(body))
+    }
+
+    /// A GET with the provider's authentication (for the probe).
+    pub(crate) fn get(&self, url: &str) -> Result<Request> {
+        self.authorised(self.http.reqwest().get(url))
+    }
+
+    fn authorised(&self, builder: minions_http::reqwest::RequestBuilder) -> Result<Request> {
+        let mut builder = builder;
         if let Some(key) = &self.key {
             builder = match self.preset.auth {
                 AuthStyle::Bearer => {
@@ -295,8 +310,19 @@ impl ChatModel for OpenAiClient {
         )))
     }
 
+    async fn probe(&self) -> Result<Probe> {
+        self.probe_endpoint().await
+    }
+
     fn capabilities(&self) -> Capabilities {
-        self.capabilities
+        Capabilities {
+            max_context_tokens: self
+                .slot_context
+                .get()
+                .copied()
+                .or(self.capabilities.max_context_tokens),
+            ..self.capabilities
+        }
     }
 
     fn id(&self) -> &ModelId {

@@ -23,6 +23,7 @@
 
 mod client;
 mod preset;
+mod probe;
 pub mod wire;
 
 pub use client::{AZURE_DEFAULT_API_VERSION, OpenAiBuilder, OpenAiClient};

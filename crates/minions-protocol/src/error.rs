@@ -38,6 +38,47 @@ pub enum ProtocolError {
         /// The last reason.
         reason: String,
     },
+    /// A local call took longer than `local_timeout_secs`.
+    #[error(
+        "the local model took longer than {seconds} s to answer (local_timeout_secs); use a faster model, a smaller --local-max-tokens, or a larger timeout"
+    )]
+    LocalTimeout {
+        /// The limit.
+        seconds: u64,
+    },
+    /// The local endpoint failed job after job; the run stopped instead of
+    /// retrying forever.
+    #[error(
+        "the local model failed {failures} jobs in a row, the last with: {last}; the run stopped"
+    )]
+    LocalFailing {
+        /// Consecutive failures.
+        failures: usize,
+        /// The last error.
+        last: String,
+    },
+    /// The context cannot fit the local model's window (Minion sends it
+    /// whole); found before any remote call.
+    #[error(
+        "the context needs about {needed} tokens but {model} holds {window} per request: use --protocol minions (it reads the context in chunks), a model or server with a larger context, or a smaller context"
+    )]
+    ContextTooLarge {
+        /// The local model.
+        model: String,
+        /// Tokens the prompt needs, estimated.
+        needed: usize,
+        /// Tokens the model holds per request.
+        window: u32,
+    },
+    /// The pre-flight check of a model failed before any paid call.
+    #[error("{side} model check failed before any remote call: {error}")]
+    Preflight {
+        /// `local` or `remote`.
+        side: &'static str,
+        /// What went wrong.
+        #[source]
+        error: minions_core::Error,
+    },
     /// The run was cancelled.
     #[error("cancelled")]
     Cancelled,

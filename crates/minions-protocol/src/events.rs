@@ -64,6 +64,14 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// A plan asked for more jobs than a round may run and was narrowed to
+    /// the best-matching chunks (Minions).
+    PlanNarrowed {
+        /// The round.
+        round: u32,
+        /// What was done.
+        reason: String,
+    },
     /// A local job started.
     JobStarted {
         /// The round.
@@ -124,6 +132,17 @@ pub enum Event {
     BudgetStop {
         /// Which cap, and the figures.
         reason: String,
+    },
+    /// The remote model gave no usable final answer; the run answers with
+    /// its latest usable answer or the local findings.
+    Fallback {
+        /// Why.
+        reason: String,
+    },
+    /// The run failed.
+    Failed {
+        /// The error, in one line.
+        error: String,
     },
     /// The final answer.
     Answer {

@@ -1,43 +1,47 @@
-//! The bookkeeping every run shares: calls, usage, budget, time, events.
+//! The bookkeeping every run shares: calls, usage, budget, time, events,
+//! and the best answer so far. The ledger lives outside the protocol's
+//! future, so a run that fails or is cancelled still reports what it spent.
 
 use std::time::Duration;
 
-use minions_core::json::extract_as;
-use minions_core::tokens::approx_tokens;
-use minions_core::{
-    ChatModel, ChatRequest, ChatResponse, Cost, Message, ModelSpec, ResponseFormat, Usage,
-};
-use serde::de::DeserializeOwned;
+use minions_core::json::extract_json;
+use minions_core::tokens::{Encoding, approx_tokens, count_tokens};
+use minions_core::{ChatModel, ChatRequest, ChatResponse, Cost, Message, ResponseFormat, Usage};
 use tokio::time::Instant;
 
-use crate::context::joined_context;
 use crate::events::{Event, EventLog};
-use crate::options::CommonOptions;
-use crate::privacy;
-use crate::result::{JobStats, Protocol, RemoteOnlyEstimate, RunResult, StopReason, Timing};
-use crate::{ContextDocument, DocumentMetadata, ProtocolError, Transcript};
-use tokio::sync::mpsc::UnboundedSender;
+use crate::result::{JobStats, RemoteOnlyEstimate, RunResult, StopReason, Timing};
+use crate::{ProtocolError, ProtocolKind, RunSpec, Transcript, privacy, prompts};
 
-/// Why a step could not go on.
+/// Why a remote step could not give what was asked.
 #[derive(Debug)]
 pub(crate) enum Halt {
     /// A budget cap would be crossed by the next remote call.
     Budget(String),
+    /// The remote model's replies stayed unusable after the re-asks.
+    Unusable(String),
     /// The run failed.
     Failed(ProtocolError),
 }
 
-impl From<ProtocolError> for Halt {
-    fn from(error: ProtocolError) -> Self {
-        Halt::Failed(error)
-    }
+/// How a protocol ended, for [`Ledger::finish`].
+pub(crate) struct Outcome {
+    pub answer: String,
+    pub stop: StopReason,
+    pub rounds: u32,
 }
+
+/// Output tokens assumed for the next remote call when checking the cost
+/// cap: a typical reply, not its `max_tokens` ceiling.
+const EXPECTED_REPLY_TOKENS: u64 = 300;
 
 /// The running totals of one run.
 pub(crate) struct Ledger<'a> {
     pub(crate) remote: &'a dyn ChatModel,
     pub(crate) local: &'a dyn ChatModel,
-    pub(crate) common: &'a CommonOptions,
+    pub(crate) spec: &'a RunSpec,
+    pub(crate) protocol: ProtocolKind,
+    pub(crate) task: &'a str,
     pub(crate) log: EventLog,
     pub(crate) remote_usage: Usage,
     pub(crate) local_usage: Usage,
@@ -46,20 +50,49 @@ pub(crate) struct Ledger<'a> {
     pub(crate) remote_time: Duration,
     pub(crate) local_time: Duration,
     pub(crate) redactions: Vec<(String, usize)>,
+    pub(crate) jobs: JobStats,
+    /// Remote replies that had to be asked for again.
+    pub(crate) reasks: u32,
+    /// The local side's context window per request, when its server says.
+    pub(crate) local_context_tokens: Option<u32>,
+    /// The remote model's latest usable answer, even a provisional one.
+    pub(crate) best_answer: Option<String>,
+    /// What the local side found so far, as an answer of last resort.
+    pub(crate) findings_answer: Option<String>,
+    remote_only_prompt_tokens: u64,
+    rounds: u32,
     started: Instant,
 }
 
 impl<'a> Ledger<'a> {
-    pub(crate) fn new(
-        remote: &'a dyn ChatModel,
-        local: &'a dyn ChatModel,
-        common: &'a CommonOptions,
+    /// Opens the books and announces the run. Counts the context's tokens
+    /// once, for the remote-only estimate and the cost cap.
+    pub(crate) fn open(
+        models: (&'a dyn ChatModel, &'a dyn ChatModel),
+        spec: &'a RunSpec,
+        task: &'a str,
+        context: &str,
+        documents: Vec<crate::DocumentMetadata>,
         log: EventLog,
     ) -> Self {
+        let (remote, local) = models;
+        let encoding = Encoding::for_model(&remote.id().model);
+        // Chat framing and a short instruction: a few dozen tokens.
+        let remote_only_prompt_tokens =
+            (count_tokens(context, encoding) + count_tokens(task, encoding) + 40) as u64;
+        log.emit(Event::RunStarted {
+            protocol: spec.protocol.as_str().into(),
+            task: task.to_string(),
+            documents,
+            remote: remote.id().to_string(),
+            local: local.id().to_string(),
+        });
         Self {
             remote,
             local,
-            common,
+            spec,
+            protocol: spec.protocol,
+            task,
             log,
             remote_usage: Usage::default(),
             local_usage: Usage::default(),
@@ -68,66 +101,38 @@ impl<'a> Ledger<'a> {
             remote_time: Duration::ZERO,
             local_time: Duration::ZERO,
             redactions: Vec::new(),
+            jobs: JobStats::default(),
+            reasks: 0,
+            local_context_tokens: None,
+            best_answer: None,
+            findings_answer: None,
+            remote_only_prompt_tokens,
+            rounds: 0,
             started: Instant::now(),
         }
     }
 
-    /// Starts a run's books: checks the inputs, announces the run, and
-    /// returns the ledger with the documents' metadata (all the remote model
-    /// may know of them) and the joined context (for the local model and the
-    /// remote-only estimate).
-    pub(crate) fn begin(
-        protocol: Protocol,
-        remote: &'a dyn ChatModel,
-        local: &'a dyn ChatModel,
-        task: &str,
-        context: &[ContextDocument],
-        common: &'a CommonOptions,
-        events: Option<UnboundedSender<Event>>,
-    ) -> Result<(Self, Vec<DocumentMetadata>, String), ProtocolError> {
-        if task.trim().is_empty() {
-            return Err(ProtocolError::EmptyTask);
-        }
-        if context.iter().all(|d| d.text.trim().is_empty()) {
-            return Err(ProtocolError::EmptyContext);
-        }
-        let metadata: Vec<DocumentMetadata> =
-            context.iter().map(ContextDocument::metadata).collect();
-        let log = EventLog::new(events);
-        log.emit(Event::RunStarted {
-            protocol: protocol.as_str().into(),
-            task: task.to_string(),
-            documents: metadata.clone(),
-            remote: remote.id().to_string(),
-            local: local.id().to_string(),
-        });
-        Ok((
-            Self::new(remote, local, common, log),
-            metadata,
-            joined_context(context),
-        ))
-    }
-
-    fn remote_spec(&self) -> &ModelSpec {
-        self.remote.id()
-    }
-
     pub(crate) fn remote_cost(&self) -> Cost {
-        self.common
-            .pricing
-            .cost(self.remote_spec(), &self.remote_usage)
+        self.spec.pricing.cost(self.remote.id(), &self.remote_usage)
     }
 
-    /// Whether a remote call with these messages could cross a budget cap,
-    /// counting its prompt (estimated) and its whole `max_tokens`.
+    /// Notes that round `round` has begun (for the books of a failed run).
+    pub(crate) fn enter_round(&mut self, round: u32) {
+        self.rounds = round;
+    }
+
+    /// Whether a remote call with these messages could cross a cap: the
+    /// token and dollar budgets (counting the call's whole `max_tokens`), or
+    /// the cost cap relative to the remote-only estimate (counting a typical
+    /// reply).
     fn budget_check(&self, messages: &[Message]) -> Result<(), String> {
-        let budget = self.common.budget;
+        let spec = self.spec;
         let prompt: u64 = messages
             .iter()
             .map(|m| approx_tokens(&m.content) as u64 + 4)
             .sum();
-        let next = Usage::new(prompt, u64::from(self.common.remote_max_tokens));
-        if let Some(cap) = budget.max_remote_tokens {
+        let next = Usage::new(prompt, u64::from(spec.remote_max_tokens));
+        if let Some(cap) = spec.budget_tokens {
             let projected = self.remote_usage.total_tokens() + next.total_tokens();
             if projected > cap {
                 return Err(format!(
@@ -136,17 +141,24 @@ impl<'a> Ledger<'a> {
                 ));
             }
         }
-        if let Some(cap) = budget.max_remote_usd {
-            let spent = self.remote_cost().total_usd();
-            let projected = spent
-                + self
-                    .common
-                    .pricing
-                    .cost(self.remote_spec(), &next)
-                    .total_usd();
+        let spent = self.remote_cost().total_usd();
+        if let Some(cap) = spec.budget_usd {
+            let projected = spent + spec.pricing.cost(self.remote.id(), &next).total_usd();
             if projected > cap {
                 return Err(format!(
                     "the next remote call could bring remote cost to ${projected:.4}, over the cap of ${cap:.4} (spent so far: ${spent:.4})"
+                ));
+            }
+        }
+        if spec.max_cost_ratio > 0.0 {
+            let estimate = self.remote_only(EXPECTED_REPLY_TOKENS).cost_usd;
+            let typical = Usage::new(prompt, EXPECTED_REPLY_TOKENS);
+            let projected = spent + spec.pricing.cost(self.remote.id(), &typical).total_usd();
+            // Only a priced remote model has a bill to cap.
+            if estimate > 0.0 && projected > estimate * spec.max_cost_ratio {
+                return Err(format!(
+                    "the next remote call would bring remote cost to ${projected:.4}, more than {:.2}x the ${estimate:.4} that reading the whole context remotely would cost (max_cost_ratio; 0 turns this off)",
+                    spec.max_cost_ratio
                 ));
             }
         }
@@ -158,16 +170,11 @@ impl<'a> Ledger<'a> {
         &mut self,
         round: u32,
         step: &'static str,
-        messages: Vec<Message>,
-        format: ResponseFormat,
+        request: ChatRequest,
     ) -> Result<ChatResponse, Halt> {
-        if let Err(reason) = self.budget_check(&messages) {
+        if let Err(reason) = self.budget_check(&request.messages) {
             return Err(Halt::Budget(reason));
         }
-        let request = ChatRequest::new(messages)
-            .with_temperature(self.common.remote_temperature)
-            .with_max_tokens(self.common.remote_max_tokens)
-            .with_response_format(format);
         let began = Instant::now();
         let response = self.remote.chat(&request).await;
         self.remote_time += began.elapsed();
@@ -184,45 +191,63 @@ impl<'a> Ledger<'a> {
         Ok(response)
     }
 
-    /// A remote call whose answer must parse as `T` and pass `check`. An
-    /// answer that does not is sent back with the reason, up to
-    /// `max_json_retries` times; every attempt's usage counts. Returns the
-    /// value and the raw text (for the conversation).
-    pub(crate) async fn remote_json<T: DeserializeOwned>(
+    /// A remote call whose reply must pass `read` (which parses and checks
+    /// it). An unusable reply is sent back with the reason, up to
+    /// `max_json_retries` times, and each retry differs from the last: the
+    /// reason is in the conversation, the temperature is raised a little
+    /// (a server at temperature 0 would repeat itself), and a reply cut off
+    /// by the token limit gets twice the room once. Every attempt's usage
+    /// counts.
+    pub(crate) async fn remote_json<T>(
         &mut self,
         round: u32,
         step: &'static str,
         mut messages: Vec<Message>,
         format: ResponseFormat,
-        check: impl Fn(&T) -> Result<(), String>,
-    ) -> Result<(T, String), Halt> {
-        let attempts = self.common.max_json_retries + 1;
+        read: impl Fn(&serde_json::Value) -> Result<T, String>,
+    ) -> Result<T, Halt> {
+        let attempts = self.spec.limits.max_json_retries + 1;
+        let mut max_tokens = self.spec.remote_max_tokens;
+        let mut temperature = self.spec.remote_temperature;
+        let mut widened = false;
         let mut last_reason = String::new();
-        for _ in 0..attempts {
-            let response = self
-                .remote_call(round, step, messages.clone(), format.clone())
-                .await?;
-            let parsed = extract_as::<T>(&response.content)
-                .map_err(|e| e.to_string())
-                .and_then(|value| check(&value).map(|()| value));
-            match parsed {
-                Ok(value) => return Ok((value, response.content)),
-                Err(reason) => {
-                    tracing::warn!(step, %reason, "remote answer not usable; asking again");
-                    messages.push(Message::assistant(response.content));
-                    messages.push(Message::user(crate::prompts::json_retry(&reason)));
-                    last_reason = reason;
+        for attempt in 0..attempts {
+            let request = ChatRequest::new(messages.clone())
+                .with_temperature(temperature)
+                .with_max_tokens(max_tokens)
+                .with_response_format(format.clone());
+            let response = self.remote_call(round, step, request).await?;
+            let reason = if response.is_truncated() {
+                let reason = format!(
+                    "your reply was cut off at the limit of {max_tokens} tokens before the JSON was complete; keep every field short"
+                );
+                if !widened {
+                    widened = true;
+                    max_tokens = max_tokens.saturating_mul(2);
                 }
-            }
+                reason
+            } else {
+                match extract_json(&response.content)
+                    .map_err(|e| e.reason)
+                    .and_then(|v| read(&v))
+                {
+                    Ok(value) => return Ok(value),
+                    Err(reason) => reason,
+                }
+            };
+            tracing::info!(step, attempt, %reason, "remote reply not usable; asking again");
+            self.reasks += u32::from(attempt + 1 < attempts);
+            messages.push(Message::assistant(response.content));
+            messages.push(Message::user(prompts::json_retry(&reason)));
+            temperature = temperature.max(0.4);
+            last_reason = reason;
         }
-        Err(Halt::Failed(ProtocolError::RemoteOutput {
-            step,
-            attempts,
-            reason: last_reason,
-        }))
+        Err(Halt::Unusable(format!(
+            "the remote model's {step} was not usable after {attempts} attempts: {last_reason}"
+        )))
     }
 
-    /// Counts a local call made elsewhere (concurrent jobs).
+    /// Counts local calls made elsewhere.
     pub(crate) fn count_local(&mut self, usage: Usage, calls: u32) {
         self.local_usage += usage;
         self.local_calls += calls;
@@ -231,11 +256,15 @@ impl<'a> Ledger<'a> {
     /// Redacts text bound for the remote model, when the privacy filter is on
     /// or terms were given, and records what was redacted.
     pub(crate) fn redact(&mut self, round: u32, text: &str) -> String {
-        let privacy = &self.common.privacy;
-        if !privacy.enabled && privacy.terms.is_empty() {
+        let spec = self.spec;
+        if !spec.privacy && spec.redact.is_empty() {
             return text.to_string();
         }
-        let (clean, counts) = privacy::redact(text, privacy);
+        let filter = privacy::Privacy {
+            enabled: spec.privacy,
+            terms: spec.redact.clone(),
+        };
+        let (clean, counts) = privacy::redact(text, &filter);
         if !counts.is_empty() {
             for (kind, n) in &counts {
                 match self.redactions.iter_mut().find(|(k, _)| k == kind) {
@@ -256,36 +285,66 @@ impl<'a> Ledger<'a> {
         });
     }
 
+    fn remote_only(&self, completion_tokens: u64) -> RemoteOnlyEstimate {
+        let cost_usd = self
+            .spec
+            .pricing
+            .cost(
+                self.remote.id(),
+                &Usage::new(self.remote_only_prompt_tokens, completion_tokens),
+            )
+            .total_usd();
+        RemoteOnlyEstimate {
+            prompt_tokens: self.remote_only_prompt_tokens,
+            completion_tokens,
+            cost_usd,
+        }
+    }
+
+    /// The answer of a run that could not get a final one from the remote
+    /// model: its latest usable answer, else what the local side found.
+    pub(crate) fn best_effort_answer(&self) -> String {
+        self.best_answer
+            .clone()
+            .or_else(|| self.findings_answer.clone())
+            .unwrap_or_default()
+    }
+
+    /// Ends a stopped run (budget, unusable replies) with the best answer so
+    /// far, saying how it was reached.
+    pub(crate) fn stopped(&self, halt: Halt, rounds: u32) -> Result<Outcome, ProtocolError> {
+        let stop = match halt {
+            Halt::Failed(error) => return Err(error),
+            Halt::Budget(reason) => StopReason::Budget { reason },
+            Halt::Unusable(reason) => StopReason::Fallback { reason },
+        };
+        Ok(Outcome {
+            answer: self.best_effort_answer(),
+            stop,
+            rounds,
+        })
+    }
+
     /// Closes the books: the result and the transcript.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn finish(
-        self,
-        protocol: Protocol,
-        task: &str,
-        context: &str,
-        answer: String,
-        stop: StopReason,
-        rounds: u32,
-        jobs: JobStats,
-    ) -> Transcript {
-        if let StopReason::Budget { reason } = &stop {
-            self.log.emit(Event::BudgetStop {
+    pub(crate) fn finish(self, outcome: Outcome) -> Transcript {
+        match &outcome.stop {
+            StopReason::Budget { reason } => self.log.emit(Event::BudgetStop {
                 reason: reason.clone(),
-            });
+            }),
+            StopReason::Fallback { reason } => self.log.emit(Event::Fallback {
+                reason: reason.clone(),
+            }),
+            _ => {}
         }
-        if !answer.is_empty() {
+        if !outcome.answer.is_empty() {
             self.log.emit(Event::Answer {
-                answer: answer.clone(),
+                answer: outcome.answer.clone(),
             });
         }
+        let encoding = Encoding::for_model(&self.remote.id().model);
+        let answer_tokens = count_tokens(&outcome.answer, encoding).max(1) as u64;
+        let remote_only = self.remote_only(answer_tokens);
         let remote_cost = self.remote_cost();
-        let remote_only = RemoteOnlyEstimate::estimate(
-            &self.common.pricing,
-            self.remote_spec(),
-            context,
-            task,
-            &answer,
-        );
         let actual = remote_cost.total_usd();
         let savings_ratio =
             (actual > 0.0 && remote_only.cost_usd > 0.0).then(|| remote_only.cost_usd / actual);
@@ -297,28 +356,49 @@ impl<'a> Ledger<'a> {
             overhead: total.saturating_sub(self.remote_time + self.local_time),
         };
         let result = RunResult {
-            protocol,
-            answer,
-            stop,
-            rounds,
+            protocol: self.protocol,
+            answer: outcome.answer,
+            stop: outcome.stop,
+            rounds: outcome.rounds,
             remote_model: self.remote.id().to_string(),
             local_model: self.local.id().to_string(),
             remote_usage: self.remote_usage,
             local_usage: self.local_usage,
             remote_calls: self.remote_calls,
             local_calls: self.local_calls,
+            remote_reasks: self.reasks,
             remote_cost,
             remote_only,
             savings_ratio,
             timing,
-            jobs,
+            jobs: self.jobs,
             redactions: self.redactions,
         };
         Transcript {
-            version: 1,
-            task: task.to_string(),
+            version: 2,
+            task: self.task.to_string(),
             result,
             events: self.log.events(),
         }
+    }
+
+    /// Closes the books of a run that failed or was cancelled: what it
+    /// spent, and why it ended.
+    pub(crate) fn fail(self, error: &ProtocolError) -> Transcript {
+        let stop = match error {
+            ProtocolError::Cancelled => StopReason::Cancelled,
+            other => StopReason::Failed {
+                error: other.to_string(),
+            },
+        };
+        self.log.emit(Event::Failed {
+            error: error.to_string(),
+        });
+        let rounds = self.rounds;
+        self.finish(Outcome {
+            answer: String::new(),
+            stop,
+            rounds,
+        })
     }
 }

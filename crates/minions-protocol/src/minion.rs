@@ -1,186 +1,153 @@
 //! Minion: the remote model chats with one local model that holds the
 //! documents.
 
-use minions_core::{ChatModel, ChatRequest, Message, ResponseFormat};
-use serde::Deserialize;
-use tokio::sync::mpsc::UnboundedSender;
+use minions_core::{ChatRequest, Message, ResponseFormat};
 use tokio::time::Instant;
 
-use crate::events::Event;
-use crate::ledger::{Halt, Ledger};
-use crate::result::{JobStats, Protocol, StopReason};
-use crate::{ContextDocument, MinionOptions, ProtocolError, Transcript, prompts};
-
-#[derive(Debug, Deserialize)]
-struct Question {
-    message: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Decision {
-    decision: String,
-    #[serde(default)]
-    answer: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-}
+use crate::ledger::{Ledger, Outcome};
+use crate::replies::{MinionDecision, Question};
+use crate::result::StopReason;
+use crate::run::RunInput;
+use crate::{ProtocolError, prompts};
 
 /// Runs Minion: the remote model asks, the local model (which has the
 /// documents) answers, for up to `max_rounds` local answers; the last round
-/// forces a final answer. The remote model never receives the documents.
-///
-/// Events go to `events` as they happen; the returned [`Transcript`] holds
-/// the [`crate::RunResult`] and every event.
-pub async fn run_minion(
-    remote: &dyn ChatModel,
-    local: &dyn ChatModel,
-    task: &str,
-    context: &[ContextDocument],
-    options: &MinionOptions,
-    events: Option<UnboundedSender<Event>>,
-) -> Result<Transcript, ProtocolError> {
-    crate::cancellable(
-        options.common.cancel.as_ref(),
-        minion(remote, local, task, context, options, events),
-    )
-    .await
-}
-
-async fn minion(
-    remote: &dyn ChatModel,
-    local: &dyn ChatModel,
-    task: &str,
-    context: &[ContextDocument],
-    options: &MinionOptions,
-    events: Option<UnboundedSender<Event>>,
-) -> Result<Transcript, ProtocolError> {
-    let common = &options.common;
-    let max_rounds = common.max_rounds.max(1);
-    let (mut ledger, metadata, joined) = Ledger::begin(
-        Protocol::Minion,
-        remote,
-        local,
-        task,
-        context,
-        common,
-        events,
-    )?;
-    let finish = |ledger: Ledger<'_>, answer: String, stop: StopReason, rounds: u32| {
-        Ok(ledger.finish(
-            Protocol::Minion,
-            task,
-            &joined,
-            answer,
-            stop,
-            rounds,
-            JobStats::default(),
-        ))
-    };
-
+/// offers the final decision only, and a remote model that still gives no
+/// usable answer leaves the run with the local model's last answer. The
+/// remote model never receives the documents.
+pub(crate) async fn run(
+    ledger: &mut Ledger<'_>,
+    input: &RunInput<'_>,
+) -> Result<Outcome, ProtocolError> {
+    let spec = ledger.spec;
+    let max_rounds = spec.max_rounds.max(1);
     let mut remote_messages = vec![
         Message::system(prompts::MINION_REMOTE_SYSTEM),
         Message::user(prompts::minion_first(
-            task,
-            &metadata,
-            &common.history.render(),
+            ledger.task,
+            &input.metadata,
+            &spec.history.render(),
         )),
     ];
-    let question_format =
-        ResponseFormat::json_schema("question", prompts::minion_question_schema());
-    let first = ledger
-        .remote_json::<Question>(
+    ledger.enter_round(1);
+    let question = ledger
+        .remote_json(
             0,
             "question",
             remote_messages.clone(),
-            question_format,
-            |q| {
-                if q.message.trim().is_empty() {
-                    Err("`message` is empty".into())
-                } else {
-                    Ok(())
-                }
-            },
+            ResponseFormat::json_schema("question", Question::schema()),
+            Question::read,
         )
         .await;
-    let (question, raw) = match first {
-        Ok(found) => found,
-        Err(Halt::Budget(reason)) => {
-            return finish(ledger, String::new(), StopReason::Budget { reason }, 0);
+    let question = match question {
+        Ok(question) => question,
+        // A remote model that cannot even ask leaves the local model to
+        // answer the task itself: the run still ends with an answer.
+        Err(crate::ledger::Halt::Unusable(reason)) => {
+            tracing::info!(%reason, "no usable first question; asking the local model the task");
+            Question {
+                message: ledger.task.to_string(),
+            }
         }
-        Err(Halt::Failed(error)) => return Err(error),
+        Err(halt) => return ledger.stopped(halt, 0),
     };
-    remote_messages.push(Message::assistant(raw));
+    remote_messages.push(Message::assistant(format!(
+        "{{\"message\": {}}}",
+        serde_json::Value::String(question.message.clone())
+    )));
     let mut message = question.message;
-    let mut local_messages = vec![Message::system(prompts::minion_local_system(&joined, task))];
-    let decision_format =
-        ResponseFormat::json_schema("decision", prompts::minion_decision_schema());
+    let mut local_messages = vec![Message::system(prompts::minion_local_system(
+        &input.joined,
+        ledger.task,
+    ))];
 
     for round in 1..=max_rounds {
+        ledger.enter_round(round);
         local_messages.push(Message::user(message.clone()));
         let request = ChatRequest::new(local_messages.clone())
-            .with_temperature(common.local_temperature)
-            .with_max_tokens(common.local_max_tokens);
+            .with_temperature(spec.local_temperature)
+            .with_max_tokens(spec.local_max_tokens);
         let began = Instant::now();
-        let reply = local.chat(&request).await;
+        let reply = tokio::time::timeout(spec.local_timeout, ledger.local.chat(&request)).await;
         ledger.local_time += began.elapsed();
         let reply = match reply {
-            Ok(reply) => reply,
-            Err(error) if error.is_unreachable() => {
+            Err(_) => {
+                return Err(ProtocolError::LocalTimeout {
+                    seconds: spec.local_timeout.as_secs(),
+                });
+            }
+            Ok(Ok(reply)) => reply,
+            Ok(Err(error)) if error.is_unreachable() => {
                 return Err(ProtocolError::LocalUnreachable(error));
             }
-            Err(error) => return Err(ProtocolError::Local(error)),
+            Ok(Err(error)) => return Err(ProtocolError::Local(error)),
         };
         ledger.count_local(reply.usage, 1);
-        ledger.log.emit(Event::LocalMessage {
+        ledger.log.emit(crate::Event::LocalMessage {
             round,
             content: reply.content.clone(),
             usage: reply.usage,
         });
+        let mut said = reply.content.clone();
+        if reply.is_truncated() {
+            // Say so rather than pass on half an answer as if it were whole.
+            said.push_str("\n[the small model's answer was cut off at its token limit]");
+        }
         local_messages.push(Message::assistant(reply.content.clone()));
-        let shared = ledger.redact(round, &reply.content);
+        let shared = ledger.redact(round, &said);
+        // The answer of last resort is the local model's own last answer;
+        // the stop reason says how it was reached.
+        ledger.findings_answer = Some(shared.clone());
         remote_messages.push(Message::user(prompts::minion_after_answer(
             &shared, round, max_rounds,
         )));
 
         let last = round == max_rounds;
         let decided = ledger
-            .remote_json::<Decision>(round, "decision", remote_messages.clone(), decision_format.clone(), |d| {
-                match (d.decision.as_str(), d.answer.as_deref(), d.message.as_deref()) {
-                    ("final", Some(answer), _) if !answer.trim().is_empty() => Ok(()),
-                    ("final", _, _) => Err("`decision` is \"final\" but `answer` is empty".into()),
-                    ("ask", _, _) if last => {
-                        Err("that was the last question: `decision` must be \"final\", with an `answer`".into())
-                    }
-                    ("ask", _, Some(message)) if !message.trim().is_empty() => Ok(()),
-                    ("ask", _, _) => Err("`decision` is \"ask\" but `message` is empty".into()),
-                    (other, _, _) => Err(format!("`decision` must be \"final\" or \"ask\", not {other:?}")),
-                }
-            })
+            .remote_json(
+                round,
+                "decision",
+                remote_messages.clone(),
+                ResponseFormat::json_schema("decision", MinionDecision::schema(last)),
+                |value| MinionDecision::read(value, last),
+            )
             .await;
-        let (decision, raw) = match decided {
-            Ok(found) => found,
-            // The best we have is the local model's last answer.
-            Err(Halt::Budget(reason)) => {
-                return finish(ledger, reply.content, StopReason::Budget { reason }, round);
-            }
-            Err(Halt::Failed(error)) => return Err(error),
+        let decision = match decided {
+            Ok(decision) => decision,
+            Err(halt) => return ledger.stopped(halt, round),
         };
-        remote_messages.push(Message::assistant(raw));
-        if decision.decision == "final" {
-            let answer = decision.answer.unwrap_or_default();
-            let stop = if last {
-                StopReason::MaxRounds
-            } else {
-                StopReason::Answered
-            };
-            return finish(ledger, answer, stop, round);
+        match decision {
+            MinionDecision::Final { answer } => {
+                let stop = if last {
+                    StopReason::MaxRounds
+                } else {
+                    StopReason::Answered
+                };
+                return Ok(Outcome {
+                    answer,
+                    stop,
+                    rounds: round,
+                });
+            }
+            MinionDecision::Ask {
+                message: next,
+                provisional,
+            } => {
+                if provisional.is_some() {
+                    ledger.best_answer = provisional.clone();
+                }
+                remote_messages.push(Message::assistant(
+                    serde_json::json!({"decision": "ask", "answer": provisional, "message": next})
+                        .to_string(),
+                ));
+                message = next;
+            }
         }
-        message = decision.message.unwrap_or_default();
     }
-    // The loop always returns on its last round (the check forces "final").
-    Err(ProtocolError::RemoteOutput {
-        step: "decision",
-        attempts: 0,
-        reason: "no final answer".into(),
-    })
+    // The last round only offers "final", and an unusable reply returns
+    // above; this is for completeness.
+    ledger.stopped(
+        crate::ledger::Halt::Unusable("no final answer after the last round".into()),
+        max_rounds,
+    )
 }

@@ -4,8 +4,6 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::options::Privacy;
-
 /// Patterns of personal data, most specific first so that a card number is
 /// not reported as a phone number.
 static PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
@@ -56,6 +54,15 @@ fn luhn(digits: &str) -> bool {
         })
         .sum();
     sum.is_multiple_of(10)
+}
+
+/// What the privacy filter redacts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Privacy {
+    /// Emails, phone and card numbers, ids, IP addresses.
+    pub enabled: bool,
+    /// Further terms, matched without regard to case.
+    pub terms: Vec<String>,
 }
 
 /// Redacts personal data and the user's terms; returns the text and how many

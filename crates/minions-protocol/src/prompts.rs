@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::DocumentMetadata;
+use crate::replies::describe;
 
 fn documents(metadata: &[DocumentMetadata]) -> String {
     metadata
@@ -45,19 +46,26 @@ Always reply with a single JSON object and nothing else.";
 pub fn minion_first(task: &str, metadata: &[DocumentMetadata], history: &str) -> String {
     format!(
         "Task: {task}\n\nDocuments the small model holds (you only see their names and sizes):\n{}{}\n\n\
-Write your first question for the small model. Reply with JSON:\n\
-{{\"reasoning\": \"what you need to find out first, briefly\", \"message\": \"your question to the small model\"}}",
+Write your first question for the small model. Reply with one JSON object with the fields \
+reasoning ({}) and message ({}).",
         documents(metadata),
-        earlier(history)
+        earlier(history),
+        describe::REASONING,
+        describe::MESSAGE,
     )
 }
 
-/// The local model's system prompt in Minion: the whole context and the task.
+/// The fixed part of the local model's system prompt in Minion.
+pub const MINION_LOCAL_INSTRUCTIONS: &str = "Answer only from the documents. Quote the exact passage you rely on. \
+If the documents do not say, answer that they do not say; never guess. Answer in a few sentences.";
+
+/// The local model's system prompt in Minion: the whole context, then the
+/// task, so that the long shared part comes first for prefix caches.
 pub fn minion_local_system(context: &str, task: &str) -> String {
     format!(
-        "You are a careful assistant who answers questions about the documents below for a supervisor working on this task: {task}\n\n\
-Answer only from the documents. Quote the exact passage you rely on. If the documents do not say, answer that they do not say; never guess.\n\n\
-=== DOCUMENTS ===\n{context}\n=== END OF DOCUMENTS ==="
+        "You are a careful assistant who answers questions about the documents below.\n\n\
+=== DOCUMENTS ===\n{context}\n=== END OF DOCUMENTS ===\n\n\
+A supervisor is working on this task: {task}\n{MINION_LOCAL_INSTRUCTIONS}"
     )
 }
 
@@ -65,37 +73,25 @@ Answer only from the documents. Quote the exact passage you rely on. If the docu
 pub fn minion_after_answer(answer: &str, round: u32, max_rounds: u32) -> String {
     let last = round >= max_rounds;
     let rule = if last {
-        "This was the last question you may ask: your decision must be \"final\", with your best answer from what you have learned."
+        format!(
+            "That was the last question you may ask. Reply with one JSON object with the fields reasoning ({}), \
+decision (always \"final\") and answer ({}). If the documents do not answer the task, say so in the answer.",
+            describe::REASONING,
+            describe::ANSWER
+        )
     } else {
-        "If you can now answer the task, decide \"final\" and give the answer. Otherwise decide \"ask\" and write your next question."
+        format!(
+            "If you can now answer the task, decide \"final\"; otherwise decide \"ask\" and write your next question. \
+Reply with one JSON object with the fields reasoning ({}), decision ({}), answer ({}) and message ({}).",
+            describe::REASONING,
+            describe::DECISION_ASK,
+            describe::ANSWER,
+            describe::MESSAGE
+        )
     };
     format!(
-        "The small model answered (question {round} of at most {max_rounds}):\n\"\"\"\n{answer}\n\"\"\"\n\n{rule}\n\
-Reply with JSON:\n{{\"reasoning\": \"brief\", \"decision\": \"final\" or \"ask\", \"answer\": \"the answer to the task, when final\", \"message\": \"your next question, when ask\"}}"
+        "The small model answered (question {round} of at most {max_rounds}):\n\"\"\"\n{answer}\n\"\"\"\n\n{rule}"
     )
-}
-
-/// Schema of Minion's first remote reply.
-pub fn minion_question_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {"reasoning": {"type": "string"}, "message": {"type": "string"}},
-        "required": ["reasoning", "message"]
-    })
-}
-
-/// Schema of Minion's later remote replies.
-pub fn minion_decision_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "reasoning": {"type": "string"},
-            "decision": {"type": "string", "enum": ["final", "ask"]},
-            "answer": {"type": ["string", "null"]},
-            "message": {"type": ["string", "null"]}
-        },
-        "required": ["reasoning", "decision"]
-    })
 }
 
 // --------------------------------------------------------------- Minions --
@@ -125,6 +121,8 @@ pub struct PlanLimits {
     pub max_samples: u32,
     /// Whether embedding selection is available.
     pub embeddings: bool,
+    /// Whether retrieval (bm25) is offered at all.
+    pub retrieval: bool,
     /// Task ids of earlier rounds that found answers (for `answered_by`).
     pub answered_ids: Vec<String>,
 }
@@ -143,11 +141,13 @@ pub fn minions_plan(
     history: &str,
 ) -> String {
     let (unit, size, overlap) = &limits.default_chunking;
-    let mut selects = vec![
-        "\"all\" (every chunk)".to_string(),
-        "{\"bm25\": {\"top_k\": N}} (the N chunks that best match each task's query, by keywords)"
-            .to_string(),
-    ];
+    let mut selects = vec!["\"all\" (every chunk)".to_string()];
+    if limits.retrieval {
+        selects.push(
+            "{\"bm25\": {\"top_k\": N}} (the N chunks that best match each task's query, by keywords)"
+                .to_string(),
+        );
+    }
     if limits.embeddings {
         selects.push("{\"embedding\": {\"top_k\": N}} (the N chunks closest in meaning to each task's query)".into());
     }
@@ -177,12 +177,10 @@ Rules:\n\
 (tokens: at most {max_tokens}); overlap at most half the size. Suggested: {unit}, size {size}, overlap {overlap}, which makes {chunks} chunks.\n\
 - select is one of: {selects}.\n\
 - samples is how many times each job runs (1 to {max_samples}); use 1 unless answers are likely to be noisy.\n\
-- Jobs = tasks x selected chunks x samples, at most {max_jobs}. With all chunks selected that is {chunks} per task per sample.\n\n\
-Reply with JSON:\n\
-{{\"tasks\": [{{\"id\": \"bp\", \"instruction\": \"Find the patient's blood pressure readings.\", \"advice\": \"Values look like 120/80 mmHg.\", \"query\": \"blood pressure mmHg\"}}],\n\
- \"chunking\": {{\"unit\": \"{unit}\", \"size\": {size}, \"overlap\": {overlap}}},\n\
- \"select\": \"all\",\n\
- \"samples\": 1}}",
+- Jobs = tasks x selected chunks x samples, at most {max_jobs}. With all chunks selected that is {chunks} per task per sample; \
+more jobs than that are narrowed to each task's best-matching chunks by keyword retrieval on its query.\n\n\
+Reply with one JSON object with the fields tasks (a list; each task has id, instruction, advice and query), \
+chunking (unit, size, overlap), select, and samples. Write your own tasks for this task and these documents.",
         docs = documents(metadata),
         history = earlier(history),
         max_tasks = limits.max_tasks,
@@ -196,37 +194,51 @@ Reply with JSON:\n\
     )
 }
 
-/// Schema of a Minions plan.
-pub fn plan_schema() -> Value {
+/// Schema of a Minions plan, bounded by what this run allows, so a plan
+/// that follows it can run.
+pub fn plan_schema(limits: &PlanLimits) -> Value {
+    let (min, max) = limits.chunk_chars;
+    let mut selects = vec![json!({"type": "string", "enum": ["all"]})];
+    if limits.retrieval {
+        selects.push(json!({"type": "object", "properties": {"bm25": {"type": "object", "properties": {"top_k": {"type": "integer", "minimum": 1, "maximum": limits.max_jobs}}, "required": ["top_k"]}}, "required": ["bm25"]}));
+    }
+    if limits.embeddings {
+        selects.push(json!({"type": "object", "properties": {"embedding": {"type": "object", "properties": {"top_k": {"type": "integer", "minimum": 1, "maximum": limits.max_jobs}}, "required": ["top_k"]}}, "required": ["embedding"]}));
+    }
+    if !limits.answered_ids.is_empty() {
+        selects.push(json!({"type": "object", "properties": {"answered_by": {"type": "string", "enum": limits.answered_ids}}, "required": ["answered_by"]}));
+    }
     json!({
         "type": "object",
         "properties": {
             "tasks": {
                 "type": "array",
+                "minItems": 1,
+                "maxItems": limits.max_tasks,
                 "items": {
                     "type": "object",
                     "properties": {
-                        "id": {"type": "string"},
-                        "instruction": {"type": "string"},
+                        "id": {"type": "string", "minLength": 1, "maxLength": 32, "description": "A short lowercase id."},
+                        "instruction": {"type": "string", "minLength": 1, "description": "What the small model does with one chunk."},
                         "advice": {"type": "string"},
-                        "query": {"type": "string"}
+                        "query": {"type": "string", "description": "Keywords for retrieval."}
                     },
-                    "required": ["id", "instruction"]
+                    "required": ["id", "instruction", "advice", "query"]
                 }
             },
             "chunking": {
                 "type": "object",
                 "properties": {
                     "unit": {"type": "string", "enum": ["chars", "tokens", "paragraphs", "pages", "sections", "code"]},
-                    "size": {"type": "integer"},
-                    "overlap": {"type": "integer"}
+                    "size": {"type": "integer", "minimum": min, "maximum": max},
+                    "overlap": {"type": "integer", "minimum": 0, "maximum": min / 2}
                 },
-                "required": ["unit", "size"]
+                "required": ["unit", "size", "overlap"]
             },
-            "select": {},
-            "samples": {"type": "integer"}
+            "select": {"anyOf": selects},
+            "samples": {"type": "integer", "minimum": 1, "maximum": limits.max_samples}
         },
-        "required": ["tasks"]
+        "required": ["tasks", "chunking", "select", "samples"]
     })
 }
 
@@ -234,7 +246,8 @@ pub fn plan_schema() -> Value {
 pub const WORKER_SYSTEM: &str = "\
 You read one excerpt of a longer document and carry out one task on it. \
 Use only the excerpt. If the excerpt does not contain what the task asks for, the answer is null: never guess and never use outside knowledge. \
-Reply with a single JSON object: {\"explanation\": \"one or two sentences on what you found\", \"citation\": \"the exact words from the excerpt that support the answer, or null\", \"answer\": \"the answer, or null\"}.";
+Reply with a single JSON object with three fields: explanation (one sentence on what you found), \
+citation (words copied exactly from the excerpt that support the answer, or null) and answer (the answer, or null). Keep it short.";
 
 /// One local job's message.
 pub fn worker(document: &str, chunk: &str, instruction: &str, advice: &str) -> String {
@@ -245,7 +258,7 @@ pub fn worker(document: &str, chunk: &str, instruction: &str, advice: &str) -> S
     };
     format!(
         "Excerpt from {document}:\n\"\"\"\n{chunk}\n\"\"\"\n\nTask: {instruction}{advice}\n\n\
-Reply with JSON: {{\"explanation\": \"...\", \"citation\": \"exact words or null\", \"answer\": \"... or null\"}}"
+Reply with the JSON object: explanation, citation, answer."
     )
 }
 
@@ -286,10 +299,23 @@ pub fn minions_synthesize(
 ) -> String {
     let last = round >= max_rounds;
     let rule = if last {
-        "This is the last round: your decision must be \"final\", with your best answer from the findings (say so if the documents do not answer the task)."
+        format!(
+            "This is the last round. Reply with one JSON object with the fields reasoning ({}), decision (always \"final\") \
+and answer ({}). Give your best answer from the findings; if the documents do not answer the task, say so plainly in the answer.",
+            describe::REASONING,
+            describe::ANSWER
+        )
     } else {
-        "If the findings answer the task, decide \"final\". Otherwise decide \"continue\" and say in feedback what the next round should look for; \
-keep what you have learned in the scratchpad, because you will not see these findings again."
+        format!(
+            "If the findings answer the task, decide \"final\". Otherwise decide \"continue\": say in feedback what the next round \
+should look for, and keep what you have learned in the scratchpad, because you will not see these findings again. \
+Reply with one JSON object with the fields reasoning ({}), decision ({}), answer ({}), feedback ({}) and scratchpad ({}).",
+            describe::REASONING,
+            describe::DECISION_CONTINUE,
+            describe::ANSWER,
+            describe::FEEDBACK,
+            describe::SCRATCHPAD
+        )
     };
     let notes = if scratchpad.is_empty() {
         String::new()
@@ -297,23 +323,40 @@ keep what you have learned in the scratchpad, because you will not see these fin
         format!("\n\nYour notes from earlier rounds:\n{scratchpad}")
     };
     format!(
-        "Task: {task}{notes}\n\nFindings of round {round} of at most {max_rounds}:\n{findings}\n\n{rule}\n\
-Reply with JSON:\n{{\"reasoning\": \"brief\", \"decision\": \"final\" or \"continue\", \"answer\": \"the answer to the task, when final\", \
-\"feedback\": \"what to look for next, when continue\", \"scratchpad\": \"what you have learned so far\"}}"
+        "Task: {task}{notes}\n\nFindings of round {round} of at most {max_rounds}:\n{findings}\n\n{rule}"
     )
 }
 
-/// Schema of a synthesis reply.
-pub fn synthesis_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "reasoning": {"type": "string"},
-            "decision": {"type": "string", "enum": ["final", "continue"]},
-            "answer": {"type": ["string", "null"]},
-            "feedback": {"type": ["string", "null"]},
-            "scratchpad": {"type": ["string", "null"]}
-        },
-        "required": ["reasoning", "decision"]
-    })
+/// Whether a model's text is a copy of one of our prompts' field
+/// descriptions (small models echo them back as their answer). Case,
+/// spacing and surrounding punctuation do not matter; a text must cover
+/// most of a description to count, so an answer that merely shares a few
+/// words is not refused.
+pub fn copies_prompt(text: &str) -> bool {
+    let key = normalise(text);
+    if key.len() < 8 {
+        return false;
+    }
+    describe::ALL
+        .iter()
+        .chain(WORKER_DESCRIPTIONS)
+        .map(|d| normalise(d))
+        .any(|d| d == key || (d.contains(&key) && key.len() * 5 >= d.len() * 3) || key.contains(&d))
+}
+
+/// The worker prompt's field descriptions, for [`copies_prompt`].
+const WORKER_DESCRIPTIONS: &[&str] = &[
+    "one sentence on what you found",
+    "words copied exactly from the excerpt that support the answer, or null",
+    "the answer, or null",
+    "exact words or null",
+];
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_string()
 }

@@ -6,27 +6,8 @@ use minions_core::tokens::{Encoding, count_tokens};
 use minions_core::{Cost, ModelSpec, Pricing, Usage};
 use serde::{Deserialize, Serialize};
 
+use crate::ProtocolKind;
 use crate::events::Event;
-
-/// Which protocol ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// One local model in a chat with the remote model.
-    Minion,
-    /// Plan, parallel local jobs, aggregate, synthesize.
-    Minions,
-}
-
-impl Protocol {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Minion => "minion",
-            Protocol::Minions => "minions",
-        }
-    }
-}
 
 /// Why the run ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +23,29 @@ pub enum StopReason {
         /// Which cap, and the figures.
         reason: String,
     },
+    /// The remote model never gave a usable final answer; the answer is its
+    /// latest usable one or is built from what the local models found.
+    Fallback {
+        /// Why the remote model's replies could not be used.
+        reason: String,
+    },
+    /// The run failed; the answer is empty and the usage is what was spent.
+    Failed {
+        /// The error, in one line.
+        error: String,
+    },
+    /// The run was cancelled; the usage is what was spent.
+    Cancelled,
+}
+
+impl StopReason {
+    /// Whether the run produced an answer it stands by (possibly a fallback).
+    pub fn is_success(&self) -> bool {
+        matches!(
+            self,
+            StopReason::Answered | StopReason::MaxRounds | StopReason::Fallback { .. }
+        )
+    }
 }
 
 /// Where the time went. Remote and local time overlap nothing in these
@@ -88,8 +92,11 @@ mod seconds {
 pub struct JobStats {
     /// Jobs run.
     pub total: usize,
-    /// Jobs that found an answer in their chunk.
+    /// Jobs that found an answer in their chunk, with a citation found in it.
     pub answered: usize,
+    /// Jobs that gave an answer whose citation is not in their chunk.
+    #[serde(default)]
+    pub unverified: usize,
     /// Jobs whose chunk held nothing relevant.
     pub empty: usize,
     /// Jobs that failed (after a repair attempt).
@@ -138,7 +145,7 @@ impl RemoteOnlyEstimate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     /// Which protocol ran.
-    pub protocol: Protocol,
+    pub protocol: ProtocolKind,
     /// The answer (empty when a budget stopped the run before any).
     pub answer: String,
     /// Why the run ended.
@@ -158,6 +165,9 @@ pub struct RunResult {
     pub remote_calls: u32,
     /// Local calls made.
     pub local_calls: u32,
+    /// Remote replies that were not usable and were asked for again.
+    #[serde(default)]
+    pub remote_reasks: u32,
     /// What the remote calls cost.
     pub remote_cost: Cost,
     /// What reading the whole context remotely would have cost.

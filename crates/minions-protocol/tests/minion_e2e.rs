@@ -6,11 +6,13 @@
 mod common;
 
 use common::*;
-use minions_protocol::{
-    Budget, ContextDocument, MinionOptions, Privacy, ProtocolError, StopReason, run_minion,
-};
+use minions_protocol::{ContextDocument, ProtocolError, ProtocolKind, RunOptions, StopReason};
 use minions_testkit::Reply;
 use serde_json::json;
+
+fn minion() -> RunOptions {
+    options(ProtocolKind::Minion)
+}
 
 fn question() -> Reply {
     remote_json(json!({"reasoning": "start", "message": "What is the launch code?"}))
@@ -33,12 +35,11 @@ async fn answers_in_round_one_without_the_remote_seeing_the_document() {
         .push(final_answer("The launch code is 7421."));
     m.local_server
         .push(Reply::text("The document says: the launch code is 7421."));
-    let transcript = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
+    let transcript = run_with(
+        &m.pair(),
         "What is the launch code?",
         std::slice::from_ref(&doc),
-        &MinionOptions::default(),
+        minion(),
         None,
     )
     .await
@@ -77,22 +78,10 @@ async fn answers_after_three_rounds() {
         .push(ask("Quote the sentence."))
         .push(final_answer("7421"));
     m.local_server.respond_with(|_| Reply::text("Section 40."));
-    let options = MinionOptions {
-        common: minions_protocol::CommonOptions {
-            max_rounds: 5,
-            ..Default::default()
-        },
-    };
-    let transcript = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
-        "code?",
-        &[document(5_000)],
-        &options,
-        None,
-    )
-    .await
-    .unwrap();
+    let options = minion().max_rounds(5);
+    let transcript = run_with(&m.pair(), "code?", &[document(5_000)], options, None)
+        .await
+        .unwrap();
     assert_eq!(
         (transcript.result.rounds, transcript.result.local_calls),
         (3, 3)
@@ -113,29 +102,17 @@ async fn the_last_round_forces_a_final_answer() {
         let prompt = request.last_user_message();
         if prompt.contains("Write your first question") {
             question()
-        } else if prompt.contains("must be \"final\"") {
+        } else if prompt.contains("always \"final\"") {
             final_answer("best guess: 7421")
         } else {
             ask("Tell me more.")
         }
     });
     m.local_server.respond_with(|_| Reply::text("Not sure."));
-    let options = MinionOptions {
-        common: minions_protocol::CommonOptions {
-            max_rounds: 2,
-            ..Default::default()
-        },
-    };
-    let transcript = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
-        "code?",
-        &[document(5_000)],
-        &options,
-        None,
-    )
-    .await
-    .unwrap();
+    let options = minion().max_rounds(2);
+    let transcript = run_with(&m.pair(), "code?", &[document(5_000)], options, None)
+        .await
+        .unwrap();
     assert_eq!(transcript.result.stop, StopReason::MaxRounds);
     assert_eq!(transcript.result.answer, "best guess: 7421");
     assert_eq!(transcript.result.local_calls, 2);
@@ -151,16 +128,9 @@ async fn a_malformed_decision_is_asked_again_and_counted() {
         ))
         .push(final_answer("7421"));
     m.local_server.push(Reply::text("7421"));
-    let transcript = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
-        "code?",
-        &[document(3_000)],
-        &MinionOptions::default(),
-        None,
-    )
-    .await
-    .unwrap();
+    let transcript = run_with(&m.pair(), "code?", &[document(3_000)], minion(), None)
+        .await
+        .unwrap();
     assert_eq!(transcript.result.answer, "7421");
     assert_eq!(transcript.result.remote_calls, 3);
     assert_eq!(
@@ -183,26 +153,31 @@ async fn an_unreachable_local_server_stops_the_run() {
     )
     .unwrap();
     m.remote_server.push(question()).push(final_answer("never"));
-    let error = run_minion(
-        m.remote.as_ref(),
-        dead.as_ref(),
+    let failure = run_with(
+        &minions_protocol::RunModels::new(m.remote.clone(), dead.clone()),
         "code?",
         &[document(3_000)],
-        &MinionOptions::default(),
+        minion(),
         None,
     )
     .await
     .unwrap_err();
+    let error = failure.error;
     assert!(
-        matches!(error, ProtocolError::LocalUnreachable(_)),
+        matches!(error, ProtocolError::Preflight { side: "local", .. }),
         "{error}"
     );
     assert!(error.to_string().contains("ollama serve"), "{error}");
     assert_eq!(
         remote_requests(&m).len(),
-        1,
-        "no more remote spend after the local server failed"
+        0,
+        "the local check comes before any remote spend"
     );
+    assert_eq!(failure.transcript.result.remote_calls, 0);
+    assert!(matches!(
+        failure.transcript.result.stop,
+        StopReason::Failed { .. }
+    ));
 }
 
 #[tokio::test(start_paused = true)]
@@ -220,23 +195,13 @@ async fn a_budget_stops_before_crossing_the_cap() {
     });
     m.local_server
         .respond_with(|_| Reply::text("partial answer"));
-    let mut options = MinionOptions::default();
-    options.common.max_rounds = 10;
-    options.common.remote_max_tokens = 500;
-    options.common.budget = Budget {
-        max_remote_tokens: Some(5_000),
-        max_remote_usd: None,
-    };
-    let transcript = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
-        "code?",
-        &[document(3_000)],
-        &options,
-        None,
-    )
-    .await
-    .unwrap();
+    let options = minion()
+        .max_rounds(10)
+        .remote_max_tokens(500)
+        .budget_tokens(5_000);
+    let transcript = run_with(&m.pair(), "code?", &[document(3_000)], options, None)
+        .await
+        .unwrap();
     let result = &transcript.result;
     assert!(
         matches!(result.stop, StopReason::Budget { .. }),
@@ -267,17 +232,12 @@ async fn private_data_in_local_answers_is_redacted() {
     m.local_server.push(Reply::text(
         "Contact Jane Roe at jane.roe@example.com or 415-555-0199.",
     ));
-    let mut options = MinionOptions::default();
-    options.common.privacy = Privacy {
-        enabled: true,
-        terms: vec!["Jane Roe".into()],
-    };
-    let transcript = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
+    let options = minion().privacy(true, vec!["Jane Roe".into()]);
+    let transcript = run_with(
+        &m.pair(),
         "who?",
         &[ContextDocument::new("d", "text")],
-        &options,
+        options,
         None,
     )
     .await
@@ -308,26 +268,23 @@ async fn private_data_in_local_answers_is_redacted() {
 #[tokio::test]
 async fn empty_inputs_are_refused() {
     let m = models().await;
-    let error = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
-        " ",
-        &[document(100)],
-        &MinionOptions::default(),
-        None,
-    )
-    .await;
-    assert!(matches!(error, Err(ProtocolError::EmptyTask)));
-    let error = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
+    let error = run_with(&m.pair(), " ", &[document(100)], minion(), None).await;
+    assert!(matches!(
+        error.map_err(|f| f.error),
+        Err(ProtocolError::EmptyTask)
+    ));
+    let error = run_with(
+        &m.pair(),
         "q",
         &[ContextDocument::new("e", "  ")],
-        &MinionOptions::default(),
+        minion(),
         None,
     )
     .await;
-    assert!(matches!(error, Err(ProtocolError::EmptyContext)));
+    assert!(matches!(
+        error.map_err(|f| f.error),
+        Err(ProtocolError::EmptyContext)
+    ));
 }
 
 #[tokio::test(start_paused = true)]
@@ -339,25 +296,25 @@ async fn a_cancellation_token_stops_the_run() {
     m.local_server
         .push(Reply::text("slow").after(std::time::Duration::from_secs(60)));
     let token = minions_protocol::CancellationToken::new();
-    let mut options = MinionOptions::default();
-    options.common.cancel = Some(token.clone());
+    let spec = minion().build().unwrap().with_cancel(token.clone());
     let cancel = tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         token.cancel();
     });
-    let error = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
-        "code?",
-        &[document(3_000)],
-        &options,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let failure = minions_protocol::run(&m.pair(), "code?", &[document(3_000)], &spec, None)
+        .await
+        .unwrap_err();
     cancel.await.unwrap();
-    assert!(matches!(error, ProtocolError::Cancelled), "{error}");
+    assert!(
+        matches!(failure.error, ProtocolError::Cancelled),
+        "{}",
+        failure.error
+    );
     assert_eq!(remote_requests(&m).len(), 1);
+    // What was spent before the cancellation is reported.
+    let result = &failure.transcript.result;
+    assert_eq!(result.stop, StopReason::Cancelled);
+    assert_eq!(result.remote_usage, minions_core::Usage::new(1000, 50));
 }
 
 #[tokio::test(start_paused = true)]
@@ -366,12 +323,11 @@ async fn events_arrive_on_the_channel_in_order() {
     m.remote_server.push(question()).push(final_answer("7421"));
     m.local_server.push(Reply::text("7421"));
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    let transcript = run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
+    let transcript = run_with(
+        &m.pair(),
         "code?",
         &[document(3_000)],
-        &MinionOptions::default(),
+        minion(),
         Some(sender),
     )
     .await

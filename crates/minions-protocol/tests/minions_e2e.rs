@@ -7,9 +7,7 @@ mod common;
 
 use common::*;
 use minions_core::Usage;
-use minions_protocol::{
-    Event, MinionsOptions, Privacy, ProtocolError, StopReason, Transcript, run_minions,
-};
+use minions_protocol::{Event, ProtocolError, ProtocolKind, RunOptions, StopReason, Transcript};
 use minions_testkit::{ChatReply, Reply};
 use serde_json::{Value, json};
 
@@ -30,20 +28,24 @@ fn synthesis(decision: &str, answer: Option<&str>) -> Reply {
     )
 }
 
+fn minions() -> RunOptions {
+    options(ProtocolKind::Minions)
+}
+
 async fn run(
     m: &Models,
     doc: &minions_protocol::ContextDocument,
-    options: &MinionsOptions,
+    options: &RunOptions,
 ) -> Result<Transcript, ProtocolError> {
-    run_minions(
-        m.remote.as_ref(),
-        m.local.as_ref(),
+    run_with(
+        &m.pair(),
         TASK,
         std::slice::from_ref(doc),
-        options,
+        options.clone(),
         None,
     )
     .await
+    .map_err(|f| f.error)
 }
 
 fn jobs_of_round(transcript: &Transcript, round: u32) -> usize {
@@ -62,7 +64,7 @@ async fn answers_in_round_one_and_never_shows_the_document() {
         .push(plan(json!("all")))
         .push(synthesis("final", Some("7421")));
     m.local_server.respond_with(honest_worker);
-    let transcript = run(&m, &doc, &MinionsOptions::default()).await.unwrap();
+    let transcript = run(&m, &doc, &minions()).await.unwrap();
     let result = &transcript.result;
     assert_eq!(result.answer, "7421");
     assert_eq!((result.rounds, result.remote_calls), (1, 2));
@@ -118,7 +120,7 @@ async fn a_second_round_reads_only_the_chunks_that_answered() {
         .push(plan(json!({"answered_by": "code"})))
         .push(synthesis("final", Some("7421, confirmed")));
     m.local_server.respond_with(honest_worker);
-    let transcript = run(&m, &doc, &MinionsOptions::default()).await.unwrap();
+    let transcript = run(&m, &doc, &minions()).await.unwrap();
     assert_eq!(transcript.result.answer, "7421, confirmed");
     assert_eq!(transcript.result.rounds, 2);
     let first = jobs_of_round(&transcript, 1);
@@ -137,42 +139,57 @@ async fn a_second_round_reads_only_the_chunks_that_answered() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_invalid_plan_is_sent_back_with_the_reason() {
-    // A plan that asks for too many jobs comes before the good one.
+async fn an_oversized_plan_is_narrowed_not_refused() {
+    // Every chunk, small chunks, three samples: far more than 40 jobs.
     let m = models().await;
     let too_many = remote_json(json!({
-        "tasks": [{"id": "code", "instruction": "Find it."}],
+        "tasks": [{"id": "code", "instruction": "Find it.", "query": "launch code"}],
         "chunking": {"unit": "chars", "size": 500, "overlap": 0},
         "select": "all", "samples": 3
     }));
     m.remote_server
         .push(too_many)
+        .push(synthesis("final", Some("7421")));
+    m.local_server.respond_with(honest_worker);
+    let options = minions().max_jobs_per_round(40);
+    let transcript = run(&m, &document(30_000), &options).await.unwrap();
+    assert_eq!(transcript.result.answer, "7421");
+    let jobs = transcript.result.jobs;
+    assert!(jobs.total <= 40 && jobs.total > 0, "{jobs:?}");
+    assert!(
+        jobs.answered >= 1,
+        "the best-matching chunk holds the fact: {jobs:?}"
+    );
+    assert!(
+        transcript
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::PlanNarrowed { .. })),
+        "the narrowing is an event"
+    );
+    let told = remote_requests(&m)[1].last_user_message();
+    assert!(
+        told.contains("narrowed") || told.contains("best match"),
+        "{told}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_that_cannot_run_is_sent_back_with_the_reason() {
+    let m = models().await;
+    m.remote_server
+        .push(plan(json!({"answered_by": "nothing-yet"})))
         .push(plan(json!({"bm25": {"top_k": 3}})))
         .push(synthesis("final", Some("7421")));
     m.local_server.respond_with(honest_worker);
-    let options = MinionsOptions {
-        max_jobs_per_round: 40,
-        ..MinionsOptions::default()
-    };
-    let transcript = run(&m, &document(30_000), &options).await.unwrap();
+    let transcript = run(&m, &document(30_000), &minions()).await.unwrap();
     assert_eq!(transcript.result.answer, "7421");
-    let rejected: Vec<&String> = transcript
+    let rejected = transcript
         .events
         .iter()
-        .filter_map(|e| {
-            if let Event::PlanRejected { reason, .. } = e {
-                Some(reason)
-            } else {
-                None
-            }
-        })
-        .collect();
-    assert_eq!(rejected.len(), 1);
-    assert!(
-        rejected[0].contains("more than the 40 allowed"),
-        "{}",
-        rejected[0]
-    );
+        .filter(|e| matches!(e, Event::PlanRejected { .. }))
+        .count();
+    assert_eq!(rejected, 1);
     let replan = remote_requests(&m)[1].last_user_message();
     assert!(replan.contains("This plan cannot be run"), "{replan}");
     assert_eq!(transcript.result.jobs.total, 3, "bm25 top 3");
@@ -200,14 +217,16 @@ async fn malformed_and_truncated_worker_output_is_repaired_or_recorded() {
         ))
         .push(Reply::text("not json"))
         .push(Reply::text("still not json"));
-    let options = MinionsOptions {
-        local_concurrency: 1,
-        ..MinionsOptions::default()
-    };
+    let options = minions().local_concurrency(1);
     let transcript = run(&m, &document(30_000), &options).await.unwrap();
     let jobs = transcript.result.jobs;
     assert_eq!(
-        (jobs.total, jobs.answered, jobs.empty, jobs.failed),
+        (
+            jobs.total,
+            jobs.answered + jobs.unverified,
+            jobs.empty,
+            jobs.failed
+        ),
         (3, 1, 1, 1),
         "{jobs:?}"
     );
@@ -221,7 +240,7 @@ async fn malformed_and_truncated_worker_output_is_repaired_or_recorded() {
         .as_u64()
         .unwrap();
     assert_eq!(
-        doubled, 2048,
+        doubled, 768,
         "a cut-off reply is retried with twice the token limit"
     );
     let synthesis_prompt = remote_requests(&m)[1].last_user_message();
@@ -236,9 +255,7 @@ async fn a_worker_500_storm_fails_jobs_not_the_run() {
         .push(synthesis("final", Some("unknown")));
     m.local_server
         .respond_with(|_| Reply::status(500, "CUDA out of memory"));
-    let transcript = run(&m, &document(30_000), &MinionsOptions::default())
-        .await
-        .unwrap();
+    let transcript = run(&m, &document(30_000), &minions()).await.unwrap();
     let jobs = transcript.result.jobs;
     assert_eq!((jobs.total, jobs.failed), (4, 4));
     let told = remote_requests(&m)[1].last_user_message();
@@ -266,24 +283,24 @@ async fn an_unreachable_local_server_stops_before_more_remote_spend() {
     m.remote_server
         .push(plan(json!("all")))
         .push(synthesis("final", Some("never")));
-    let error = run_minions(
-        m.remote.as_ref(),
-        dead.as_ref(),
+    let error = run_with(
+        &minions_protocol::RunModels::new(m.remote.clone(), dead.clone()),
         TASK,
         &[document(30_000)],
-        &MinionsOptions::default(),
+        minions(),
         None,
     )
     .await
-    .unwrap_err();
+    .unwrap_err()
+    .error;
     assert!(
-        matches!(error, ProtocolError::LocalUnreachable(_)),
+        matches!(error, ProtocolError::Preflight { side: "local", .. }),
         "{error}"
     );
     assert_eq!(
         remote_requests(&m).len(),
-        1,
-        "planned, then stopped: no synthesis call"
+        0,
+        "checked before the first remote call: nothing spent"
     );
 }
 
@@ -295,10 +312,9 @@ async fn a_dollar_budget_stops_the_run_and_says_so() {
         .push(synthesis("continue", None))
         .push(plan(json!("all")));
     m.local_server.respond_with(honest_worker);
-    let mut options = MinionsOptions::default();
     // One call costs 1000 x $2.50/M + 50 x $10/M = $0.003; the next one could
     // cost up to $0.0025 + 2048 x $10/M more than that.
-    options.common.budget.max_remote_usd = Some(0.02);
+    let options = minions().budget_usd(0.02);
     let transcript = run(&m, &document(20_000), &options).await.unwrap();
     let result = &transcript.result;
     let StopReason::Budget { reason } = &result.stop else {
@@ -317,11 +333,7 @@ async fn findings_are_redacted_before_the_remote_sees_them() {
     m.local_server.respond_with(|_| {
         Reply::json(&json!({"explanation": "Owner is john@corp.example, card 4111-1111-1111-1111", "citation": "from 10.0.0.7", "answer": "Project Falcon"}))
     });
-    let mut options = MinionsOptions::default();
-    options.common.privacy = Privacy {
-        enabled: true,
-        terms: vec!["Falcon".into()],
-    };
+    let options = minions().privacy(true, vec!["Falcon".into()]);
     let transcript = run(&m, &document(20_000), &options).await.unwrap();
     let sent = remote_requests(&m)[1].last_user_message();
     for secret in [
@@ -351,9 +363,7 @@ async fn the_transcript_is_written_atomically_without_keys() {
         .push(plan(json!({"bm25": {"top_k": 2}})))
         .push(synthesis("final", Some("7421")));
     m.local_server.respond_with(honest_worker);
-    let transcript = run(&m, &document(10_000), &MinionsOptions::default())
-        .await
-        .unwrap();
+    let transcript = run(&m, &document(10_000), &minions()).await.unwrap();
     let dir = std::env::temp_dir().join(format!("minions-transcript-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("run.json");
@@ -383,10 +393,7 @@ async fn remote_cost_of_one_fact_in_200k_characters() {
         .push(Reply::text(json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": "all"}).to_string()))
         .push(Reply::text(json!({"reasoning": "r", "decision": "final", "answer": "7421"}).to_string()));
     m.local_server.respond_with(honest_worker);
-    let minions = run(&m, &doc, &MinionsOptions::default())
-        .await
-        .unwrap()
-        .result;
+    let minions = run(&m, &doc, &minions()).await.unwrap().result;
 
     let m = models().await;
     m.remote_server
@@ -397,13 +404,11 @@ async fn remote_cost_of_one_fact_in_200k_characters() {
             json!({"reasoning": "r", "decision": "final", "answer": "7421"}).to_string(),
         ));
     m.local_server.push(Reply::text("The launch code is 7421."));
-    let options = minions_protocol::MinionOptions::default();
-    let minion = minions_protocol::run_minion(
-        m.remote.as_ref(),
-        m.local.as_ref(),
+    let minion = run_with(
+        &m.pair(),
         TASK,
         std::slice::from_ref(&doc),
-        &options,
+        options(ProtocolKind::Minion),
         None,
     )
     .await

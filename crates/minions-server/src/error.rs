@@ -5,6 +5,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// Seconds a client told "busy" should wait before it retries.
+pub(crate) const RETRY_AFTER_SECS: &str = "5";
+
 /// An error answer: `{"error": {"message", "type", "param", "code"}}`.
 #[derive(Debug)]
 pub struct ApiError {
@@ -56,11 +59,11 @@ impl ApiError {
     }
 
     /// 429.
-    pub fn busy(limit: usize) -> Self {
+    pub fn busy(limit: usize, retry_after_secs: u64) -> Self {
         Self {
             status: StatusCode::TOO_MANY_REQUESTS,
             message: format!(
-                "{limit} run(s) are already in progress, the most this server allows at once; retry when one finishes"
+                "{limit} run(s) are in progress and the queue is full or its wait ran out; retry after {retry_after_secs} s"
             ),
             kind: "rate_limit_error",
         }
@@ -79,6 +82,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"message": self.message, "type": self.kind, "param": null, "code": self.status.as_u16()}});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            // Clients (the OpenAI SDKs among them) wait this long before
+            // they retry, instead of hammering a full server.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }

@@ -28,7 +28,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
 pub use error::ApiError;
-pub use runs::{DocumentInput, RunOptions, RunStatus, Runs, ServerModels};
+pub use runs::{DocumentInput, RequestOptions, RunLimits, RunStatus, Runs, ServerModels};
 
 /// The web page, served from the binary: no build step.
 const PAGE: &str = include_str!("page.html");
@@ -43,8 +43,8 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// The largest request body (documents included). Default 32 MiB.
     pub max_body_bytes: usize,
-    /// Runs at once; more get 429. Default 4.
-    pub max_concurrent_runs: usize,
+    /// Runs at once, and the queue in front of them.
+    pub runs: RunLimits,
 }
 
 impl Default for ServerConfig {
@@ -53,7 +53,7 @@ impl Default for ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             token: None,
             max_body_bytes: 32 << 20,
-            max_concurrent_runs: 4,
+            runs: RunLimits::default(),
         }
     }
 }
@@ -147,7 +147,7 @@ async fn page() -> impl IntoResponse {
 pub fn app(config: &ServerConfig, models: ServerModels) -> (Router, Arc<AppState>) {
     let state = Arc::new(AppState {
         models,
-        runs: Arc::new(Runs::new(config.max_concurrent_runs)),
+        runs: Arc::new(Runs::new(config.runs)),
         token: config.token.clone().filter(|t| !t.is_empty()),
         max_body_bytes: config.max_body_bytes,
     });

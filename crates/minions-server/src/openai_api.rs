@@ -14,7 +14,9 @@ use minions::{ContextDocument, RunResult};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::runs::{DocumentInput, RunEntry, RunOptions, RunStatus, read_documents};
+use minions::ProtocolKind;
+
+use crate::runs::{DocumentInput, RequestOptions, RunEntry, RunStatus, read_documents};
 use crate::{ApiError, AppState, body_bytes};
 
 #[derive(Debug, Deserialize)]
@@ -30,7 +32,7 @@ struct Extension {
     #[serde(default)]
     documents: Vec<DocumentInput>,
     #[serde(default)]
-    options: RunOptions,
+    options: RequestOptions,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,11 +61,14 @@ fn text_of(content: &Value) -> String {
 
 /// `GET /v1/models`.
 pub(crate) async fn models() -> Json<Value> {
-    let model = |id: &str, about: &str| json!({"id": id, "object": "model", "created": 0, "owned_by": "minions-rs", "description": about});
-    Json(json!({"object": "list", "data": [
-        model("minion", "the remote model chats with a local model that holds the documents"),
-        model("minions", "the remote model plans jobs that local models run over chunks"),
-    ]}))
+    let data: Vec<Value> = ProtocolKind::ALL
+        .iter()
+        .map(|kind| {
+            json!({"id": kind.as_str(), "object": "model", "created": 0, "owned_by": "minions-rs",
+                   "description": kind.describe(), "label": kind.label()})
+        })
+        .collect();
+    Json(json!({"object": "list", "data": data}))
 }
 
 fn usage_json(result: &RunResult) -> Value {
@@ -90,17 +95,17 @@ fn extension_json(result: &RunResult) -> Value {
 }
 
 /// Splits `minion`, `minions`, `minions:openai/gpt-4o`.
-fn protocol_and_remote(model: &str) -> Result<(String, Option<String>), ApiError> {
+fn protocol_and_remote(model: &str) -> Result<(ProtocolKind, Option<String>), ApiError> {
     let (protocol, remote) = match model.split_once(':') {
         Some((protocol, remote)) => (protocol, Some(remote.to_string())),
         None => (model, None),
     };
-    match protocol {
-        "minion" | "minions" => Ok((protocol.to_string(), remote)),
-        other => Err(ApiError::bad_request(format!(
-            "unknown model `{other}`: use `minion` or `minions` (optionally `minions:provider/model` for another remote model)"
-        ))),
-    }
+    let kind = protocol.parse::<ProtocolKind>().map_err(|e| {
+        ApiError::bad_request(format!(
+            "unknown model: {e} (optionally `PROTOCOL:provider/model` for another remote model)"
+        ))
+    })?;
+    Ok((kind, remote))
 }
 
 /// `POST /v1/chat/completions`.
@@ -132,11 +137,14 @@ pub(crate) async fn chat_completions(
         }
     }
     let mut options = extension.options;
-    options.protocol = Some(protocol.clone());
+    options.run.protocol = Some(protocol);
     if remote.is_some() {
         options.remote = remote;
     }
-    let run = state.runs.start(&state.models, task, documents, options)?;
+    let run = state
+        .runs
+        .start(&state.models, task, documents, options)
+        .await?;
     if request.stream {
         let include_usage = request
             .stream_options

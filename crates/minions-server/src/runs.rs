@@ -6,13 +6,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use minions::protocol::Event;
+use minions::protocol::{ProtocolError, RunFailure, StopReason};
 use minions::{
-    ChatModel, ContextDocument, MinionOptions, MinionsOptions, ModelSettings, ModelSpec, Pricing,
-    RunResult,
+    ChatModel, ContextDocument, ModelSettings, ModelSpec, Pricing, RunModels, RunOptions,
+    RunResult, Transcript,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::ApiError;
@@ -29,6 +30,9 @@ pub struct ServerModels {
     pub remote: Arc<dyn ChatModel>,
     /// Prices for cost figures.
     pub pricing: Pricing,
+    /// The server's own run options (from `minions serve`'s settings); a
+    /// request's options are laid over them.
+    pub options: RunOptions,
 }
 
 /// A document in a request: text, or a file's bytes in base64 (PDF, HTML,
@@ -46,31 +50,41 @@ pub struct DocumentInput {
     pub content_base64: Option<String>,
 }
 
-/// Protocol options a request may set; everything else keeps its default.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunOptions {
-    /// `minion` or `minions` (the model name decides for chat completions).
-    pub protocol: Option<String>,
+/// What a request may set: the run options every front end shares (the
+/// same names, bounds and error words as the CLI's flags and
+/// `minions.toml`), plus another remote model. Unknown keys are refused.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
     /// A different remote model, as `provider/model` (its key comes from the
     /// server's environment).
     pub remote: Option<String>,
-    /// Rounds at most.
-    pub max_rounds: Option<u32>,
-    /// Minions: jobs in flight.
-    pub local_concurrency: Option<usize>,
-    /// Minions: jobs per round.
-    pub max_jobs_per_round: Option<usize>,
-    /// Minions: suggested chunk size in characters.
-    pub chunk_size: Option<usize>,
-    /// Remote dollar cap.
-    pub budget_usd: Option<f64>,
-    /// Remote token cap.
-    pub budget_tokens: Option<u64>,
-    /// Redact personal data before the remote sees it.
-    pub privacy: Option<bool>,
-    /// Terms to redact.
-    pub redact: Option<Vec<String>>,
+    /// The run options.
+    pub run: RunOptions,
+}
+
+impl<'de> Deserialize<'de> for RequestOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut map = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        let remote = match map.remove("remote") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name),
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "remote must be a string, not {other}"
+                )));
+            }
+        };
+        let known = RunOptions::keys();
+        if let Some(key) = map.keys().find(|k| !known.contains(k)) {
+            return Err(D::Error::custom(format!(
+                "unknown option `{key}`; known options: remote, {}",
+                known.join(", ")
+            )));
+        }
+        let run = serde_json::from_value(Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(Self { remote, run })
+    }
 }
 
 /// Where a run is.
@@ -165,24 +179,77 @@ impl RunEntry {
     }
 }
 
+/// How many runs go at once, and how many requests may wait for one.
+#[derive(Debug, Clone, Copy)]
+pub struct RunLimits {
+    /// Runs at once.
+    pub concurrent: usize,
+    /// Requests waiting for a free run; more get 429 at once.
+    pub queue_depth: usize,
+    /// How long a request waits in the queue before 429.
+    pub queue_wait: std::time::Duration,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        Self {
+            concurrent: 4,
+            queue_depth: 64,
+            queue_wait: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
 /// Every run of the server.
 pub struct Runs {
     runs: Mutex<HashMap<String, Arc<RunEntry>>>,
     finished: Mutex<VecDeque<String>>,
     slots: Arc<Semaphore>,
-    limit: usize,
+    limits: RunLimits,
+    waiting: std::sync::atomic::AtomicUsize,
     counter: std::sync::atomic::AtomicU64,
 }
 
 impl Runs {
-    /// At most `limit` runs at once.
-    pub fn new(limit: usize) -> Self {
+    /// Runs within `limits`.
+    pub fn new(limits: RunLimits) -> Self {
+        let concurrent = limits.concurrent.max(1);
         Self {
             runs: Mutex::default(),
             finished: Mutex::default(),
-            slots: Arc::new(Semaphore::new(limit.max(1))),
-            limit: limit.max(1),
+            slots: Arc::new(Semaphore::new(concurrent)),
+            limits: RunLimits {
+                concurrent,
+                ..limits
+            },
+            waiting: std::sync::atomic::AtomicUsize::new(0),
             counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// A run slot: at once if one is free, else after waiting in the queue
+    /// (bounded in depth and time); 429 with Retry-After otherwise.
+    async fn slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        use std::sync::atomic::Ordering;
+        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        let busy = || {
+            ApiError::busy(
+                self.limits.concurrent,
+                crate::error::RETRY_AFTER_SECS.parse().unwrap_or(5),
+            )
+        };
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.limits.queue_depth {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(busy());
+        }
+        let waited =
+            tokio::time::timeout(self.limits.queue_wait, self.slots.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match waited {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(busy()),
         }
     }
 
@@ -204,7 +271,7 @@ impl Runs {
 
     /// Runs still going.
     pub fn running(&self) -> usize {
-        self.limit - self.slots.available_permits()
+        self.limits.concurrent - self.slots.available_permits()
     }
 
     fn forget_old(&self, id: String) {
@@ -220,25 +287,25 @@ impl Runs {
         }
     }
 
-    /// Starts a run in the background, or refuses with 429 when the server
-    /// is at its limit.
-    pub fn start(
+    /// Starts a run in the background once a slot is free (waiting in the
+    /// queue if need be), or refuses: 400 for options the CLI would refuse
+    /// too (same words), 429 with Retry-After when the queue is full.
+    pub async fn start(
         self: &Arc<Self>,
         models: &ServerModels,
         task: String,
         documents: Vec<ContextDocument>,
-        options: RunOptions,
+        options: RequestOptions,
     ) -> Result<Arc<RunEntry>, ApiError> {
-        let protocol = options.protocol.clone().unwrap_or_else(|| "minions".into());
-        if protocol != "minion" && protocol != "minions" {
-            return Err(ApiError::bad_request(format!(
-                "unknown protocol `{protocol}`: use minion or minions"
-            )));
-        }
+        let spec = models
+            .options
+            .clone()
+            .overlay(options.run)
+            .build()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?
+            .with_pricing(models.pricing.clone());
         if task.trim().is_empty() {
-            return Err(ApiError::bad_request(
-                "the task is empty: say what you want to know",
-            ));
+            return Err(ApiError::bad_request(ProtocolError::EmptyTask.to_string()));
         }
         if documents.iter().all(|d| d.text.trim().is_empty()) {
             return Err(ApiError::bad_request(
@@ -255,11 +322,7 @@ impl Runs {
             }
             None => models.remote.clone(),
         };
-        let permit = self
-            .slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ApiError::busy(self.limit))?;
+        let permit = self.slot().await?;
         let number = self
             .counter
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -295,48 +358,16 @@ impl Runs {
         });
         let run = entry.clone();
         let runs = self.clone();
-        let local = models.local.clone();
-        let pricing = models.pricing.clone();
+        let models = RunModels::new(remote, models.local.clone());
+        let spec = spec.with_cancel(run.cancel.clone());
         tokio::spawn(async move {
             let _permit = permit;
-            let outcome = execute(
-                &*remote,
-                &*local,
-                &task,
-                &documents,
-                &protocol,
-                &options,
-                pricing,
-                run.cancel.clone(),
-                sender,
-            )
-            .await;
+            let outcome = minions::run(&models, &task, &documents, &spec, Some(sender)).await;
             // The run's sender is gone, so the collector ends once it has
             // stored every event: only then is the end announced, so that no
             // subscriber sees the end before the last events.
             let _ = collecting.await;
-            {
-                let mut state = run.lock();
-                match outcome {
-                    Ok(result) => {
-                        state.status = RunStatus::Done;
-                        state.result = Some(result);
-                    }
-                    Err(minions::protocol::ProtocolError::Cancelled) => {
-                        state.status = RunStatus::Cancelled;
-                        state.error = Some((499, "the run was cancelled".into()));
-                    }
-                    Err(error) => {
-                        state.status = RunStatus::Failed;
-                        let status = match error {
-                            minions::protocol::ProtocolError::EmptyContext
-                            | minions::protocol::ProtocolError::EmptyTask => 400,
-                            _ => 502,
-                        };
-                        state.error = Some((status, error.to_string()));
-                    }
-                }
-            }
+            run.record(outcome);
             run.changed.notify_waiters();
             runs.forget_old(run.id.clone());
         });
@@ -344,58 +375,42 @@ impl Runs {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn execute(
-    remote: &dyn ChatModel,
-    local: &dyn ChatModel,
-    task: &str,
-    documents: &[ContextDocument],
-    protocol: &str,
-    options: &RunOptions,
-    pricing: Pricing,
-    cancel: CancellationToken,
-    events: tokio::sync::mpsc::UnboundedSender<Event>,
-) -> Result<RunResult, minions::protocol::ProtocolError> {
-    let mut minions_options = MinionsOptions::default();
-    let common = &mut minions_options.common;
-    common.pricing = pricing;
-    common.cancel = Some(cancel);
-    if let Some(rounds) = options.max_rounds {
-        common.max_rounds = rounds.clamp(1, 20);
+impl RunEntry {
+    /// Stores how a run ended. A failed or cancelled run keeps its result
+    /// too, so what it spent is reported.
+    fn record(&self, outcome: Result<Transcript, RunFailure>) {
+        let mut state = self.lock();
+        match outcome {
+            Ok(transcript) => {
+                state.status = RunStatus::Done;
+                state.result = Some(transcript.result);
+            }
+            Err(RunFailure { error, transcript }) => {
+                let status = match (&error, &transcript.result.stop) {
+                    (_, StopReason::Cancelled) => 499,
+                    (
+                        ProtocolError::EmptyContext
+                        | ProtocolError::EmptyTask
+                        | ProtocolError::ContextTooLarge { .. },
+                        _,
+                    ) => 400,
+                    _ => 502,
+                };
+                state.status = if status == 499 {
+                    RunStatus::Cancelled
+                } else {
+                    RunStatus::Failed
+                };
+                let message = if status == 499 {
+                    "the run was cancelled".to_string()
+                } else {
+                    error.to_string()
+                };
+                state.error = Some((status, message));
+                state.result = Some(transcript.result);
+            }
+        }
     }
-    common.budget.max_remote_usd = options.budget_usd;
-    common.budget.max_remote_tokens = options.budget_tokens;
-    common.privacy.enabled = options.privacy.unwrap_or(false);
-    common.privacy.terms = options.redact.clone().unwrap_or_default();
-    if let Some(n) = options.local_concurrency {
-        minions_options.local_concurrency = n.clamp(1, 64);
-    }
-    if let Some(n) = options.max_jobs_per_round {
-        minions_options.max_jobs_per_round = n.max(1);
-    }
-    if let Some(size) = options.chunk_size {
-        minions_options.default_chunking.1 = size.clamp(
-            minions_options.min_chunk_chars,
-            minions_options.max_chunk_chars,
-        );
-    }
-    let transcript = if protocol == "minion" {
-        let options = MinionOptions {
-            common: minions_options.common.clone(),
-        };
-        minions::run_minion(remote, local, task, documents, &options, Some(events)).await?
-    } else {
-        minions::run_minions(
-            remote,
-            local,
-            task,
-            documents,
-            &minions_options,
-            Some(events),
-        )
-        .await?
-    };
-    Ok(transcript.result)
 }
 
 /// Turns request documents into context documents (uploads are decoded and

@@ -14,7 +14,9 @@ use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::runs::{DocumentInput, RunEntry, RunOptions, read_documents};
+use minions::ProtocolKind;
+
+use crate::runs::{DocumentInput, RequestOptions, RunEntry, read_documents};
 use crate::{ApiError, AppState, body_bytes};
 
 #[derive(Debug, Deserialize)]
@@ -24,9 +26,9 @@ struct NewRun {
     #[serde(default)]
     documents: Vec<DocumentInput>,
     #[serde(default)]
-    protocol: Option<String>,
+    protocol: Option<ProtocolKind>,
     #[serde(default)]
-    options: RunOptions,
+    options: RequestOptions,
 }
 
 fn describe(run: &RunEntry) -> Value {
@@ -51,11 +53,12 @@ pub(crate) async fn create(
     let documents = read_documents(request.documents)?;
     let mut options = request.options;
     if request.protocol.is_some() {
-        options.protocol = request.protocol;
+        options.run.protocol = request.protocol;
     }
     let run = state
         .runs
-        .start(&state.models, request.task, documents, options)?;
+        .start(&state.models, request.task, documents, options)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(describe(&run))).into_response())
 }
 

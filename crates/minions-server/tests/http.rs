@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::*;
-use minions_server::ServerConfig;
+use minions_server::{RunLimits, ServerConfig};
 use minions_testkit::Reply;
 use serde_json::{Value, json};
 
@@ -259,35 +259,57 @@ async fn a_run_can_be_cancelled() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_concurrent_run_cap_answers_429() {
+async fn runs_past_the_cap_queue_then_get_429_with_retry_after() {
     let h = start(ServerConfig {
-        max_concurrent_runs: 1,
+        runs: RunLimits {
+            concurrent: 1,
+            queue_depth: 1,
+            queue_wait: Duration::from_secs(20),
+        },
         ..ServerConfig::default()
     })
     .await;
     h.local
         .respond_with(|_| Reply::text("slow").after(Duration::from_secs(30)));
     let body = json!({"task": "q", "protocol": "minion", "documents": [{"text": "some text"}]});
-    let first = client()
-        .post(format!("{}/v1/runs", h.url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let post = || {
+        client()
+            .post(format!("{}/v1/runs", h.url))
+            .json(&body)
+            .send()
+    };
+    let first = post().await.unwrap();
     assert_eq!(first.status(), 202);
-    let second = client()
-        .post(format!("{}/v1/runs", h.url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(second.status(), 429);
-    let error: Value = second.json().await.unwrap();
+    // The second waits in the queue for the first run's slot.
+    let url = h.url.clone();
+    let queued_body = body.clone();
+    let queued = tokio::spawn(async move {
+        client()
+            .post(format!("{url}/v1/runs"))
+            .json(&queued_body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The queue is full: the third is told to come back later.
+    let third = post().await.unwrap();
+    assert_eq!(third.status(), 429);
+    assert_eq!(
+        third
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    let error: Value = third.json().await.unwrap();
     assert!(
         error["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("1 run(s) are already in progress")
+            .contains("retry after 5 s"),
+        "{error}"
     );
     let id: Value = first.json().await.unwrap();
     client()
@@ -295,13 +317,39 @@ async fn the_concurrent_run_cap_answers_429() {
         .send()
         .await
         .unwrap();
-    let third = client()
+    assert_eq!(
+        queued.await.unwrap(),
+        202,
+        "the queued run starts when a slot frees"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_refuses_what_the_cli_refuses_in_the_same_words() {
+    let h = start(ServerConfig::default()).await;
+    let body =
+        json!({"task": "q", "documents": [{"text": "some text"}], "options": {"max_rounds": 0}});
+    let answer = client()
         .post(format!("{}/v1/runs", h.url))
         .json(&body)
         .send()
         .await
         .unwrap();
-    assert_eq!(third.status(), 202, "a slot frees when a run ends");
+    assert_eq!(answer.status(), 400);
+    let error: Value = answer.json().await.unwrap();
+    let expected = minions::RunOptions::default()
+        .max_rounds(0)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert_eq!(error["error"]["message"], json!(expected));
+    let unknown = client()
+        .post(format!("{}/v1/runs", h.url))
+        .json(&json!({"task": "q", "documents": [{"text": "t"}], "options": {"max_roundz": 2}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -14,6 +14,7 @@
 //!
 //! Nothing here ever talks to anything but loopback.
 
+pub mod adversary;
 pub mod conformance;
 mod recorded;
 mod reply;

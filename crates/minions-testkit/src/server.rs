@@ -38,6 +38,7 @@ enum Route {
     OllamaShow,
     OllamaTags,
     OllamaVersion,
+    LlamaCppProps,
     Unknown,
 }
 
@@ -53,6 +54,7 @@ impl Route {
             ("POST", "/api/show") => Route::OllamaShow,
             ("GET", "/api/tags") => Route::OllamaTags,
             ("GET", "/api/version") => Route::OllamaVersion,
+            ("GET", "/props") => Route::LlamaCppProps,
             _ => Route::Unknown,
         }
     }
@@ -80,6 +82,11 @@ struct Options {
     /// model is installed with `default_context_length`.
     ollama_models: Vec<(String, u32)>,
     default_context_length: u32,
+    /// What `GET /models` lists; empty lists nothing (a server that does
+    /// not say), so any model name passes a probe.
+    served_models: Vec<String>,
+    /// What llama.cpp's `GET /props` says one slot holds; `None` is 404.
+    slot_context: Option<u32>,
 }
 
 struct Inner {
@@ -130,6 +137,19 @@ impl FakeServerBuilder {
         self.options
             .ollama_models
             .push((name.into(), context_length));
+        self
+    }
+
+    /// Lists these models on OpenAI's `GET /models`, so a probe for any
+    /// other model fails as it does against a real server.
+    pub fn serve_models(mut self, names: &[&str]) -> Self {
+        self.options.served_models = names.iter().map(|n| n.to_string()).collect();
+        self
+    }
+
+    /// Answers llama.cpp's `GET /props` with one slot of this many tokens.
+    pub fn llamacpp_slot(mut self, tokens: u32) -> Self {
+        self.options.slot_context = Some(tokens);
         self
     }
 
@@ -193,6 +213,8 @@ impl FakeServer {
                 api_key: None,
                 ollama_models: Vec::new(),
                 default_context_length: 131_072,
+                served_models: Vec::new(),
+                slot_context: None,
             },
         }
     }
@@ -383,10 +405,14 @@ fn answer_without_script(
         .and_then(Value::as_str)
         .unwrap_or_default();
     match route {
-        Route::OpenAiModels => {
-            let names = vec!["testkit-model".to_string()];
-            Some(wire::openai::models(&names))
-        }
+        Route::OpenAiModels => Some(wire::openai::models(&options.served_models)),
+        Route::LlamaCppProps => Some(match options.slot_context {
+            Some(n_ctx) => Rendered::json(
+                200,
+                &json!({"default_generation_settings": {"n_ctx": n_ctx}, "total_slots": 1}),
+            ),
+            None => route.error(404, "File Not Found"),
+        }),
         Route::OllamaVersion => Some(Rendered::json(200, &json!({"version": "0.12.6"}))),
         Route::OllamaTags => {
             let models = if options.ollama_models.is_empty() {

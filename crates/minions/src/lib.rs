@@ -30,7 +30,8 @@ pub use minions_http::{HttpConfig, RetryPolicy};
 /// The Minion and Minions protocols.
 pub use minions_protocol as protocol;
 pub use minions_protocol::{
-    ContextDocument, MinionOptions, MinionsOptions, RunResult, Transcript, run_minion, run_minions,
+    ContextDocument, ProtocolKind, RunFailure, RunModels, RunOptions, RunResult, RunSpec,
+    Transcript, run,
 };
 pub use pool::LocalPool;
 pub use registry::{

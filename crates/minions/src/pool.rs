@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use minions_core::{
-    Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Error, ModelId, Result,
+    Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Error, ModelId, Probe, Result,
 };
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -159,7 +159,7 @@ impl LocalPool {
                 .map_err(|_| Error::config("the local pool was closed"))?;
             match call(endpoint.model.clone()).await {
                 Err(error) if error.is_unreachable() => {
-                    tracing::warn!(endpoint = %endpoint.label, %error, "endpoint unreachable; trying the next one");
+                    tracing::info!(endpoint = %endpoint.label, "endpoint unreachable; trying the next one");
                     endpoint.mark_down(Instant::now());
                     last_error = Some(error);
                 }
@@ -182,6 +182,42 @@ impl ChatModel for LocalPool {
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
         self.on_each(|model| async move { model.chat_stream(request).await })
             .await
+    }
+
+    /// Probes every endpoint: fine when one is, marking the dead ones down;
+    /// the last error when none is. The window is the smallest reported.
+    async fn probe(&self) -> Result<Probe> {
+        let mut merged: Option<Probe> = None;
+        let mut last_error = None;
+        for endpoint in &self.endpoints {
+            match endpoint.model.probe().await {
+                Ok(probe) => {
+                    let merged = merged.get_or_insert_with(Probe::default);
+                    merged.checked.extend(
+                        probe
+                            .checked
+                            .iter()
+                            .map(|c| format!("{}: {c}", endpoint.label)),
+                    );
+                    merged.model_available = merged.model_available.or(probe.model_available);
+                    merged.context_tokens = match (merged.context_tokens, probe.context_tokens) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                Err(error) => {
+                    if error.is_unreachable() {
+                        endpoint.mark_down(Instant::now());
+                    }
+                    last_error = Some(error);
+                }
+            }
+        }
+        match (merged, last_error) {
+            (Some(probe), _) => Ok(probe),
+            (None, Some(error)) => Err(error),
+            (None, None) => Ok(Probe::default()),
+        }
     }
 
     fn capabilities(&self) -> Capabilities {

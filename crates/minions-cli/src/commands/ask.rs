@@ -2,10 +2,10 @@
 
 use std::io::{IsTerminal, Read};
 
-use minions::protocol::{History, StopReason};
+use minions::protocol::History;
 
 use crate::cli::AskArgs;
-use crate::error::{CliError, code};
+use crate::error::CliError;
 use crate::progress::Style;
 use crate::run::run_once;
 use crate::settings::Effective;
@@ -45,8 +45,9 @@ pub(crate) async fn ask(args: AskArgs, settings: Effective) -> Result<u8, CliErr
     let models = setup::models(&settings)?;
     let documents = setup::documents(&args.context.context, &settings).await?;
     let context = setup::context(&documents);
+    drop(documents);
     let style = Style::detect(args.output.quiet);
-    let transcript = run_once(
+    let ended = run_once(
         &models,
         &settings,
         settings.protocol(),
@@ -56,27 +57,35 @@ pub(crate) async fn ask(args: AskArgs, settings: Effective) -> Result<u8, CliErr
         style,
     )
     .await?;
-    if let Some(path) = &args.output.transcript {
-        transcript.write_atomic(path).map_err(|e| {
-            CliError::usage(format!(
-                "cannot write the transcript to {}: {e}",
-                path.display()
-            ))
-        })?;
+    // However the run ended, the transcript is written, the cost is told,
+    // and --json prints one object: nothing spent goes unreported.
+    let result = &ended.transcript.result;
+    let mut failures = Vec::new();
+    if let Some(path) = &args.output.transcript
+        && let Err(e) = ended.transcript.write_atomic(path)
+    {
+        failures.push(CliError::usage(format!(
+            "cannot write the transcript to {}: {e}",
+            path.display()
+        )));
     }
-    let result = &transcript.result;
     if args.output.json {
-        println!("{}", report::json(result));
+        println!(
+            "{}",
+            report::json(result, ended.error.as_ref().map(|e| e.message.as_str()))
+        );
     } else {
         if !result.answer.is_empty() {
             println!("{}", result.answer);
         }
-        if !args.output.quiet {
+        if !args.output.quiet || ended.error.is_some() {
             eprintln!("\n{}", report::summary(result));
         }
     }
-    Ok(match result.stop {
-        StopReason::Budget { .. } => code::BUDGET,
-        _ => code::OK,
-    })
+    let code = ended.code();
+    match (ended.error, failures.pop()) {
+        (Some(error), _) => Err(error),
+        (None, Some(failure)) => Err(failure),
+        (None, None) => Ok(code),
+    }
 }

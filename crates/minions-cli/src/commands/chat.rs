@@ -7,7 +7,9 @@ use minions::Transcript;
 use minions::protocol::History;
 use rustyline::error::ReadlineError;
 
-use crate::cli::{ChatArgs, ProtocolChoice};
+use minions::ProtocolKind;
+
+use crate::cli::ChatArgs;
 use crate::error::{CliError, code};
 use crate::progress::Style;
 use crate::run::run_once;
@@ -129,7 +131,7 @@ pub(crate) fn chat(
     let mut transcripts: Vec<Transcript> = Vec::new();
     let chars: usize = documents.iter().map(|d| d.chars()).sum();
     eprintln!(
-        "Chatting over {} document(s), {chars} characters, with {:?}. /help for commands, Ctrl-D to leave.",
+        "Chatting over {} document(s), {chars} characters, with {}. /help for commands, Ctrl-D to leave.",
         documents.len(),
         protocol
     );
@@ -150,12 +152,11 @@ pub(crate) fn chat(
                 ("quit" | "exit" | "q", _) => break,
                 ("help" | "h" | "?", _) => eprintln!("{HELP}"),
                 ("cost", _) => eprintln!("{}", cost(&transcripts)),
-                ("protocol", None) => eprintln!("protocol: {protocol:?}"),
-                ("protocol", Some("minion")) => protocol = ProtocolChoice::Minion,
-                ("protocol", Some("minions")) => protocol = ProtocolChoice::Minions,
-                ("protocol", Some(other)) => {
-                    eprintln!("unknown protocol `{other}`: minion or minions")
-                }
+                ("protocol", None) => eprintln!("protocol: {protocol}"),
+                ("protocol", Some(name)) => match name.parse::<ProtocolKind>() {
+                    Ok(kind) => protocol = kind,
+                    Err(error) => eprintln!("{error}"),
+                },
                 ("save", Some(file)) => match save(Path::new(file), &transcripts) {
                     Ok(()) => eprintln!("saved {} run(s) to {file}", transcripts.len()),
                     Err(error) => eprintln!("error: cannot write {file}: {error}"),
@@ -175,15 +176,22 @@ pub(crate) fn chat(
             Style::detect(args.quiet),
         ));
         match outcome {
-            Ok(transcript) => {
-                println!("{}\n", transcript.result.answer);
-                if !args.quiet {
-                    eprintln!("{}\n", report::summary(&transcript.result));
+            Ok(ended) => {
+                let result = &ended.transcript.result;
+                match &ended.error {
+                    None => {
+                        println!("{}\n", result.answer);
+                        history.push(line, &result.answer);
+                    }
+                    Some(error) if error.code == code::INTERRUPTED => eprintln!("(cancelled)"),
+                    Some(error) => eprintln!("error: {}", error.message),
                 }
-                history.push(line, &transcript.result.answer);
-                transcripts.push(transcript);
+                if !args.quiet || ended.error.is_some() {
+                    eprintln!("{}\n", report::summary(result));
+                }
+                // Failed and cancelled runs count in /cost and /save too.
+                transcripts.push(ended.transcript);
             }
-            Err(error) if error.code == code::INTERRUPTED => eprintln!("(cancelled)"),
             Err(error) => eprintln!("error: {}", error.message),
         }
     }

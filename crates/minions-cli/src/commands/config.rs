@@ -34,7 +34,7 @@ pub(crate) fn show(_args: ConfigArgs, settings: Effective) -> Result<u8, CliErro
     ];
     println!("{:<20} {:<32} from", "setting", "value");
     for (key, origin) in &settings.origins {
-        let value = match values.get(*key) {
+        let value = match values.get(key.as_str()) {
             Some(serde_json::Value::Null) | None => {
                 match (origin, defaults.iter().find(|(k, _)| k == key)) {
                     (Origin::Default, Some((_, default))) => (*default).to_string(),

@@ -1,24 +1,26 @@
 //! `minions demo`: a whole run offline, against scripted stand-in models.
 //!
-//! Two fake servers start on 127.0.0.1: one speaks OpenAI's API (the remote
-//! model), one Ollama's (the local model). Their answers are scripted from
-//! the prompts they receive: the "local" one really searches the excerpt it
-//! is given, the "remote" one plans and concludes from what it is told. Every
-//! byte goes through the real clients, protocols, retries and accounting,
-//! so the demo shows what a run does and what it costs, without models,
-//! keys or a network. It says nothing about answer quality.
+//! Two in-process stand-ins play the models: the "local" one really searches
+//! the excerpt it is given, the "remote" one plans and concludes from what
+//! it is told. Their token counts come from the real tokenizer (the one
+//! `minions estimate` uses), and everything else is the real protocol with
+//! its real accounting, so the demo shows what a run does and what it
+//! costs, without models, keys, servers or a network. It says nothing about
+//! answer quality. No test fake is linked into the binary for it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use minions::ollama::OllamaClient;
-use minions::openai::OpenAiClient;
+use async_trait::async_trait;
 use minions::protocol::History;
-use minions::{ApiKey, ChatModel, ContextDocument};
-use minions_testkit::{FakeServer, RecordedRequest, Reply};
+use minions::tokens::{Encoding, count_message_tokens, count_tokens};
+use minions::{
+    Capabilities, ChatModel, ChatRequest, ChatResponse, ContextDocument, ModelId, Role, RunModels,
+    Usage,
+};
 use serde_json::json;
 
-use crate::cli::{DemoArgs, ProtocolChoice};
+use crate::cli::DemoArgs;
 use crate::error::{CliError, code};
 use crate::progress::Style;
 use crate::report;
@@ -54,9 +56,61 @@ fn sentence_with<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// A stand-in model: a function from the request to the reply's text, with
+/// usage counted by the real tokenizer.
+struct StandIn {
+    id: ModelId,
+    reply: fn(&ChatRequest) -> String,
+}
+
+#[async_trait]
+impl ChatModel for StandIn {
+    async fn chat(&self, request: &ChatRequest) -> minions::Result<ChatResponse> {
+        let content = (self.reply)(request);
+        let usage = Usage::new(
+            count_message_tokens(&request.messages, Encoding::O200kBase) as u64,
+            count_tokens(&content, Encoding::O200kBase) as u64,
+        );
+        Ok(ChatResponse::new(content, usage, self.id.model.clone()))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            json_schema: true,
+            json_mode: true,
+            max_context_tokens: Some(131_072),
+            ..Capabilities::default()
+        }
+    }
+
+    fn id(&self) -> &ModelId {
+        &self.id
+    }
+}
+
+/// The last user message of a request.
+fn last_user(request: &ChatRequest) -> &str {
+    request
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == Role::User)
+        .map_or("", |m| m.content.as_str())
+}
+
+/// Every message of a request, joined.
+fn prompt_text(request: &ChatRequest) -> String {
+    request
+        .messages
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The stand-in local model: answers from the text it was given.
-fn local(request: &RecordedRequest) -> Reply {
-    let prompt = request.last_user_message();
+fn local(request: &ChatRequest) -> String {
+    let prompt = last_user(request);
     if prompt.starts_with("Excerpt from") {
         let needle = if prompt.contains("Task: Find the blood pressure") {
             "blood pressure"
@@ -64,7 +118,7 @@ fn local(request: &RecordedRequest) -> Reply {
             "ldl"
         };
         let excerpt = prompt.split("\"\"\"").nth(1).unwrap_or_default();
-        return Reply::json(&match sentence_with(excerpt, needle) {
+        return match sentence_with(excerpt, needle) {
             Some(sentence) => {
                 let value = sentence
                     .split_whitespace()
@@ -77,20 +131,21 @@ fn local(request: &RecordedRequest) -> Reply {
             None => {
                 json!({"explanation": "The excerpt does not mention it.", "citation": null, "answer": null})
             }
-        });
+        }
+        .to_string();
     }
-    let prompt = request.prompt_text();
+    let prompt = prompt_text(request);
     let document = prompt.split("=== DOCUMENTS ===").nth(1).unwrap_or_default();
     let found: Vec<&str> = ["blood pressure", "ldl"]
         .iter()
         .filter_map(|n| sentence_with(document, n))
         .collect();
-    Reply::text(format!("The report says: {}.", found.join(". ")))
+    format!("The report says: {}.", found.join(". "))
 }
 
 /// The stand-in remote model: plans, asks and concludes from its prompts.
-fn remote(request: &RecordedRequest) -> Reply {
-    let prompt = request.last_user_message();
+fn remote(request: &ChatRequest) -> String {
+    let prompt = last_user(request);
     let conclusion = |evidence: &str| {
         format!(
             "Yes. The record shows {evidence}. Both are above recommended levels (under 130/80 mmHg and under 100 mg/dL), \
@@ -98,17 +153,13 @@ fn remote(request: &RecordedRequest) -> Reply {
         )
     };
     if prompt.contains("Write your first question") {
-        return Reply::json(
-            &json!({"reasoning": "I need both readings.", "message": "What are the patient's blood pressure and LDL cholesterol readings? Quote the report."}),
-        );
+        return json!({"reasoning": "I need both readings.", "message": "What are the patient's blood pressure and LDL cholesterol readings? Quote the report."}).to_string();
     }
     if prompt.contains("The small model answered") {
-        return Reply::json(
-            &json!({"reasoning": "I have both values.", "decision": "final", "answer": conclusion("a blood pressure of 160/100 mmHg and LDL cholesterol of 170 mg/dL")}),
-        );
+        return json!({"reasoning": "I have both values.", "decision": "final", "answer": conclusion("a blood pressure of 160/100 mmHg and LDL cholesterol of 170 mg/dL")}).to_string();
     }
     if prompt.contains("Plan this round's work") {
-        return Reply::json(&json!({
+        return json!({
             "tasks": [
                 {"id": "bp", "instruction": "Find the blood pressure reading.", "advice": "Values look like 120/80 mmHg.", "query": "blood pressure mmHg"},
                 {"id": "ldl", "instruction": "Find the LDL cholesterol level.", "advice": "Values look like 130 mg/dL.", "query": "LDL cholesterol mg/dL"}
@@ -116,7 +167,8 @@ fn remote(request: &RecordedRequest) -> Reply {
             "chunking": {"unit": "chars", "size": 2000, "overlap": 100},
             "select": {"bm25": {"top_k": 3}},
             "samples": 1
-        }));
+        })
+        .to_string();
     }
     let answers: Vec<String> = prompt
         .lines()
@@ -129,47 +181,34 @@ fn remote(request: &RecordedRequest) -> Reply {
                 .to_string()
         })
         .collect();
-    Reply::json(
-        &json!({"reasoning": "The findings agree.", "decision": "final",
+    json!({"reasoning": "The findings agree.", "decision": "final",
         "answer": conclusion(&format!("a blood pressure of {} and LDL cholesterol of {}",
-            answers.first().map_or("?", String::as_str), answers.get(1).map_or("?", String::as_str)))}),
-    )
+            answers.first().map_or("?", String::as_str), answers.get(1).map_or("?", String::as_str)))})
+    .to_string()
 }
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
-    let remote_server = FakeServer::start().await;
-    remote_server.respond_with(remote);
-    let local_server = FakeServer::start().await;
-    local_server.respond_with(local);
-    let remote_model: Arc<dyn ChatModel> = Arc::new(
-        OpenAiClient::builder("openai", "gpt-4o")?
-            .base_url(remote_server.openai_base_url())
-            .api_key(ApiKey::new("demo"))
-            .build()?,
-    );
-    let local_model: Arc<dyn ChatModel> = Arc::new(
-        OllamaClient::builder("llama3.2")
-            .base_url(local_server.url())
-            .build()?,
-    );
+    let remote_model: Arc<dyn ChatModel> = Arc::new(StandIn {
+        id: ModelId::new("openai", "gpt-4o"),
+        reply: remote,
+    });
+    let local_model: Arc<dyn ChatModel> = Arc::new(StandIn {
+        id: ModelId::new("ollama", "llama3.2"),
+        reply: local,
+    });
     let models = Models {
-        local: local_model,
-        remote: remote_model,
-        embedder: None,
+        run: RunModels::new(remote_model, local_model),
     };
-    let protocol = args.protocol.unwrap_or(ProtocolChoice::Minions);
+    let protocol = args.protocol.unwrap_or_default();
     let settings = Effective {
-        values: Settings {
-            protocol: Some(protocol),
-            ..Settings::default()
-        },
+        values: Settings::default(),
         origins: BTreeMap::new(),
         file: None,
     };
     if !args.json {
         eprintln!(
-            "DEMO: scripted stand-in models on 127.0.0.1 (no network, no keys, no real model).\n\
+            "DEMO: scripted stand-in models in this process (no network, no keys, no real model).\n\
              The remote stand-in is priced as openai/gpt-4o. The figures show how tokens flow and what they\n\
              would cost; the answer shows nothing about model quality. Task: {TASK}\n"
         );
@@ -180,7 +219,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
     } else {
         Style::detect(false)
     };
-    let transcript = run_once(
+    let ended = run_once(
         &models,
         &settings,
         protocol,
@@ -190,8 +229,12 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
         style,
     )
     .await?;
+    if let Some(error) = ended.error {
+        return Err(error);
+    }
+    let transcript = ended.transcript;
     if args.json {
-        println!("{}", report::json(&transcript.result));
+        println!("{}", report::json(&transcript.result, None));
     } else {
         println!("\n{}", transcript.result.answer);
         eprintln!("\n{}", report::summary(&transcript.result));

@@ -1,6 +1,8 @@
 //! `minions serve`.
 
-use minions_server::{ServerConfig, ServerModels};
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use minions_server::{RunLimits, ServerConfig, ServerModels};
 
 use crate::cli::ServeArgs;
 use crate::error::{CliError, code};
@@ -10,17 +12,22 @@ use crate::setup;
 #[allow(clippy::print_stderr)]
 pub(crate) async fn serve(args: ServeArgs, settings: Effective) -> Result<u8, CliError> {
     let config = ServerConfig {
-        bind: args.bind,
+        bind: bind_address(&args.bind)?,
         token: args.token.filter(|t| !t.trim().is_empty()),
         max_body_bytes: args.max_body_bytes,
-        max_concurrent_runs: args.max_runs.max(1),
+        runs: RunLimits {
+            concurrent: args.max_runs.max(1),
+            queue_depth: args.queue_depth,
+            queue_wait: std::time::Duration::from_secs(args.queue_wait),
+        },
     };
     config.check().map_err(CliError::usage)?;
     let models = setup::models(&settings)?;
     let server_models = ServerModels {
-        local: models.local,
-        remote: models.remote,
+        local: models.run.local,
+        remote: models.run.remote,
         pricing: setup::pricing(&settings)?,
+        options: settings.values.run.clone(),
     };
     eprintln!(
         "minions serve: http://{} (local {}, remote {}); Ctrl-C stops",
@@ -36,4 +43,23 @@ pub(crate) async fn serve(args: ServeArgs, settings: Effective) -> Result<u8, Cl
         .await
         .map_err(|e| CliError::usage(format!("cannot serve: {e}")))?;
     Ok(code::OK)
+}
+
+/// `HOST:PORT` to an address; a host name such as `localhost` is looked
+/// up, and a loopback IPv4 address is preferred when it has several.
+fn bind_address(text: &str) -> Result<SocketAddr, CliError> {
+    let addresses: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| {
+            CliError::usage(format!(
+                "--bind {text}: {e}; give HOST:PORT, for example 127.0.0.1:8080 or localhost:8080"
+            ))
+        })?
+        .collect();
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4() && a.ip().is_loopback())
+        .or_else(|| addresses.first())
+        .copied()
+        .ok_or_else(|| CliError::usage(format!("--bind {text}: the name has no address")))
 }

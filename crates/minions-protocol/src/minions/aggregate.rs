@@ -13,6 +13,8 @@ pub(crate) enum Outcome {
         answer: String,
         citation: Option<String>,
         explanation: String,
+        /// Whether the citation was found in the chunk.
+        verified: bool,
     },
     /// The chunk held nothing relevant.
     Nothing,
@@ -40,6 +42,10 @@ pub struct MergedAnswer {
     pub citations: Vec<String>,
     /// The first job's explanation.
     pub explanation: String,
+    /// Whether some job's citation for it was found in its chunk; an
+    /// unverified answer is shown as such and does not count as answered.
+    #[serde(default)]
+    pub verified: bool,
 }
 
 /// What one task found this round.
@@ -145,6 +151,7 @@ pub(crate) fn aggregate(
                     answer,
                     citation,
                     explanation,
+                    verified,
                 } => {
                     let key = merge_key(answer);
                     let merged = match keys.iter().position(|k| *k == key) {
@@ -156,11 +163,13 @@ pub(crate) fn aggregate(
                                 chunks: Vec::new(),
                                 citations: Vec::new(),
                                 explanation: explanation.trim().to_string(),
+                                verified: false,
                             });
                             let last = found.answers.len() - 1;
                             &mut found.answers[last]
                         }
                     };
+                    merged.verified |= *verified;
                     if !merged.chunks.contains(&output.chunk) {
                         merged.chunks.push(output.chunk.clone());
                     }
@@ -174,10 +183,11 @@ pub(crate) fn aggregate(
                 }
             }
         }
-        // Most support first; ties keep the order they were found in.
+        // Verified first, then most support; ties keep the order they
+        // were found in.
         found
             .answers
-            .sort_by_key(|a| std::cmp::Reverse(a.chunks.len()));
+            .sort_by_key(|a| std::cmp::Reverse((a.verified, a.chunks.len())));
         findings.tasks.push(found);
     }
     fit_budget(&mut findings, token_budget);
@@ -219,11 +229,22 @@ pub(crate) fn render(findings: &Findings) -> String {
         ));
     }
     for task in &findings.tasks {
-        let answered: usize = task.answers.iter().map(|a| a.chunks.len()).sum();
+        let answered: usize = task
+            .answers
+            .iter()
+            .filter(|a| a.verified)
+            .map(|a| a.chunks.len())
+            .sum();
+        let unverified: usize = task
+            .answers
+            .iter()
+            .filter(|a| !a.verified)
+            .map(|a| a.chunks.len())
+            .sum();
         out.push_str(&format!("Task {} ({}):\n", task.id, task.instruction));
         out.push_str(&format!(
-            "  {} jobs: {} chunk(s) answered, {} found nothing, {} failed\n",
-            task.jobs, answered, task.empty, task.failed
+            "  {} jobs: {} chunk(s) answered, {} unverified, {} found nothing, {} failed\n",
+            task.jobs, answered, unverified, task.empty, task.failed
         ));
         if task.jobs == 0 {
             out.push_str("  No chunk was selected for this task (nothing matched its query).\n");
@@ -232,8 +253,13 @@ pub(crate) fn render(findings: &Findings) -> String {
             out.push_str(&format!("  failure: {reason}\n"));
         }
         for answer in &task.answers {
+            let label = if answer.verified {
+                ""
+            } else {
+                " UNVERIFIED: its citation is not in the excerpt"
+            };
             out.push_str(&format!(
-                "  - answer: {:?} (from {})\n",
+                "  - answer: {:?} (from {}){label}\n",
                 answer.answer,
                 answer.chunks.join(", ")
             ));
@@ -253,6 +279,51 @@ pub(crate) fn render(findings: &Findings) -> String {
         ));
     }
     out
+}
+
+/// An answer built from the findings alone, for a run whose remote model
+/// gave no usable final answer: the verified answers per task, then the
+/// unverified ones, or a plain statement that nothing was found.
+pub(crate) fn fallback_answer(rounds: &[Findings]) -> String {
+    let mut found = Vec::new();
+    let mut unverified = Vec::new();
+    let mut jobs = 0;
+    for findings in rounds {
+        for task in &findings.tasks {
+            jobs += task.jobs;
+            for answer in &task.answers {
+                let line = format!(
+                    "- {}: {} (from {})",
+                    task.instruction,
+                    answer.answer,
+                    answer.chunks.join(", ")
+                );
+                if answer.verified {
+                    found.push(line);
+                } else {
+                    unverified.push(line);
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    if found.is_empty() && unverified.is_empty() {
+        out.push_str(&format!(
+            "The documents do not appear to state this: {jobs} local job(s) read the selected chunks and none found it."
+        ));
+        return out;
+    }
+    out.push_str("The remote model gave no final answer; this is what the local models found in the documents.\n");
+    if !found.is_empty() {
+        out.push_str(&found.join("\n"));
+        out.push('\n');
+    }
+    if !unverified.is_empty() {
+        out.push_str("Unverified (the quoted words were not found in the text):\n");
+        out.push_str(&unverified.join("\n"));
+        out.push('\n');
+    }
+    out.trim_end().to_string()
 }
 
 #[cfg(test)]
@@ -277,6 +348,7 @@ mod tests {
                 answer: text.into(),
                 citation: Some(format!("cited {text}")),
                 explanation: "seen".into(),
+                verified: true,
             }),
         }
     }
@@ -307,7 +379,7 @@ mod tests {
         assert_eq!(bp.answers[1].chunks, ["r#4"]);
         let text = render(&findings);
         assert!(
-            text.contains("5 jobs: 3 chunk(s) answered, 1 found nothing, 1 failed"),
+            text.contains("5 jobs: 3 chunk(s) answered, 0 unverified, 1 found nothing, 1 failed"),
             "{text}"
         );
         assert!(text.contains("failure: cut off"));

@@ -51,6 +51,8 @@ pub(crate) struct Finished {
     pub calls: u32,
     /// Set when the local server could not be reached at all.
     pub unreachable: Option<Error>,
+    /// Whether the local call itself failed (as opposed to its reply).
+    pub call_failed: bool,
 }
 
 /// Settings every job shares.
@@ -58,6 +60,28 @@ pub(crate) struct JobSettings {
     pub temperature: f32,
     pub max_tokens: u32,
     pub round: u32,
+    /// Time one local call may take.
+    pub timeout: std::time::Duration,
+}
+
+/// Jobs failing in a row (calls that errored, not replies we could not
+/// parse) before the run stops: the endpoint is down, and retrying job
+/// after job would take forever.
+pub(crate) fn breaker_threshold(concurrency: usize) -> usize {
+    (concurrency * 2).max(6)
+}
+
+/// Whether a citation occurs in the chunk, ignoring case, spacing and
+/// quotes around it.
+pub(crate) fn citation_found(citation: &str, chunk: &str) -> bool {
+    let squash = |text: &str| {
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let cited = squash(citation.trim().trim_matches(['"', '\'', '`']));
+    !cited.is_empty() && squash(chunk).contains(cited.trim_end_matches(['.', '…']))
 }
 
 /// Runs one job: one local call, and one repair attempt when the output is
@@ -96,6 +120,7 @@ async fn run_job(
     let mut max_tokens = settings.max_tokens;
     let mut reason = String::new();
     let mut unreachable = None;
+    let mut call_failed = false;
     for attempt in 0..2 {
         let request = ChatRequest::new(messages.clone())
             .with_temperature(temperature)
@@ -104,15 +129,25 @@ async fn run_job(
                 "finding",
                 prompts::worker_schema(),
             ));
-        let reply = match local.chat(&request).await {
-            Ok(reply) => reply,
-            Err(error) if error.is_unreachable() => {
+        let reply = match tokio::time::timeout(settings.timeout, local.chat(&request)).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(error)) if error.is_unreachable() => {
                 reason = error.to_string();
                 unreachable = Some(error);
+                call_failed = true;
                 break;
             }
-            Err(error) => {
+            Ok(Err(error)) => {
                 reason = error.to_string();
+                call_failed = true;
+                break;
+            }
+            Err(_) => {
+                reason = format!(
+                    "the local model took longer than {} s (local_timeout_secs)",
+                    settings.timeout.as_secs()
+                );
+                call_failed = true;
                 break;
             }
         };
@@ -128,19 +163,26 @@ async fn run_job(
         match parsed {
             Ok(worker) => {
                 let outcome = match as_text(worker.answer) {
-                    Some(answer) => Outcome::Answer {
-                        answer,
-                        citation: as_text(worker.citation),
-                        explanation: worker.explanation,
-                    },
+                    Some(answer) => {
+                        let citation = as_text(worker.citation);
+                        let verified = citation
+                            .as_deref()
+                            .is_some_and(|c| citation_found(c, &job.text));
+                        Outcome::Answer {
+                            answer,
+                            citation,
+                            explanation: worker.explanation,
+                            verified,
+                        }
+                    }
                     None => Outcome::Nothing,
                 };
                 return finished(
                     job,
                     normalise_outcome(outcome),
-                    usage,
-                    calls,
+                    (usage, calls),
                     None,
+                    false,
                     settings,
                     log,
                 );
@@ -158,9 +200,9 @@ async fn run_job(
     finished(
         job,
         Outcome::Failed(reason),
-        usage,
-        calls,
+        (usage, calls),
         unreachable,
+        call_failed,
         settings,
         log,
     )
@@ -169,9 +211,9 @@ async fn run_job(
 fn finished(
     job: Job,
     outcome: Outcome,
-    usage: Usage,
-    calls: u32,
+    (usage, calls): (Usage, u32),
     unreachable: Option<Error>,
+    call_failed: bool,
     settings: &JobSettings,
     log: &EventLog,
 ) -> Finished {
@@ -180,6 +222,7 @@ fn finished(
             answer,
             citation,
             explanation,
+            ..
         } => (
             Some(answer.clone()),
             citation.clone(),
@@ -210,33 +253,62 @@ fn finished(
         usage,
         calls,
         unreachable,
+        call_failed,
     }
 }
 
+/// How a round of jobs ended.
+pub(crate) struct Ran {
+    pub outputs: Vec<JobOutput>,
+    pub usage: Usage,
+    pub calls: u32,
+    /// Why the round stopped early: the local server is unreachable, or
+    /// its calls failed `breaker_threshold` times in a row.
+    pub stopped: Option<crate::ProtocolError>,
+}
+
 /// Runs the jobs with at most `concurrency` in flight. Stops at the first
-/// job that finds the local server unreachable (the jobs still in flight are
-/// dropped, which cancels them) and returns that error with the usage so
-/// far.
+/// job that finds the local server unreachable, or when calls fail job
+/// after job (the jobs still in flight are dropped, which cancels them),
+/// and returns why, with the usage so far.
 pub(crate) async fn run_jobs(
     local: &dyn ChatModel,
     jobs: Vec<Job>,
     concurrency: usize,
     settings: &JobSettings,
     log: &EventLog,
-) -> (Vec<JobOutput>, Usage, u32, Option<Error>) {
+) -> Ran {
+    let threshold = breaker_threshold(concurrency);
     let mut stream = futures::stream::iter(jobs)
         .map(|job| run_job(local, job, settings, log))
         .buffer_unordered(concurrency.max(1));
-    let mut outputs = Vec::new();
-    let mut usage = Usage::default();
-    let mut calls = 0;
+    let mut ran = Ran {
+        outputs: Vec::new(),
+        usage: Usage::default(),
+        calls: 0,
+        stopped: None,
+    };
+    let mut failing = 0;
     while let Some(done) = stream.next().await {
-        usage += done.usage;
-        calls += done.calls;
+        ran.usage += done.usage;
+        ran.calls += done.calls;
         if let Some(error) = done.unreachable {
-            return (outputs, usage, calls, Some(error));
+            ran.stopped = Some(crate::ProtocolError::LocalUnreachable(error));
+            return ran;
         }
-        outputs.push(done.output);
+        failing = if done.call_failed { failing + 1 } else { 0 };
+        let last = match &done.output.outcome {
+            Outcome::Failed(reason) => reason.clone(),
+            _ => String::new(),
+        };
+        ran.outputs.push(done.output);
+        if failing >= threshold {
+            ran.stopped = Some(crate::ProtocolError::LocalFailing {
+                failures: failing,
+                last,
+            });
+            return ran;
+        }
     }
-    (outputs, usage, calls, None)
+    ran
 }

@@ -4,257 +4,37 @@
 mod aggregate;
 mod execute;
 mod plan;
+mod select;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use minions_chunk::{Bm25Index, ChunkSpec, ChunkUnit, EmbeddingIndex, chunk};
-use minions_core::{ChatModel, Message, ResponseFormat};
-use serde::Deserialize;
-use tokio::sync::mpsc::UnboundedSender;
+use minions_core::{Message, ResponseFormat};
 use tokio::time::Instant;
 
 pub use aggregate::{Findings, MergedAnswer, TaskFindings};
 pub use plan::{Plan, PlanChunking, PlanTask, Selection};
 
-use self::aggregate::{JobOutput, Outcome};
-use self::execute::{Job, JobSettings, run_jobs};
+use self::aggregate::{JobOutput, Outcome as JobOutcome};
+use self::execute::{JobSettings, run_jobs};
+use self::select::{ChunkRef, Corpus, PlanBounds, Selected};
 use crate::events::Event;
-use crate::ledger::{Halt, Ledger};
+use crate::ledger::{Ledger, Outcome};
 use crate::prompts::{self, PlanLimits};
-use crate::result::{JobStats, Protocol, StopReason};
-use crate::{ContextDocument, MinionsOptions, ProtocolError, Transcript};
+use crate::replies::Synthesis;
+use crate::result::{JobStats, StopReason};
+use crate::run::RunInput;
+use crate::{ProtocolError, Retrieval};
 
-/// A chunk of one document.
-#[derive(Debug, Clone)]
-struct ChunkRef {
-    doc: usize,
-    start: usize,
-    end: usize,
-    label: String,
-}
+/// Tokens a job's prompt needs besides its chunk: the worker's
+/// instructions, the task and its advice.
+const JOB_PROMPT_TOKENS: usize = 400;
 
-/// The chunks of every document under one chunking, with retrieval indexes
-/// built when first needed.
-struct ChunkSet {
-    chunks: Vec<ChunkRef>,
-    bm25: Option<Bm25Index>,
-    embeddings: Option<EmbeddingIndex>,
-}
-
-/// The documents and their chunkings so far.
-struct Corpus<'a> {
-    docs: &'a [ContextDocument],
-    sets: HashMap<(ChunkUnit, usize, usize), ChunkSet>,
-}
-
-impl<'a> Corpus<'a> {
-    fn text(&self, chunk: &ChunkRef) -> &'a str {
-        self.docs[chunk.doc]
-            .text
-            .get(chunk.start..chunk.end)
-            .unwrap_or_default()
-    }
-
-    fn set(&mut self, spec: ChunkSpec) -> Result<&mut ChunkSet, String> {
-        let key = (spec.unit, spec.size, spec.overlap);
-        if !self.sets.contains_key(&key) {
-            let mut chunks = Vec::new();
-            for (doc, document) in self.docs.iter().enumerate() {
-                for c in chunk(&document.text, &spec).map_err(|e| e.to_string())? {
-                    chunks.push(ChunkRef {
-                        doc,
-                        start: c.start,
-                        end: c.end,
-                        label: format!("{}#{}", document.name, c.index),
-                    });
-                }
-            }
-            self.sets.insert(
-                key,
-                ChunkSet {
-                    chunks,
-                    bm25: None,
-                    embeddings: None,
-                },
-            );
-        }
-        self.sets
-            .get_mut(&key)
-            .ok_or_else(|| "internal error: chunk set vanished".to_string())
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct Synthesis {
-    decision: String,
-    #[serde(default)]
-    answer: Option<String>,
-    #[serde(default)]
-    feedback: Option<String>,
-    #[serde(default)]
-    scratchpad: Option<String>,
-}
-
-fn chunk_bounds_ok(chunking: &PlanChunking, options: &MinionsOptions) -> Result<(), String> {
-    let (min, max) = if chunking.unit == ChunkUnit::Tokens {
-        (options.min_chunk_chars / 4, options.max_chunk_chars / 4)
-    } else {
-        (options.min_chunk_chars, options.max_chunk_chars)
-    };
-    if chunking.size < min || chunking.size > max {
-        return Err(format!(
-            "chunking size {} is outside {min} to {max} for unit {:?}",
-            chunking.size, chunking.unit
-        ));
-    }
-    if chunking.overlap > chunking.size / 2 {
-        return Err(format!(
-            "chunking overlap {} is more than half the size {}",
-            chunking.overlap, chunking.size
-        ));
-    }
-    Ok(())
-}
-
-/// Checks a plan and turns it into jobs, or says what is wrong with it.
-async fn plan_jobs(
-    plan: &Plan,
-    corpus: &mut Corpus<'_>,
-    answered: &HashMap<String, Vec<ChunkRef>>,
-    options: &MinionsOptions,
-) -> Result<(Vec<Job>, HashMap<String, ChunkRef>), String> {
-    if plan.tasks.is_empty() {
-        return Err("the plan has no tasks".into());
-    }
-    if plan.tasks.len() > options.num_tasks_per_round {
-        return Err(format!(
-            "the plan has {} tasks; at most {} per round",
-            plan.tasks.len(),
-            options.num_tasks_per_round
-        ));
-    }
-    let mut seen = Vec::new();
-    for task in &plan.tasks {
-        if !plan::valid_id(&task.id) {
-            return Err(format!(
-                "task id {:?} must be 1 to 32 lowercase letters, digits, _ or -",
-                task.id
-            ));
-        }
-        if seen.contains(&&task.id) {
-            return Err(format!("task id {:?} is used twice", task.id));
-        }
-        seen.push(&task.id);
-        if task.instruction.trim().is_empty() {
-            return Err(format!("task {:?} has no instruction", task.id));
-        }
-    }
-    if plan.samples == 0 || plan.samples > options.max_samples {
-        return Err(format!(
-            "samples must be 1 to {}, not {}",
-            options.max_samples, plan.samples
-        ));
-    }
-    let (unit, size, overlap) = options.default_chunking;
-    let chunking = plan.chunking.unwrap_or(PlanChunking {
-        unit,
-        size,
-        overlap,
-    });
-    chunk_bounds_ok(&chunking, options)?;
-
-    // Which chunks each task runs on.
-    let mut selected: Vec<Vec<ChunkRef>> = Vec::new();
-    match &plan.select {
-        Selection::AnsweredBy(id) => {
-            let Some(chunks) = answered.get(id) else {
-                let known: Vec<&String> = answered.keys().collect();
-                return Err(format!(
-                    "answered_by {id:?} names no earlier task with answers (known: {known:?})"
-                ));
-            };
-            selected = vec![chunks.clone(); plan.tasks.len()];
-        }
-        Selection::All => {
-            let set = corpus.set(ChunkSpec::new(
-                chunking.unit,
-                chunking.size,
-                chunking.overlap,
-            ))?;
-            selected = vec![set.chunks.clone(); plan.tasks.len()];
-        }
-        Selection::Bm25 { top_k } | Selection::Embedding { top_k } => {
-            if *top_k == 0 {
-                return Err("top_k must be at least 1".into());
-            }
-            let embed = matches!(plan.select, Selection::Embedding { .. });
-            if embed && options.embedder.is_none() {
-                return Err("embedding selection is not available in this run: use bm25".into());
-            }
-            let spec = ChunkSpec::new(chunking.unit, chunking.size, chunking.overlap);
-            let docs = corpus.docs;
-            let set = corpus.set(spec)?;
-            let texts: Vec<&str> = set
-                .chunks
-                .iter()
-                .map(|c| docs[c.doc].text.get(c.start..c.end).unwrap_or_default())
-                .collect();
-            for task in &plan.tasks {
-                let hits = match (&options.embedder, embed) {
-                    (Some(embedder), true) => {
-                        if set.embeddings.is_none() {
-                            set.embeddings = Some(
-                                EmbeddingIndex::build(embedder.as_ref(), &texts)
-                                    .await
-                                    .map_err(|e| {
-                                        format!("embedding the chunks failed ({e}): use bm25")
-                                    })?,
-                            );
-                        }
-                        let index = set.embeddings.as_ref().ok_or("no embedding index")?;
-                        index
-                            .search(embedder.as_ref(), task.retrieval_query(), *top_k)
-                            .await
-                            .map_err(|e| format!("embedding the query failed ({e}): use bm25"))?
-                    }
-                    _ => set
-                        .bm25
-                        .get_or_insert_with(|| Bm25Index::build(&texts))
-                        .search(task.retrieval_query(), *top_k),
-                };
-                selected.push(hits.iter().map(|h| set.chunks[h.index].clone()).collect());
-            }
-        }
-    }
-    let total: usize = selected.iter().map(Vec::len).sum::<usize>() * plan.samples as usize;
-    if total > options.max_jobs_per_round {
-        return Err(format!(
-            "the plan would run {total} jobs, more than the {} allowed per round: select fewer chunks (bm25 with a smaller top_k), use larger chunks, or fewer tasks or samples",
-            options.max_jobs_per_round
-        ));
-    }
-    let mut jobs = Vec::with_capacity(total);
-    let mut refs = HashMap::new();
-    for (task, chunks) in plan.tasks.iter().zip(selected) {
-        let task = Arc::new(task.clone());
-        for chunk in chunks {
-            refs.entry(chunk.label.clone())
-                .or_insert_with(|| chunk.clone());
-            let text: Arc<str> = Arc::from(corpus.text(&chunk));
-            for sample in 0..plan.samples {
-                jobs.push(Job {
-                    number: jobs.len(),
-                    task: task.clone(),
-                    chunk_label: chunk.label.clone(),
-                    document: corpus.docs[chunk.doc].name.clone(),
-                    text: text.clone(),
-                    sample,
-                });
-            }
-        }
-    }
-    Ok((jobs, refs))
+/// The largest chunk, in characters, that fits the local window with the
+/// job's instructions and its reply (and a repair's doubled reply).
+/// Characters per token are taken as three, which errs small.
+fn chunk_chars_for_window(window: u32, reply_tokens: u32) -> usize {
+    let free = (window as usize).saturating_sub(JOB_PROMPT_TOKENS + 2 * reply_tokens as usize);
+    free * 3
 }
 
 /// Runs Minions over the documents: each round the remote model plans
@@ -262,123 +42,148 @@ async fn plan_jobs(
 /// `local_concurrency` at once), the findings are aggregated in Rust, and
 /// the remote model decides whether it can answer. The remote model never
 /// receives the documents, only what the jobs found.
-pub async fn run_minions(
-    remote: &dyn ChatModel,
-    local: &dyn ChatModel,
-    task: &str,
-    context: &[ContextDocument],
-    options: &MinionsOptions,
-    events: Option<UnboundedSender<Event>>,
-) -> Result<Transcript, ProtocolError> {
-    crate::cancellable(
-        options.common.cancel.as_ref(),
-        minions(remote, local, task, context, options, events),
-    )
-    .await
-}
-
-async fn minions(
-    remote: &dyn ChatModel,
-    local: &dyn ChatModel,
-    task: &str,
-    context: &[ContextDocument],
-    options: &MinionsOptions,
-    events: Option<UnboundedSender<Event>>,
-) -> Result<Transcript, ProtocolError> {
-    let common = &options.common;
-    let max_rounds = common.max_rounds.max(1);
-    let (mut ledger, metadata, joined) = Ledger::begin(
-        Protocol::Minions,
-        remote,
-        local,
-        task,
-        context,
-        common,
-        events,
-    )?;
-    let mut corpus = Corpus {
-        docs: context,
-        sets: HashMap::new(),
+pub(crate) async fn run(
+    ledger: &mut Ledger<'_>,
+    input: &RunInput<'_>,
+) -> Result<Outcome, ProtocolError> {
+    let spec = ledger.spec;
+    let limits = &spec.limits;
+    let max_rounds = spec.max_rounds.max(1);
+    let mut max_chunk = limits.max_chunk_chars;
+    if let Some(window) = ledger.local_context_tokens {
+        max_chunk = max_chunk.min(chunk_chars_for_window(window, spec.local_max_tokens));
+    }
+    if max_chunk < limits.min_chunk_chars {
+        return Err(ProtocolError::ContextTooLarge {
+            model: ledger.local.id().to_string(),
+            needed: JOB_PROMPT_TOKENS
+                + 2 * spec.local_max_tokens as usize
+                + limits.min_chunk_chars / 3,
+            window: ledger.local_context_tokens.unwrap_or(0),
+        });
+    }
+    let default_chunking = PlanChunking {
+        unit: limits.chunk_unit,
+        size: spec.chunk_size.min(max_chunk),
+        overlap: limits.chunk_overlap.min(spec.chunk_size.min(max_chunk) / 2),
     };
+    let bounds = PlanBounds {
+        max_tasks: limits.num_tasks_per_round,
+        max_jobs: spec.max_jobs_per_round,
+        min_chunk: limits.min_chunk_chars,
+        max_chunk,
+        max_samples: limits.max_samples,
+        default_chunking,
+    };
+    let mut corpus = Corpus::new(input.documents);
+    let default_chunks = corpus.count(default_chunking);
     let mut answered: HashMap<String, Vec<ChunkRef>> = HashMap::new();
-    let mut stats = JobStats::default();
     let mut scratchpad = String::new();
     let mut feedback = String::new();
     let mut earlier_plans: Vec<String> = Vec::new();
-    let (unit, size, overlap) = options.default_chunking;
-    let default_chunks = corpus
-        .set(ChunkSpec::new(unit, size, overlap))
-        .map(|s| s.chunks.len())
-        .unwrap_or(0);
-    let plan_format = ResponseFormat::json_schema("plan", prompts::plan_schema());
-    let synthesis_format = ResponseFormat::json_schema("synthesis", prompts::synthesis_schema());
-
-    macro_rules! finish {
-        ($answer:expr, $stop:expr, $rounds:expr) => {
-            return Ok(ledger.finish(
-                Protocol::Minions,
-                task,
-                &joined,
-                $answer,
-                $stop,
-                $rounds,
-                stats,
-            ))
-        };
-    }
+    let mut all_findings: Vec<Findings> = Vec::new();
+    let mut planner_failed = false;
 
     for round in 1..=max_rounds {
-        // Plan, sending invalid plans back with the reason.
+        ledger.enter_round(round);
         let mut answered_ids: Vec<String> = answered.keys().cloned().collect();
         answered_ids.sort();
-        let limits = PlanLimits {
-            max_tasks: options.num_tasks_per_round,
-            max_jobs: options.max_jobs_per_round,
-            chunk_chars: (options.min_chunk_chars, options.max_chunk_chars),
-            default_chunking: (format!("{unit:?}").to_lowercase(), size, overlap),
+        let plan_limits = PlanLimits {
+            max_tasks: bounds.max_tasks,
+            max_jobs: bounds.max_jobs,
+            chunk_chars: (bounds.min_chunk, bounds.max_chunk),
+            default_chunking: (
+                format!("{:?}", default_chunking.unit).to_lowercase(),
+                default_chunking.size,
+                default_chunking.overlap,
+            ),
             default_chunks,
-            max_samples: options.max_samples,
-            embeddings: options.embedder.is_some(),
+            max_samples: bounds.max_samples,
+            embeddings: input.embedder.is_some() && spec.retrieval == Retrieval::Embedding,
+            retrieval: spec.retrieval != Retrieval::None,
             answered_ids,
         };
         let mut messages = vec![
             Message::system(prompts::MINIONS_PLAN_SYSTEM),
             Message::user(prompts::minions_plan(
-                task,
-                &metadata,
+                ledger.task,
+                &input.metadata,
                 round,
                 max_rounds,
-                &limits,
+                &plan_limits,
                 &scratchpad,
                 &feedback,
                 &earlier_plans.join("\n"),
-                &common.history.render(),
+                &spec.history.render(),
             )),
         ];
+        let plan_format = ResponseFormat::json_schema("plan", prompts::plan_schema(&plan_limits));
+
+        // Plan, sending plans that cannot run back with the reason. A
+        // planner that gave nothing usable once is not asked again.
         let mut accepted = None;
         let mut last_reason = String::new();
-        for _ in 0..=options.max_replans {
-            let (plan, raw) = match ledger
-                .remote_json::<Plan>(round, "plan", messages.clone(), plan_format.clone(), |_| {
-                    Ok(())
-                })
+        if planner_failed {
+            let fallback = fallback_plan(ledger.task, &bounds);
+            if let Ok(selected) = corpus
+                .select(&fallback, &answered, input.embedder, bounds.max_jobs)
                 .await
             {
+                accepted = Some((
+                    fallback,
+                    vec!["the task itself ran again on the next best-matching chunks".to_string()],
+                    selected,
+                ));
+            }
+        }
+        for _ in 0..=limits.max_replans {
+            if accepted.is_some() {
+                break;
+            }
+            let planned = ledger
+                .remote_json(round, "plan", messages.clone(), plan_format.clone(), |value| {
+                    let plan: plan::Plan = serde_json::from_value(value.clone())
+                        .map_err(|e| format!("the plan does not match the schema: {e}"))?;
+                    let (plan, notes) = select::normalise(plan, &bounds)?;
+                    for task in &plan.tasks {
+                        if prompts::copies_prompt(&task.instruction) {
+                            return Err(format!(
+                                "task {:?}'s instruction repeats the instructions' own text; write the instruction for this task",
+                                task.id
+                            ));
+                        }
+                    }
+                    Ok((plan, notes))
+                })
+                .await;
+            let (plan, notes) = match planned {
                 Ok(found) => found,
-                Err(Halt::Budget(reason)) => {
-                    finish!(String::new(), StopReason::Budget { reason }, round - 1)
+                // A planner that cannot plan leaves the task itself to the
+                // local models, over the chunks that best match it.
+                Err(crate::ledger::Halt::Unusable(reason)) => {
+                    tracing::info!(%reason, "no usable plan; running the task itself");
+                    planner_failed = true;
+                    let fallback = fallback_plan(ledger.task, &bounds);
+                    (
+                        fallback,
+                        vec![format!(
+                            "no usable plan came back ({reason}), so the task itself ran on the best-matching chunks"
+                        )],
+                    )
                 }
-                Err(Halt::Failed(error)) => return Err(error),
+                Err(halt) => return ledger.stopped(halt, round - 1),
             };
-            let overhead_start = Instant::now();
-            let built = plan_jobs(&plan, &mut corpus, &answered, options).await;
+            let began = Instant::now();
+            let built = corpus
+                .select(&plan, &answered, input.embedder, bounds.max_jobs)
+                .await;
             tracing::debug!(
-                elapsed_ms = overhead_start.elapsed().as_millis() as u64,
+                elapsed_ms = began.elapsed().as_millis() as u64,
                 "planned jobs"
             );
             match built {
-                Ok((jobs, refs)) => {
-                    accepted = Some((plan, jobs, refs));
+                Ok(selected) => {
+                    accepted = Some((plan, notes, selected));
                     break;
                 }
                 Err(reason) => {
@@ -386,7 +191,9 @@ async fn minions(
                         round,
                         reason: reason.clone(),
                     });
-                    messages.push(Message::assistant(raw));
+                    messages.push(Message::assistant(
+                        serde_json::to_string(&plan).unwrap_or_default(),
+                    ));
                     messages.push(Message::user(format!(
                         "This plan cannot be run: {reason}\nSend a corrected plan as the same JSON object."
                     )));
@@ -394,12 +201,28 @@ async fn minions(
                 }
             }
         }
-        let Some((plan, jobs, labels)) = accepted else {
-            return Err(ProtocolError::InvalidPlan {
-                attempts: options.max_replans + 1,
-                reason: last_reason,
-            });
+        let Some((plan, mut notes, selected)) = accepted else {
+            let stopped = ledger.stopped(
+                crate::ledger::Halt::Unusable(format!(
+                    "the remote model's plan was still invalid after {} attempts: {last_reason}",
+                    limits.max_replans + 1
+                )),
+                round - 1,
+            );
+            return stopped;
         };
+        let Selected {
+            jobs,
+            chunks: labels,
+            narrowed,
+        } = selected;
+        if let Some(narrowed) = narrowed {
+            ledger.log.emit(Event::PlanNarrowed {
+                round,
+                reason: narrowed.clone(),
+            });
+            notes.push(narrowed);
+        }
         ledger.log.emit(Event::Plan {
             round,
             plan: plan.clone(),
@@ -408,28 +231,30 @@ async fn minions(
 
         // Execute.
         let settings = JobSettings {
-            temperature: common.local_temperature,
-            max_tokens: common.local_max_tokens,
+            temperature: spec.local_temperature,
+            max_tokens: spec.local_max_tokens,
             round,
+            timeout: spec.local_timeout,
         };
         let began = Instant::now();
-        let (outputs, usage, calls, unreachable) = run_jobs(
-            local,
+        let ran = run_jobs(
+            ledger.local,
             jobs,
-            options.local_concurrency,
+            spec.local_concurrency,
             &settings,
             &ledger.log,
         )
         .await;
         ledger.local_time += began.elapsed();
-        ledger.count_local(usage, calls);
+        ledger.count_local(ran.usage, ran.calls);
+        count_jobs(&mut ledger.jobs, &ran.outputs);
         ledger.emit_usage();
-        if let Some(error) = unreachable {
-            return Err(ProtocolError::LocalUnreachable(error));
+        if let Some(error) = ran.stopped {
+            return Err(error);
         }
-        count_jobs(&mut stats, &outputs);
+        let outputs = ran.outputs;
         for output in &outputs {
-            if let (Outcome::Answer { .. }, Some(chunk)) =
+            if let (JobOutcome::Answer { verified: true, .. }, Some(chunk)) =
                 (&output.outcome, labels.get(&output.chunk))
             {
                 let list = answered.entry(output.task.clone()).or_default();
@@ -440,18 +265,28 @@ async fn minions(
         }
 
         // Aggregate and synthesize.
-        let findings = aggregate::aggregate(&plan.tasks, &outputs, options.findings_token_budget);
+        let findings = aggregate::aggregate(&plan.tasks, &outputs, limits.findings_token_budget);
         ledger.log.emit(Event::RoundFinished {
             round,
             findings: findings.clone(),
         });
-        let shared = ledger.redact(round, &aggregate::render(&findings));
-        earlier_plans.push(summarise_round(round, &findings));
+        all_findings.push(findings.clone());
+        ledger.findings_answer =
+            Some(ledger.redact(round, &aggregate::fallback_answer(&all_findings)));
+        let mut shared = aggregate::render(&findings);
+        if !notes.is_empty() {
+            shared.push_str(&format!(
+                "Notes on this round's plan: {}.\n",
+                notes.join("; ")
+            ));
+        }
+        let shared = ledger.redact(round, &shared);
+        earlier_plans.push(summarise_round(round, &findings, &notes));
         let last = round == max_rounds;
         let messages = vec![
             Message::system(prompts::MINIONS_SYNTH_SYSTEM),
             Message::user(prompts::minions_synthesize(
-                task,
+                ledger.task,
                 round,
                 max_rounds,
                 &shared,
@@ -459,70 +294,105 @@ async fn minions(
             )),
         ];
         let decided = ledger
-            .remote_json::<Synthesis>(round, "synthesis", messages, synthesis_format.clone(), |s| {
-                let has_answer = s.answer.as_deref().is_some_and(|a| !a.trim().is_empty());
-                match s.decision.as_str() {
-                    "final" if has_answer => Ok(()),
-                    "final" => Err("`decision` is \"final\" but `answer` is empty".into()),
-                    "continue" if last && !has_answer => {
-                        Err("this is the last round: `decision` must be \"final\", with an `answer`".into())
-                    }
-                    "continue" => Ok(()),
-                    other => Err(format!("`decision` must be \"final\" or \"continue\", not {other:?}")),
-                }
-            })
+            .remote_json(
+                round,
+                "synthesis",
+                messages,
+                ResponseFormat::json_schema("synthesis", Synthesis::schema(last)),
+                |value| Synthesis::read(value, last),
+            )
             .await;
         let synthesis = match decided {
-            Ok((synthesis, _)) => synthesis,
-            Err(Halt::Budget(reason)) => {
-                finish!(String::new(), StopReason::Budget { reason }, round)
-            }
-            Err(Halt::Failed(error)) => return Err(error),
+            Ok(synthesis) => synthesis,
+            Err(halt) => return ledger.stopped(halt, round),
         };
-        if synthesis.decision == "final" || last {
-            // On the last round the answer was required, not chosen.
-            let stop = if last {
-                StopReason::MaxRounds
-            } else {
-                StopReason::Answered
-            };
-            finish!(synthesis.answer.unwrap_or_default(), stop, round);
+        match synthesis {
+            Synthesis::Final { answer } => {
+                let stop = if last {
+                    StopReason::MaxRounds
+                } else {
+                    StopReason::Answered
+                };
+                return Ok(Outcome {
+                    answer,
+                    stop,
+                    rounds: round,
+                });
+            }
+            Synthesis::Continue {
+                provisional,
+                feedback: next,
+                scratchpad: notes,
+            } => {
+                if provisional.is_some() {
+                    ledger.best_answer = provisional;
+                }
+                if let Some(notes) = notes {
+                    scratchpad = notes;
+                }
+                feedback = next;
+            }
         }
-        if let Some(notes) = synthesis.scratchpad.filter(|s| !s.trim().is_empty()) {
-            scratchpad = notes;
-        }
-        feedback = synthesis.feedback.unwrap_or_default();
     }
-    Err(ProtocolError::RemoteOutput {
-        step: "synthesis",
-        attempts: 0,
-        reason: "no final answer".into(),
-    })
+    ledger.stopped(
+        crate::ledger::Halt::Unusable("no final answer after the last round".into()),
+        max_rounds,
+    )
+}
+
+/// The plan of last resort: the user's task as the one instruction, on the
+/// chunks that match it best.
+fn fallback_plan(task: &str, bounds: &PlanBounds) -> Plan {
+    Plan {
+        tasks: vec![PlanTask {
+            id: "task".into(),
+            instruction: task.to_string(),
+            advice: String::new(),
+            query: task.to_string(),
+        }],
+        chunking: Some(bounds.default_chunking),
+        select: Selection::Bm25 {
+            top_k: bounds.max_jobs.clamp(1, 16),
+        },
+        samples: 1,
+    }
 }
 
 fn count_jobs(stats: &mut JobStats, outputs: &[JobOutput]) {
     for output in outputs {
         stats.total += 1;
         match output.outcome {
-            Outcome::Answer { .. } => stats.answered += 1,
-            Outcome::Nothing => stats.empty += 1,
-            Outcome::Failed(_) => stats.failed += 1,
+            JobOutcome::Answer { verified: true, .. } => stats.answered += 1,
+            JobOutcome::Answer {
+                verified: false, ..
+            } => stats.unverified += 1,
+            JobOutcome::Nothing => stats.empty += 1,
+            JobOutcome::Failed(_) => stats.failed += 1,
         }
     }
 }
 
 /// One line per round for the next plan: what each task found.
-fn summarise_round(round: u32, findings: &Findings) -> String {
+fn summarise_round(round: u32, findings: &Findings, notes: &[String]) -> String {
     let tasks: Vec<String> = findings
         .tasks
         .iter()
         .map(|t| {
-            let answered: usize = t.answers.iter().map(|a| a.chunks.len()).sum();
+            let answered: usize = t
+                .answers
+                .iter()
+                .filter(|a| a.verified)
+                .map(|a| a.chunks.len())
+                .sum();
             format!(
                 "{} ({}: {answered} of {} chunks answered)",
                 t.id, t.instruction, t.jobs
             )
         })
         .collect();
-    format!("Round {round}: {}", tasks.join("; "))
+    let mut line = format!("Round {round}: {}", tasks.join("; "));
+    if !notes.is_empty() {
+        line.push_str(&format!(" [{}]", notes.join("; ")));
+    }
+    line
 }

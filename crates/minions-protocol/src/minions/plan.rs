@@ -18,17 +18,6 @@ pub struct PlanTask {
     pub query: String,
 }
 
-impl PlanTask {
-    /// The text used to retrieve chunks for this task.
-    pub fn retrieval_query(&self) -> &str {
-        if self.query.trim().is_empty() {
-            &self.instruction
-        } else {
-            &self.query
-        }
-    }
-}
-
 /// How to cut the documents this round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanChunking {
@@ -39,6 +28,17 @@ pub struct PlanChunking {
     /// The overlap.
     #[serde(default)]
     pub overlap: usize,
+}
+
+impl Default for PlanChunking {
+    /// Characters, 3,000, overlap 100: what the planner is offered first.
+    fn default() -> Self {
+        Self {
+            unit: ChunkUnit::Chars,
+            size: 3000,
+            overlap: 100,
+        }
+    }
 }
 
 /// Which chunks each task runs on.
@@ -147,14 +147,6 @@ pub struct Plan {
     pub samples: u32,
 }
 
-/// Whether an id is short, lowercase and simple.
-pub(crate) fn valid_id(id: &str) -> bool {
-    (1..=32).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -189,11 +181,5 @@ mod tests {
             serde_json::to_value(Selection::Bm25 { top_k: 3 }).unwrap(),
             json!({"bm25": {"top_k": 3}})
         );
-    }
-
-    #[test]
-    fn ids_are_simple() {
-        assert!(valid_id("bp_1") && valid_id("ldl-2"));
-        assert!(!valid_id("") && !valid_id("BP") && !valid_id("a b") && !valid_id(&"x".repeat(33)));
     }
 }

@@ -108,3 +108,31 @@ pub fn local_chats(models: &Models) -> Vec<RecordedRequest> {
 pub fn no_retries() -> RetryPolicy {
     RetryPolicy::none()
 }
+
+/// The run options of these tests: the protocol, and no cost cap (the
+/// small test documents cost less to read whole than a run does; the cap
+/// has tests of its own).
+pub fn options(kind: minions_protocol::ProtocolKind) -> minions_protocol::RunOptions {
+    minions_protocol::RunOptions::default()
+        .protocol(kind)
+        .max_cost_ratio(0.0)
+}
+
+impl Models {
+    /// The pair as a run takes it.
+    pub fn pair(&self) -> minions_protocol::RunModels {
+        minions_protocol::RunModels::new(self.remote.clone(), self.local.clone())
+    }
+}
+
+/// Runs with `options`, built.
+pub async fn run_with(
+    models: &minions_protocol::RunModels,
+    task: &str,
+    documents: &[ContextDocument],
+    options: minions_protocol::RunOptions,
+    events: Option<tokio::sync::mpsc::UnboundedSender<minions_protocol::Event>>,
+) -> Result<minions_protocol::Transcript, minions_protocol::RunFailure> {
+    let spec = options.build().unwrap();
+    minions_protocol::run(models, task, documents, &spec, events).await
+}

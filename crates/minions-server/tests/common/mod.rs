@@ -87,6 +87,8 @@ pub async fn start(config: ServerConfig) -> Harness {
         local: local_model,
         remote: remote_model,
         pricing: Pricing::builtin(),
+        // Small test documents cost less to read whole than a run does.
+        options: minions::RunOptions::default().max_cost_ratio(0.0),
     };
     let (router, _) = app(&config, models);
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))

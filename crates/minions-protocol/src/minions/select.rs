@@ -1,0 +1,334 @@
+//! From a plan to jobs: chunking the documents, choosing the chunks each
+//! task reads, and narrowing a plan that would run more jobs than a round
+//! allows.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use minions_chunk::{Bm25Index, ChunkSpec, ChunkUnit, EmbeddingIndex, chunk};
+use minions_core::Embedder;
+
+use super::execute::Job;
+use super::plan::{Plan, PlanChunking, PlanTask, Selection};
+use crate::ContextDocument;
+
+/// A chunk of one document.
+#[derive(Debug, Clone)]
+pub(crate) struct ChunkRef {
+    pub doc: usize,
+    pub start: usize,
+    pub end: usize,
+    pub label: String,
+}
+
+/// The chunks of every document under one chunking, with retrieval indexes
+/// built when first needed.
+struct ChunkSet {
+    chunks: Vec<ChunkRef>,
+    bm25: Option<Bm25Index>,
+    embeddings: Option<EmbeddingIndex>,
+}
+
+/// The documents, their chunkings so far, and which chunks each task's
+/// query has already read (so that narrowed rounds look further).
+pub(crate) struct Corpus<'a> {
+    docs: &'a [ContextDocument],
+    sets: HashMap<(ChunkUnit, usize, usize), ChunkSet>,
+    read: HashSet<(String, String)>,
+}
+
+/// What a round will run.
+pub(crate) struct Selected {
+    pub jobs: Vec<Job>,
+    pub chunks: HashMap<String, ChunkRef>,
+    /// Set when the plan was narrowed: what was done, for the planner.
+    pub narrowed: Option<String>,
+}
+
+/// The bounds a plan is held to.
+pub(crate) struct PlanBounds {
+    pub max_tasks: usize,
+    pub max_jobs: usize,
+    pub min_chunk: usize,
+    pub max_chunk: usize,
+    pub max_samples: u32,
+    pub default_chunking: PlanChunking,
+}
+
+impl<'a> Corpus<'a> {
+    pub(crate) fn new(docs: &'a [ContextDocument]) -> Self {
+        Self {
+            docs,
+            sets: HashMap::new(),
+            read: HashSet::new(),
+        }
+    }
+
+    pub(crate) fn text(&self, chunk: &ChunkRef) -> &'a str {
+        self.docs[chunk.doc]
+            .text
+            .get(chunk.start..chunk.end)
+            .unwrap_or_default()
+    }
+
+    /// How many chunks a chunking makes.
+    pub(crate) fn count(&mut self, chunking: PlanChunking) -> usize {
+        self.set(chunking).map(|s| s.chunks.len()).unwrap_or(0)
+    }
+
+    fn set(&mut self, chunking: PlanChunking) -> Result<&mut ChunkSet, String> {
+        let spec = ChunkSpec::new(chunking.unit, chunking.size, chunking.overlap);
+        let key = (spec.unit, spec.size, spec.overlap);
+        if !self.sets.contains_key(&key) {
+            let mut chunks = Vec::new();
+            for (doc, document) in self.docs.iter().enumerate() {
+                for c in chunk(&document.text, &spec).map_err(|e| e.to_string())? {
+                    chunks.push(ChunkRef {
+                        doc,
+                        start: c.start,
+                        end: c.end,
+                        label: format!("{}#{}", document.name, c.index),
+                    });
+                }
+            }
+            self.sets.insert(
+                key,
+                ChunkSet {
+                    chunks,
+                    bm25: None,
+                    embeddings: None,
+                },
+            );
+        }
+        self.sets
+            .get_mut(&key)
+            .ok_or_else(|| "internal error: chunk set vanished".to_string())
+    }
+
+    /// The `k` chunks that best match `query` by BM25 and that this query
+    /// has not read yet.
+    fn best_unread(
+        &mut self,
+        chunking: PlanChunking,
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<ChunkRef>, String> {
+        let spec = ChunkSpec::new(chunking.unit, chunking.size, chunking.overlap);
+        let key = (spec.unit, spec.size, spec.overlap);
+        self.set(chunking)?;
+        let Corpus { docs, sets, read } = self;
+        let docs: &[ContextDocument] = docs;
+        let set = sets.get_mut(&key).ok_or("internal error: no chunk set")?;
+        let index = set.bm25.get_or_insert_with(|| {
+            let texts: Vec<&str> = set
+                .chunks
+                .iter()
+                .map(|c| docs[c.doc].text.get(c.start..c.end).unwrap_or_default())
+                .collect();
+            Bm25Index::build(&texts)
+        });
+        let already = set
+            .chunks
+            .iter()
+            .filter(|c| read.contains(&(query.to_string(), c.label.clone())))
+            .count();
+        Ok(index
+            .search(query, k + already)
+            .iter()
+            .map(|h| set.chunks[h.index].clone())
+            .filter(|c| !read.contains(&(query.to_string(), c.label.clone())))
+            .take(k)
+            .collect())
+    }
+
+    async fn nearest(
+        &mut self,
+        chunking: PlanChunking,
+        embedder: &dyn Embedder,
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<ChunkRef>, String> {
+        let docs = self.docs;
+        let set = self.set(chunking)?;
+        if set.embeddings.is_none() {
+            let texts: Vec<&str> = set
+                .chunks
+                .iter()
+                .map(|c| docs[c.doc].text.get(c.start..c.end).unwrap_or_default())
+                .collect();
+            set.embeddings = Some(
+                EmbeddingIndex::build(embedder, &texts)
+                    .await
+                    .map_err(|e| format!("embedding the chunks failed ({e}): use bm25"))?,
+            );
+        }
+        let index = set.embeddings.as_ref().ok_or("no embedding index")?;
+        let hits = index
+            .search(embedder, query, k)
+            .await
+            .map_err(|e| format!("embedding the query failed ({e}): use bm25"))?;
+        Ok(hits.iter().map(|h| set.chunks[h.index].clone()).collect())
+    }
+
+    /// Turns a (normalised) plan into jobs. A plan whose selection would
+    /// run more than `max_jobs` jobs is narrowed, not refused: each task
+    /// keeps the chunks that best match its query by BM25 (skipping chunks
+    /// that query already read in earlier rounds), at most `max_jobs` in
+    /// all. Errors are plans that cannot run at all (an embedding selection
+    /// without an embedder, an unknown `answered_by`), sent back to the
+    /// planner.
+    pub(crate) async fn select(
+        &mut self,
+        plan: &Plan,
+        answered: &HashMap<String, Vec<ChunkRef>>,
+        embedder: Option<&dyn Embedder>,
+        max_jobs: usize,
+    ) -> Result<Selected, String> {
+        let chunking = plan.chunking.unwrap_or_default();
+        let max_jobs = max_jobs.max(1);
+        let mut selected: Vec<Vec<ChunkRef>> = Vec::new();
+        for task in &plan.tasks {
+            let chunks = match &plan.select {
+                Selection::AnsweredBy(id) => answered.get(id).cloned().ok_or_else(|| {
+                    let known: Vec<&String> = answered.keys().collect();
+                    format!(
+                        "answered_by {id:?} names no earlier task with answers (known: {known:?})"
+                    )
+                })?,
+                Selection::All => self.set(chunking)?.chunks.clone(),
+                Selection::Bm25 { top_k } => {
+                    self.best_unread(chunking, task.retrieval_query(), (*top_k).max(1))?
+                }
+                Selection::Embedding { top_k } => {
+                    let embedder = embedder
+                        .ok_or("embedding selection is not available in this run: use bm25")?;
+                    self.nearest(chunking, embedder, task.retrieval_query(), (*top_k).max(1))
+                        .await?
+                }
+            };
+            selected.push(chunks);
+        }
+        let samples = plan.samples.max(1) as usize;
+        let requested: usize = selected.iter().map(Vec::len).sum::<usize>() * samples;
+        let mut narrowed = None;
+        if requested > max_jobs {
+            let per_task = (max_jobs / (plan.tasks.len() * samples)).max(1);
+            for (task, chunks) in plan.tasks.iter().zip(selected.iter_mut()) {
+                if chunks.len() > per_task {
+                    *chunks = self.best_unread(chunking, task.retrieval_query(), per_task)?;
+                }
+            }
+            let kept: usize = selected.iter().map(Vec::len).sum::<usize>() * samples;
+            narrowed = Some(format!(
+                "the plan asked for {requested} jobs, more than the {max_jobs} a round may run, so each task ran on at most the {per_task} chunk(s) that best match its query by keyword retrieval ({kept} jobs); chunks a query has read are skipped in later rounds, so the next round can look further"
+            ));
+        }
+        let mut jobs = Vec::new();
+        let mut chunks = HashMap::new();
+        for (task, task_chunks) in plan.tasks.iter().zip(selected) {
+            let task = Arc::new(task.clone());
+            for chunk in task_chunks {
+                self.read
+                    .insert((task.retrieval_query().to_string(), chunk.label.clone()));
+                let text: Arc<str> = Arc::from(self.text(&chunk));
+                chunks
+                    .entry(chunk.label.clone())
+                    .or_insert_with(|| chunk.clone());
+                for sample in 0..plan.samples.max(1) {
+                    jobs.push(Job {
+                        number: jobs.len(),
+                        task: task.clone(),
+                        chunk_label: chunk.label.clone(),
+                        document: self.docs[chunk.doc].name.clone(),
+                        text: text.clone(),
+                        sample,
+                    });
+                }
+            }
+        }
+        Ok(Selected {
+            jobs,
+            chunks,
+            narrowed,
+        })
+    }
+}
+
+/// Makes a plan runnable without a round trip where the fix is obvious:
+/// ids made simple and unique, too many tasks cut, chunking and samples
+/// held to their bounds. What cannot be fixed is said in the error.
+pub(crate) fn normalise(
+    mut plan: Plan,
+    bounds: &PlanBounds,
+) -> Result<(Plan, Vec<String>), String> {
+    let mut notes = Vec::new();
+    plan.tasks.retain(|t| !t.instruction.trim().is_empty());
+    if plan.tasks.is_empty() {
+        return Err("the plan has no task with an instruction".into());
+    }
+    if plan.tasks.len() > bounds.max_tasks {
+        notes.push(format!(
+            "only the first {} of {} tasks ran",
+            bounds.max_tasks,
+            plan.tasks.len()
+        ));
+        plan.tasks.truncate(bounds.max_tasks);
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (n, task) in plan.tasks.iter_mut().enumerate() {
+        let mut id = simple_id(&task.id);
+        if id.is_empty() {
+            id = format!("t{}", n + 1);
+        }
+        if seen.contains(&id) {
+            id = format!("{id}_{}", n + 1);
+        }
+        task.id = id.clone();
+        seen.push(id);
+    }
+    let mut chunking = plan.chunking.unwrap_or(bounds.default_chunking);
+    let (min, max) = if chunking.unit == ChunkUnit::Tokens {
+        (bounds.min_chunk / 4, bounds.max_chunk / 4)
+    } else {
+        (bounds.min_chunk, bounds.max_chunk)
+    };
+    if chunking.size < min || chunking.size > max {
+        let size = chunking.size.clamp(min, max);
+        notes.push(format!(
+            "chunk size {} was outside {min} to {max}, {size} was used",
+            chunking.size
+        ));
+        chunking.size = size;
+    }
+    chunking.overlap = chunking.overlap.min(chunking.size / 2);
+    plan.chunking = Some(chunking);
+    plan.samples = plan.samples.clamp(1, bounds.max_samples.max(1));
+    Ok((plan, notes))
+}
+
+/// An id of lowercase letters, digits, `_` and `-`, at most 32 long.
+fn simple_id(id: &str) -> String {
+    id.trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(32)
+        .collect()
+}
+
+impl PlanTask {
+    /// The text used to retrieve chunks for this task.
+    pub fn retrieval_query(&self) -> &str {
+        if self.query.trim().is_empty() {
+            &self.instruction
+        } else {
+            &self.query
+        }
+    }
+}

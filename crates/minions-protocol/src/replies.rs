@@ -1,0 +1,311 @@
+//! What the remote model replies, as Rust types, and the JSON schemas we
+//! send for them, side by side so they cannot drift apart.
+//!
+//! A schema only offers replies we can use: fields we need are required and
+//! non-empty, and the last round's schemas offer the final decision only.
+//! Reading is lenient where leniency is safe (a reply that carries a usable
+//! answer is taken whatever its `decision` says on the last round) and
+//! strict where it is not (text copied from our own prompt is refused).
+
+use serde_json::{Value, json};
+
+use crate::prompts::copies_prompt;
+
+/// A text field, trimmed; numbers and booleans become text.
+fn text(value: &Value, field: &str) -> Option<String> {
+    match value.get(field)? {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Null => None,
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        other => Some(other.to_string()),
+    }
+    .filter(|s| !s.is_empty())
+}
+
+/// A text field that must be the model's own words: present, non-empty and
+/// not a copy of our prompt's descriptions.
+fn own_text(value: &Value, field: &str) -> Result<Option<String>, String> {
+    match text(value, field) {
+        Some(found) if copies_prompt(&found) => Err(format!(
+            "`{field}` repeats the description from the instructions ({found:?}) instead of your own words"
+        )),
+        other => Ok(other),
+    }
+}
+
+fn decision(value: &Value) -> String {
+    text(value, "decision")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+fn string_field(description: &str) -> Value {
+    json!({"type": "string", "minLength": 1, "description": description})
+}
+
+fn object(properties: Value, required: &[&str]) -> Value {
+    json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false
+    })
+}
+
+/// Field descriptions: shown to the model in the schema and the prompt, and
+/// refused when a reply copies them back.
+pub mod describe {
+    /// Reasoning.
+    pub const REASONING: &str = "Your reasoning in one or two sentences.";
+    /// Minion's question.
+    pub const MESSAGE: &str =
+        "One short, specific question for the small model about the documents.";
+    /// The answer.
+    pub const ANSWER: &str = "Your answer to the task in plain words, or your best answer so far.";
+    /// Minion's decision.
+    pub const DECISION_ASK: &str =
+        "Whether you give your final answer now (final) or ask another question (ask).";
+    /// Minions' decision.
+    pub const DECISION_CONTINUE: &str =
+        "Whether you give your final answer now (final) or run another round of jobs (continue).";
+    /// The last round's decision.
+    pub const DECISION_FINAL: &str = "Always final: this is the last round.";
+    /// Feedback for the next round.
+    pub const FEEDBACK: &str = "What the next round's jobs should look for.";
+    /// The scratchpad.
+    pub const SCRATCHPAD: &str = "What you have learned so far, for the next round.";
+    /// Every description, for the copy check.
+    pub const ALL: &[&str] = &[
+        REASONING,
+        MESSAGE,
+        ANSWER,
+        DECISION_ASK,
+        DECISION_CONTINUE,
+        DECISION_FINAL,
+        FEEDBACK,
+        SCRATCHPAD,
+    ];
+}
+
+/// Minion's first remote reply: the first question for the local model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// The question.
+    pub message: String,
+}
+
+impl Question {
+    /// The schema sent for it.
+    pub fn schema() -> Value {
+        object(
+            json!({
+                "reasoning": {"type": "string", "description": describe::REASONING},
+                "message": string_field(describe::MESSAGE),
+            }),
+            &["reasoning", "message"],
+        )
+    }
+
+    /// Reads a reply.
+    pub fn read(value: &Value) -> Result<Self, String> {
+        match own_text(value, "message")? {
+            Some(message) => Ok(Self { message }),
+            None => Err("`message` is empty: write your question for the small model".into()),
+        }
+    }
+}
+
+/// Minion's later remote replies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MinionDecision {
+    /// The final answer.
+    Final {
+        /// The answer.
+        answer: String,
+    },
+    /// Another question, with the best answer so far if one was given.
+    Ask {
+        /// The question.
+        message: String,
+        /// The provisional answer.
+        provisional: Option<String>,
+    },
+}
+
+impl MinionDecision {
+    /// The schema sent for it; on the last round only `final` is offered.
+    pub fn schema(last: bool) -> Value {
+        if last {
+            return object(
+                json!({
+                    "reasoning": {"type": "string", "description": describe::REASONING},
+                    "decision": {"type": "string", "enum": ["final"], "description": describe::DECISION_FINAL},
+                    "answer": string_field(describe::ANSWER),
+                }),
+                &["reasoning", "decision", "answer"],
+            );
+        }
+        object(
+            json!({
+                "reasoning": {"type": "string", "description": describe::REASONING},
+                "decision": {"type": "string", "enum": ["final", "ask"], "description": describe::DECISION_ASK},
+                "answer": string_field(describe::ANSWER),
+                "message": string_field(describe::MESSAGE),
+            }),
+            &["reasoning", "decision", "answer", "message"],
+        )
+    }
+
+    /// Reads a reply. On the last round any usable answer is final; before
+    /// it, a `final` without an answer but with a question goes on asking.
+    pub fn read(value: &Value, last: bool) -> Result<Self, String> {
+        let answer = own_text(value, "answer")?;
+        let message = if last {
+            None
+        } else {
+            own_text(value, "message")?
+        };
+        match (decision(value).as_str(), answer, message) {
+            (_, Some(answer), _) if last => Ok(Self::Final { answer }),
+            (_, None, _) if last => {
+                Err("this is the last round: give your final answer in `answer`".into())
+            }
+            ("final", Some(answer), _) => Ok(Self::Final { answer }),
+            ("ask" | "final", provisional, Some(message)) => Ok(Self::Ask {
+                message,
+                provisional,
+            }),
+            ("ask", _, None) => Err("`decision` is \"ask\" but `message` is empty".into()),
+            ("final", None, None) => Err("`decision` is \"final\" but `answer` is empty".into()),
+            (other, _, _) => Err(format!(
+                "`decision` must be \"final\" or \"ask\", not {other:?}"
+            )),
+        }
+    }
+}
+
+/// A Minions synthesis reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Synthesis {
+    /// The final answer.
+    Final {
+        /// The answer.
+        answer: String,
+    },
+    /// Another round.
+    Continue {
+        /// The best answer so far, if given.
+        provisional: Option<String>,
+        /// What to look for next.
+        feedback: String,
+        /// Notes to keep.
+        scratchpad: Option<String>,
+    },
+}
+
+impl Synthesis {
+    /// The schema sent for it; on the last round only `final` is offered.
+    pub fn schema(last: bool) -> Value {
+        if last {
+            return object(
+                json!({
+                    "reasoning": {"type": "string", "description": describe::REASONING},
+                    "decision": {"type": "string", "enum": ["final"], "description": describe::DECISION_FINAL},
+                    "answer": string_field(describe::ANSWER),
+                }),
+                &["reasoning", "decision", "answer"],
+            );
+        }
+        object(
+            json!({
+                "reasoning": {"type": "string", "description": describe::REASONING},
+                "decision": {"type": "string", "enum": ["final", "continue"], "description": describe::DECISION_CONTINUE},
+                "answer": string_field(describe::ANSWER),
+                "feedback": string_field(describe::FEEDBACK),
+                "scratchpad": {"type": "string", "description": describe::SCRATCHPAD},
+            }),
+            &["reasoning", "decision", "answer", "feedback", "scratchpad"],
+        )
+    }
+
+    /// Reads a reply, as leniently as [`MinionDecision::read`].
+    pub fn read(value: &Value, last: bool) -> Result<Self, String> {
+        let answer = own_text(value, "answer")?;
+        if last {
+            return match answer {
+                Some(answer) => Ok(Self::Final { answer }),
+                None => Err("this is the last round: give your final answer in `answer`".into()),
+            };
+        }
+        let feedback = own_text(value, "feedback")?;
+        let scratchpad = own_text(value, "scratchpad")?;
+        match (decision(value).as_str(), answer) {
+            ("final", Some(answer)) => Ok(Self::Final { answer }),
+            ("continue" | "final", provisional) => Ok(Self::Continue {
+                provisional,
+                feedback: feedback.unwrap_or_default(),
+                scratchpad,
+            }),
+            (other, _) => Err(format!(
+                "`decision` must be \"final\" or \"continue\", not {other:?}"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_round_takes_any_usable_answer() {
+        let reply = json!({"decision": "ask", "answer": "130 mg/dL", "message": "more?"});
+        assert_eq!(
+            MinionDecision::read(&reply, true),
+            Ok(MinionDecision::Final {
+                answer: "130 mg/dL".into()
+            })
+        );
+        let reply =
+            json!({"decision": "continue", "answer": "7421", "feedback": "x", "scratchpad": ""});
+        assert_eq!(
+            Synthesis::read(&reply, true),
+            Ok(Synthesis::Final {
+                answer: "7421".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_final_without_an_answer_goes_on_before_the_last_round() {
+        let reply = json!({"decision": "final", "answer": "", "message": "What is the LDL?"});
+        assert!(matches!(
+            MinionDecision::read(&reply, false),
+            Ok(MinionDecision::Ask { .. })
+        ));
+        let reply =
+            json!({"decision": "final", "answer": " ", "feedback": "look", "scratchpad": ""});
+        assert!(matches!(
+            Synthesis::read(&reply, false),
+            Ok(Synthesis::Continue { .. })
+        ));
+    }
+
+    #[test]
+    fn copied_descriptions_are_refused() {
+        let reply = json!({"decision": "final", "answer": describe::ANSWER});
+        let error = MinionDecision::read(&reply, true).err().unwrap_or_default();
+        assert!(error.contains("repeats the description"), "{error}");
+        let reply = json!({"message": describe::MESSAGE.to_lowercase()});
+        assert!(Question::read(&reply).is_err());
+    }
+
+    #[test]
+    fn last_round_schemas_offer_only_final() {
+        for schema in [MinionDecision::schema(true), Synthesis::schema(true)] {
+            assert_eq!(schema["properties"]["decision"]["enum"], json!(["final"]));
+            assert_eq!(schema["properties"]["answer"]["minLength"], json!(1));
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The one entry point that runs any protocol.
+
+use std::sync::Arc;
+
+use minions_core::tokens::approx_tokens;
+use minions_core::{ChatModel, Embedder, Probe};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::context::joined_context;
+use crate::events::{Event, EventLog};
+use crate::ledger::Ledger;
+use crate::{
+    ContextDocument, DocumentMetadata, ProtocolError, ProtocolKind, RunSpec, Transcript, minion,
+    minions, prompts,
+};
+
+/// The models a run uses.
+#[derive(Clone)]
+pub struct RunModels {
+    /// The remote model: plans and concludes, never sees the documents.
+    pub remote: Arc<dyn ChatModel>,
+    /// The local model: reads the documents.
+    pub local: Arc<dyn ChatModel>,
+    /// For embedding retrieval in Minions (`retrieval = embedding`).
+    pub embedder: Option<Arc<dyn Embedder>>,
+}
+
+impl RunModels {
+    /// A remote and a local model, no embedder.
+    pub fn new(remote: Arc<dyn ChatModel>, local: Arc<dyn ChatModel>) -> Self {
+        Self {
+            remote,
+            local,
+            embedder: None,
+        }
+    }
+
+    /// Adds an embedder for embedding retrieval.
+    pub fn with_embedder(mut self, embedder: Arc<dyn Embedder>) -> Self {
+        self.embedder = Some(embedder);
+        self
+    }
+}
+
+impl std::fmt::Debug for RunModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunModels")
+            .field("remote", &self.remote.id().to_string())
+            .field("local", &self.local.id().to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A run that ended without an answer: the error, and the transcript of
+/// what it did and spent up to then (its result's `stop` says failed or
+/// cancelled).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct RunFailure {
+    /// Why the run ended.
+    #[source]
+    pub error: ProtocolError,
+    /// What it did and spent.
+    pub transcript: Box<Transcript>,
+}
+
+/// What a protocol module reads: the documents and what the run knows of
+/// its models.
+pub(crate) struct RunInput<'a> {
+    pub documents: &'a [ContextDocument],
+    pub metadata: Vec<DocumentMetadata>,
+    /// The documents joined for Minion's local model.
+    pub joined: String,
+    pub embedder: Option<&'a dyn Embedder>,
+}
+
+/// Tokens of margin for the instructions around the context in Minion's
+/// local prompt.
+const LOCAL_PROMPT_OVERHEAD: usize = 300;
+
+/// Runs the protocol `spec` names over `documents` to answer `task`.
+///
+/// Before the first remote call, both models are probed (reachable, key
+/// accepted, model served, context window), so a dead local server or a
+/// context that cannot fit costs nothing. Every step is sent to `events`.
+/// However the run ends, its usage is reported: an answer (possibly a
+/// budget stop or a fallback built from the local findings, see
+/// [`crate::StopReason`]) in the [`Transcript`], or a [`RunFailure`] holding
+/// the transcript of what was spent. Cancelling `spec`'s token ends the run
+/// the same way, with [`ProtocolError::Cancelled`].
+pub async fn run(
+    models: &RunModels,
+    task: &str,
+    documents: &[ContextDocument],
+    spec: &RunSpec,
+    events: Option<UnboundedSender<Event>>,
+) -> Result<Transcript, RunFailure> {
+    let log = EventLog::new(events);
+    let metadata: Vec<DocumentMetadata> = documents.iter().map(ContextDocument::metadata).collect();
+    let joined = joined_context(documents);
+    let input = RunInput {
+        documents,
+        metadata: metadata.clone(),
+        joined,
+        embedder: models.embedder.as_deref(),
+    };
+    let mut ledger = Ledger::open(
+        (models.remote.as_ref(), models.local.as_ref()),
+        spec,
+        task,
+        &input.joined,
+        metadata,
+        log,
+    );
+    let checked = if task.trim().is_empty() {
+        Err(ProtocolError::EmptyTask)
+    } else if documents.iter().all(|d| d.text.trim().is_empty()) {
+        Err(ProtocolError::EmptyContext)
+    } else {
+        Ok(())
+    };
+    let outcome = match checked {
+        Err(error) => Err(error),
+        Ok(()) => {
+            let work = async {
+                preflight(&mut ledger, &input).await?;
+                match spec.protocol {
+                    ProtocolKind::Minion => minion::run(&mut ledger, &input).await,
+                    ProtocolKind::Minions => minions::run(&mut ledger, &input).await,
+                }
+            };
+            match &spec.cancel {
+                Some(token) => tokio::select! {
+                    () = token.cancelled() => Err(ProtocolError::Cancelled),
+                    outcome = work => outcome,
+                },
+                None => work.await,
+            }
+        }
+    };
+    match outcome {
+        Ok(outcome) => Ok(ledger.finish(outcome)),
+        Err(error) => {
+            let transcript = Box::new(ledger.fail(&error));
+            Err(RunFailure { error, transcript })
+        }
+    }
+}
+
+/// Probes both models before anything is paid for, and checks that
+/// Minion's context fits the local window.
+async fn preflight(ledger: &mut Ledger<'_>, input: &RunInput<'_>) -> Result<(), ProtocolError> {
+    let local: Probe = ledger
+        .local
+        .probe()
+        .await
+        .map_err(|error| ProtocolError::Preflight {
+            side: "local",
+            error,
+        })?;
+    ledger
+        .remote
+        .probe()
+        .await
+        .map_err(|error| ProtocolError::Preflight {
+            side: "remote",
+            error,
+        })?;
+    let window = local
+        .context_tokens
+        .or(ledger.local.capabilities().max_context_tokens);
+    ledger.local_context_tokens = window;
+    if let (Some(window), ProtocolKind::Minion) = (window, ledger.protocol) {
+        // The estimate errs high (a token is about four characters of
+        // English, fewer for other text), so a prompt is never cut silently.
+        let context = approx_tokens(&input.joined) * 115 / 100;
+        let needed = context
+            + approx_tokens(ledger.task)
+            + approx_tokens(prompts::MINION_LOCAL_INSTRUCTIONS)
+            + LOCAL_PROMPT_OVERHEAD
+            // Each round adds a question and an answer to the local chat.
+            + ledger.spec.max_rounds as usize * (ledger.spec.local_max_tokens as usize + 80);
+        if needed > window as usize {
+            return Err(ProtocolError::ContextTooLarge {
+                model: ledger.local.id().to_string(),
+                needed,
+                window,
+            });
+        }
+    }
+    Ok(())
+}
