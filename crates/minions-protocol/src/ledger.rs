@@ -310,16 +310,24 @@ impl<'a> Ledger<'a> {
             .unwrap_or_default()
     }
 
-    /// Ends a stopped run (budget, unusable replies) with the best answer so
-    /// far, saying how it was reached.
+    /// Ends a stopped run with the best answer so far, saying how it was
+    /// reached: a budget stop keeps the remote model's latest answer (else
+    /// the findings); a remote model whose replies stayed unusable is not
+    /// trusted for its provisional answers, so the findings come first.
     pub(crate) fn stopped(&self, halt: Halt, rounds: u32) -> Result<Outcome, ProtocolError> {
-        let stop = match halt {
+        let (stop, answer) = match halt {
             Halt::Failed(error) => return Err(error),
-            Halt::Budget(reason) => StopReason::Budget { reason },
-            Halt::Unusable(reason) => StopReason::Fallback { reason },
+            Halt::Budget(reason) => (StopReason::Budget { reason }, self.best_effort_answer()),
+            Halt::Unusable(reason) => (
+                StopReason::Fallback { reason },
+                self.findings_answer
+                    .clone()
+                    .or_else(|| self.best_answer.clone())
+                    .unwrap_or_default(),
+            ),
         };
         Ok(Outcome {
-            answer: self.best_effort_answer(),
+            answer,
             stop,
             rounds,
         })

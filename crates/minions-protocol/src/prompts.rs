@@ -219,9 +219,9 @@ pub fn plan_schema(limits: &PlanLimits) -> Value {
                     "type": "object",
                     "properties": {
                         "id": {"type": "string", "minLength": 1, "maxLength": 32, "description": "A short lowercase id."},
-                        "instruction": {"type": "string", "minLength": 1, "description": "What the small model does with one chunk."},
-                        "advice": {"type": "string"},
-                        "query": {"type": "string", "description": "Keywords for retrieval."}
+                        "instruction": {"type": "string", "minLength": 1, "maxLength": 400, "description": "What the small model does with one chunk."},
+                        "advice": {"type": "string", "maxLength": 300},
+                        "query": {"type": "string", "maxLength": 200, "description": "Keywords for retrieval."}
                     },
                     "required": ["id", "instruction", "advice", "query"]
                 }
@@ -274,9 +274,9 @@ pub fn worker_schema() -> Value {
     json!({
         "type": "object",
         "properties": {
-            "explanation": {"type": "string"},
-            "citation": {"type": ["string", "null"]},
-            "answer": {"type": ["string", "null"]}
+            "explanation": {"type": "string", "maxLength": 200},
+            "citation": {"type": ["string", "null"], "maxLength": 200},
+            "answer": {"type": ["string", "null"], "maxLength": 200}
         },
         "required": ["explanation", "citation", "answer"]
     })

@@ -30,8 +30,25 @@ fn own_text(value: &Value, field: &str) -> Result<Option<String>, String> {
         Some(found) if copies_prompt(&found) => Err(format!(
             "`{field}` repeats the description from the instructions ({found:?}) instead of your own words"
         )),
+        Some(found) if repeats_itself(&found) => Err(format!(
+            "`{field}` repeats the same words over and over; write it once, briefly"
+        )),
         other => Ok(other),
     }
+}
+
+/// Whether a text is a loop of the same few words, as small models write
+/// when they cannot stop ("The answer is: The answer is: ...").
+pub fn repeats_itself(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| w.to_lowercase())
+        .collect();
+    if words.len() < 24 {
+        return false;
+    }
+    let distinct: std::collections::HashSet<&String> = words.iter().collect();
+    distinct.len() * 5 < words.len()
 }
 
 fn decision(value: &Value) -> String {
@@ -40,9 +57,24 @@ fn decision(value: &Value) -> String {
         .to_ascii_lowercase()
 }
 
-fn string_field(description: &str) -> Value {
-    json!({"type": "string", "minLength": 1, "description": description})
+/// A required text field. `maxLength` matters: servers that enforce the
+/// schema with a grammar (llama.cpp, Ollama) then close the string, where a
+/// small model would otherwise ramble until the token limit cuts the JSON.
+fn string_field(description: &str, max: usize) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max, "description": description})
 }
+
+/// An optional-content text field (may be empty), bounded the same way.
+fn free_field(description: &str, max: usize) -> Value {
+    json!({"type": "string", "maxLength": max, "description": description})
+}
+
+/// Bounds of the remote model's text fields, in characters.
+const REASONING_CHARS: usize = 400;
+const MESSAGE_CHARS: usize = 500;
+const ANSWER_CHARS: usize = 2000;
+const FEEDBACK_CHARS: usize = 500;
+const SCRATCHPAD_CHARS: usize = 1500;
 
 fn object(properties: Value, required: &[&str]) -> Value {
     json!({
@@ -100,8 +132,8 @@ impl Question {
     pub fn schema() -> Value {
         object(
             json!({
-                "reasoning": {"type": "string", "description": describe::REASONING},
-                "message": string_field(describe::MESSAGE),
+                "reasoning": free_field(describe::REASONING, REASONING_CHARS),
+                "message": string_field(describe::MESSAGE, MESSAGE_CHARS),
             }),
             &["reasoning", "message"],
         )
@@ -139,19 +171,19 @@ impl MinionDecision {
         if last {
             return object(
                 json!({
-                    "reasoning": {"type": "string", "description": describe::REASONING},
+                    "reasoning": free_field(describe::REASONING, REASONING_CHARS),
                     "decision": {"type": "string", "enum": ["final"], "description": describe::DECISION_FINAL},
-                    "answer": string_field(describe::ANSWER),
+                    "answer": string_field(describe::ANSWER, ANSWER_CHARS),
                 }),
                 &["reasoning", "decision", "answer"],
             );
         }
         object(
             json!({
-                "reasoning": {"type": "string", "description": describe::REASONING},
+                "reasoning": free_field(describe::REASONING, REASONING_CHARS),
                 "decision": {"type": "string", "enum": ["final", "ask"], "description": describe::DECISION_ASK},
-                "answer": string_field(describe::ANSWER),
-                "message": string_field(describe::MESSAGE),
+                "answer": string_field(describe::ANSWER, ANSWER_CHARS),
+                "message": string_field(describe::MESSAGE, MESSAGE_CHARS),
             }),
             &["reasoning", "decision", "answer", "message"],
         )
@@ -210,20 +242,20 @@ impl Synthesis {
         if last {
             return object(
                 json!({
-                    "reasoning": {"type": "string", "description": describe::REASONING},
+                    "reasoning": free_field(describe::REASONING, REASONING_CHARS),
                     "decision": {"type": "string", "enum": ["final"], "description": describe::DECISION_FINAL},
-                    "answer": string_field(describe::ANSWER),
+                    "answer": string_field(describe::ANSWER, ANSWER_CHARS),
                 }),
                 &["reasoning", "decision", "answer"],
             );
         }
         object(
             json!({
-                "reasoning": {"type": "string", "description": describe::REASONING},
+                "reasoning": free_field(describe::REASONING, REASONING_CHARS),
                 "decision": {"type": "string", "enum": ["final", "continue"], "description": describe::DECISION_CONTINUE},
-                "answer": string_field(describe::ANSWER),
-                "feedback": string_field(describe::FEEDBACK),
-                "scratchpad": {"type": "string", "description": describe::SCRATCHPAD},
+                "answer": string_field(describe::ANSWER, ANSWER_CHARS),
+                "feedback": string_field(describe::FEEDBACK, FEEDBACK_CHARS),
+                "scratchpad": free_field(describe::SCRATCHPAD, SCRATCHPAD_CHARS),
             }),
             &["reasoning", "decision", "answer", "feedback", "scratchpad"],
         )
@@ -299,6 +331,16 @@ mod tests {
         assert!(error.contains("repeats the description"), "{error}");
         let reply = json!({"message": describe::MESSAGE.to_lowercase()});
         assert!(Question::read(&reply).is_err());
+    }
+
+    #[test]
+    fn loops_are_refused_and_lists_are_not() {
+        let looping = "The answer is: ".repeat(30);
+        assert!(repeats_itself(&looping));
+        let reply = json!({"decision": "final", "answer": looping});
+        assert!(MinionDecision::read(&reply, true).is_err());
+        let list = "LDL 141 mg/dL, HDL 48 mg/dL, total 212 mg/dL, triglycerides 115 mg/dL, measured fasting in March at the clinic on the second visit of the year";
+        assert!(!repeats_itself(list));
     }
 
     #[test]

@@ -76,9 +76,20 @@ pub struct Findings {
     pub omitted: usize,
 }
 
-/// Answers that mean "nothing here", whatever a model spells them as.
+/// Answers that mean "nothing here", whatever a model spells them as: the
+/// usual words for nothing, a bare lead-in with nothing after it ("The
+/// answer is:"), or a loop of the same words.
 fn is_null_answer(answer: &str) -> bool {
-    let key = merge_key(answer);
+    if crate::replies::repeats_itself(answer) {
+        return true;
+    }
+    let mut key = merge_key(answer);
+    for lead in ["the answer is", "answer", "the answer"] {
+        if let Some(rest) = key.strip_prefix(lead) {
+            key = rest.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+            break;
+        }
+    }
     matches!(
         key.as_str(),
         "" | "null"

@@ -144,7 +144,7 @@ pub(crate) async fn run(
                 .remote_json(round, "plan", messages.clone(), plan_format.clone(), |value| {
                     let plan: plan::Plan = serde_json::from_value(value.clone())
                         .map_err(|e| format!("the plan does not match the schema: {e}"))?;
-                    let (plan, notes) = select::normalise(plan, &bounds)?;
+                    let (plan, notes) = select::normalise(plan, &bounds, ledger.task)?;
                     for task in &plan.tasks {
                         if prompts::copies_prompt(&task.instruction) {
                             return Err(format!(

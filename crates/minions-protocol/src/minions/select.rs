@@ -260,11 +260,39 @@ impl<'a> Corpus<'a> {
 pub(crate) fn normalise(
     mut plan: Plan,
     bounds: &PlanBounds,
+    user_task: &str,
 ) -> Result<(Plan, Vec<String>), String> {
     let mut notes = Vec::new();
     plan.tasks.retain(|t| !t.instruction.trim().is_empty());
     if plan.tasks.is_empty() {
         return Err("the plan has no task with an instruction".into());
+    }
+    // Two words are not an instruction a small model can act on ("bm25");
+    // such a task runs the user's question itself.
+    for task in &mut plan.tasks {
+        if task.instruction.split_whitespace().count() < 3 {
+            notes.push(format!(
+                "task {:?} had no usable instruction ({:?}), so it ran the question itself",
+                task.id, task.instruction
+            ));
+            task.instruction = user_task.to_string();
+            task.query = user_task.to_string();
+        }
+    }
+    // The same instruction twice is the same work twice.
+    let mut seen_work: Vec<(String, String)> = Vec::new();
+    let before = plan.tasks.len();
+    plan.tasks.retain(|t| {
+        let key = (t.instruction.trim().to_lowercase(), t.query.trim().to_lowercase());
+        let fresh = !seen_work.contains(&key);
+        seen_work.push(key);
+        fresh
+    });
+    if plan.tasks.len() < before {
+        notes.push(format!(
+            "{} duplicate task(s) were dropped",
+            before - plan.tasks.len()
+        ));
     }
     if plan.tasks.len() > bounds.max_tasks {
         notes.push(format!(
