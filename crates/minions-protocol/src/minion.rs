@@ -7,8 +7,8 @@ use tokio::time::Instant;
 use crate::ledger::{Ledger, Outcome};
 use crate::replies::{MinionDecision, Question};
 use crate::result::StopReason;
-use crate::run::RunInput;
-use crate::{ProtocolError, prompts};
+use crate::run::{self, RunInput};
+use crate::{ContextDocument, ProtocolError, prompts};
 
 /// Runs Minion: the remote model asks, the local model (which has the
 /// documents) answers, for up to `max_rounds` local answers; the last round
@@ -56,13 +56,34 @@ pub(crate) async fn run(
         serde_json::Value::String(question.message.clone())
     )));
     let mut message = question.message;
-    let mut local_messages = vec![Message::system(prompts::minion_local_system(
-        &input.joined,
-        ledger.task,
-    ))];
+    // When the documents fit the local window, the local model holds them
+    // whole and sees the whole conversation; when they do not, each question
+    // gets the excerpts that best match it, within the window, and nothing
+    // is ever cut by the server.
+    let excerpt_budget = ledger.local_context_tokens.and_then(|window| {
+        let room = (window as usize).saturating_sub(run::fixed_local_tokens(ledger));
+        (run::context_tokens(&input.joined) > room).then_some(room)
+    });
+    let mut excerpts = excerpt_budget.map(|room| Excerpts::new(input.documents, room));
+    let mut local_messages = match &excerpts {
+        Some(_) => Vec::new(),
+        None => vec![Message::system(prompts::minion_local_system(
+            &input.joined,
+            ledger.task,
+        ))],
+    };
 
     for round in 1..=max_rounds {
         ledger.enter_round(round);
+        if let Some(excerpts) = excerpts.as_mut() {
+            let query = format!("{} {}", ledger.task, message);
+            let (text, note) = excerpts.for_question(&query);
+            tracing::info!(%note, "the documents exceed the local window; sending excerpts");
+            local_messages = vec![Message::system(prompts::minion_local_excerpts(
+                &text,
+                ledger.task,
+            ))];
+        }
         local_messages.push(Message::user(message.clone()));
         let request = ChatRequest::new(local_messages.clone())
             .with_temperature(spec.local_temperature)
@@ -150,4 +171,60 @@ pub(crate) async fn run(
         crate::ledger::Halt::Unusable("no final answer after the last round".into()),
         max_rounds,
     )
+}
+
+/// The documents cut into chunks, for a local model whose window cannot
+/// hold them whole: each question gets the best-matching chunks by BM25,
+/// in document order, as many as fit.
+struct Excerpts<'a> {
+    texts: Vec<&'a str>,
+    index: minions_chunk::Bm25Index,
+    room_chars: usize,
+}
+
+impl<'a> Excerpts<'a> {
+    fn new(documents: &'a [ContextDocument], room_tokens: usize) -> Self {
+        // Chunks of a tenth of the room, so several passages fit at once.
+        let size = (room_tokens * 3 / 10).clamp(300, 4000);
+        let spec = minions_chunk::ChunkSpec::new(minions_chunk::ChunkUnit::Paragraphs, size, 0);
+        let mut texts = Vec::new();
+        for document in documents {
+            if let Ok(chunks) = minions_chunk::chunk(&document.text, &spec) {
+                texts.extend(chunks.iter().map(|c| c.text(&document.text)));
+            }
+        }
+        let index = minions_chunk::Bm25Index::build(&texts);
+        Self {
+            texts,
+            index,
+            // Three characters a token errs small, as the window check does.
+            room_chars: room_tokens * 3,
+        }
+    }
+
+    /// The excerpts for one question, and a note on what was sent.
+    fn for_question(&mut self, query: &str) -> (String, String) {
+        let mut picked: Vec<usize> = Vec::new();
+        let mut used = 0;
+        for hit in self.index.search(query, self.texts.len()) {
+            let len = self.texts[hit.index].len() + 8;
+            if used + len > self.room_chars {
+                continue;
+            }
+            used += len;
+            picked.push(hit.index);
+        }
+        picked.sort_unstable();
+        let text = picked
+            .iter()
+            .map(|&i| self.texts[i])
+            .collect::<Vec<_>>()
+            .join("\n[...]\n");
+        let note = format!(
+            "{} of {} passages, {used} characters",
+            picked.len(),
+            self.texts.len()
+        );
+        (text, note)
+    }
 }

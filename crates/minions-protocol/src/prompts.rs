@@ -69,6 +69,17 @@ A supervisor is working on this task: {task}\n{MINION_LOCAL_INSTRUCTIONS}"
     )
 }
 
+/// The local model's system prompt in Minion when the documents exceed its
+/// window: the passages that best match the current question.
+pub fn minion_local_excerpts(excerpts: &str, task: &str) -> String {
+    format!(
+        "You are a careful assistant who answers questions about the documents below. \
+The documents are too long to show whole: these are the passages that best match the question, in order.\n\n\
+=== PASSAGES ===\n{excerpts}\n=== END OF PASSAGES ===\n\n\
+A supervisor is working on this task: {task}\n{MINION_LOCAL_INSTRUCTIONS}"
+    )
+}
+
 /// The remote message after a local answer in Minion.
 pub fn minion_after_answer(answer: &str, round: u32, max_rounds: u32) -> String {
     let last = round >= max_rounds;

@@ -40,10 +40,7 @@ fn own_text(value: &Value, field: &str) -> Result<Option<String>, String> {
 /// Whether a text is a loop of the same few words, as small models write
 /// when they cannot stop ("The answer is: The answer is: ...").
 pub fn repeats_itself(text: &str) -> bool {
-    let words: Vec<String> = text
-        .split_whitespace()
-        .map(|w| w.to_lowercase())
-        .collect();
+    let words: Vec<String> = text.split_whitespace().map(|w| w.to_lowercase()).collect();
     if words.len() < 24 {
         return false;
     }

@@ -123,7 +123,7 @@ pub async fn run(
         Err(error) => Err(error),
         Ok(()) => {
             let work = async {
-                preflight(&mut ledger, &input).await?;
+                preflight(&mut ledger).await?;
                 match spec.protocol {
                     ProtocolKind::Minion => minion::run(&mut ledger, &input).await,
                     ProtocolKind::Minions => minions::run(&mut ledger, &input).await,
@@ -147,9 +147,9 @@ pub async fn run(
     }
 }
 
-/// Probes both models before anything is paid for, and checks that
-/// Minion's context fits the local window.
-async fn preflight(ledger: &mut Ledger<'_>, input: &RunInput<'_>) -> Result<(), ProtocolError> {
+/// Probes both models before anything is paid for, and checks that a
+/// Minion local call has room for some of the documents.
+async fn preflight(ledger: &mut Ledger<'_>) -> Result<(), ProtocolError> {
     let local: Probe = ledger
         .local
         .probe()
@@ -171,22 +171,34 @@ async fn preflight(ledger: &mut Ledger<'_>, input: &RunInput<'_>) -> Result<(), 
         .or(ledger.local.capabilities().max_context_tokens);
     ledger.local_context_tokens = window;
     if let (Some(window), ProtocolKind::Minion) = (window, ledger.protocol) {
-        // The estimate errs high (a token is about four characters of
-        // English, fewer for other text), so a prompt is never cut silently.
-        let context = approx_tokens(&input.joined) * 115 / 100;
-        let needed = context
-            + approx_tokens(ledger.task)
-            + approx_tokens(prompts::MINION_LOCAL_INSTRUCTIONS)
-            + LOCAL_PROMPT_OVERHEAD
-            // Each round adds a question and an answer to the local chat.
-            + ledger.spec.max_rounds as usize * (ledger.spec.local_max_tokens as usize + 80);
-        if needed > window as usize {
+        let fixed = fixed_local_tokens(ledger);
+        if fixed + MIN_EXCERPT_TOKENS > window as usize {
             return Err(ProtocolError::ContextTooLarge {
                 model: ledger.local.id().to_string(),
-                needed,
+                needed: fixed + MIN_EXCERPT_TOKENS,
                 window,
             });
         }
     }
     Ok(())
+}
+
+/// The least room for document text that makes a Minion local call worth
+/// making.
+const MIN_EXCERPT_TOKENS: usize = 500;
+
+/// Tokens a Minion local chat needs besides the documents: instructions,
+/// the task, and a question and an answer per round.
+pub(crate) fn fixed_local_tokens(ledger: &Ledger<'_>) -> usize {
+    approx_tokens(ledger.task)
+        + approx_tokens(prompts::MINION_LOCAL_INSTRUCTIONS)
+        + LOCAL_PROMPT_OVERHEAD
+        + ledger.spec.max_rounds as usize * (ledger.spec.local_max_tokens as usize + 80)
+}
+
+/// Tokens the documents take in a Minion local prompt, erring high (a
+/// token is about four characters of English, fewer for other text), so a
+/// prompt is never cut silently.
+pub(crate) fn context_tokens(text: &str) -> usize {
+    approx_tokens(text) * 115 / 100
 }

@@ -358,3 +358,42 @@ async fn events_arrive_on_the_channel_in_order() {
         ]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn documents_beyond_the_local_window_go_as_excerpts_never_cut() {
+    let remote_server = minions_testkit::FakeServer::start().await;
+    let local_server = minions_testkit::FakeServer::builder()
+        .default_context_length(4096)
+        .start()
+        .await;
+    let m = models_on(remote_server, local_server);
+    m.remote_server.push(question()).push(final_answer("7421"));
+    m.local_server.push(Reply::text("The launch code is 7421."));
+    let doc = document(60_000);
+    let transcript = run_with(
+        &m.pair(),
+        "What is the launch code?",
+        std::slice::from_ref(&doc),
+        minion(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(transcript.result.answer, "7421");
+    let local = local_chats(&m);
+    assert_eq!(local.len(), 1);
+    let sent = local[0].prompt_text();
+    assert!(
+        sent.len() < 4096 * 3,
+        "within the window: {} characters",
+        sent.len()
+    );
+    assert!(
+        sent.contains(FACT),
+        "the passage that matches the question is there"
+    );
+    assert!(
+        sent.contains("too long to show whole"),
+        "and the model is told"
+    );
+}

@@ -86,7 +86,9 @@ fn is_null_answer(answer: &str) -> bool {
     let mut key = merge_key(answer);
     for lead in ["the answer is", "answer", "the answer"] {
         if let Some(rest) = key.strip_prefix(lead) {
-            key = rest.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+            key = rest
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_string();
             break;
         }
     }

@@ -283,7 +283,10 @@ pub(crate) fn normalise(
     let mut seen_work: Vec<(String, String)> = Vec::new();
     let before = plan.tasks.len();
     plan.tasks.retain(|t| {
-        let key = (t.instruction.trim().to_lowercase(), t.query.trim().to_lowercase());
+        let key = (
+            t.instruction.trim().to_lowercase(),
+            t.query.trim().to_lowercase(),
+        );
         let fresh = !seen_work.contains(&key);
         seen_work.push(key);
         fresh

@@ -22,8 +22,12 @@ pub struct Models {
 }
 
 pub async fn models() -> Models {
-    let remote_server = FakeServer::start().await;
-    let local_server = FakeServer::start().await;
+    models_on(FakeServer::start().await, FakeServer::start().await)
+}
+
+/// Clients for these two servers: OpenAI's API on the first, Ollama's on
+/// the second.
+pub fn models_on(remote_server: FakeServer, local_server: FakeServer) -> Models {
     let remote = chat_model(
         &"openai/gpt-4o".parse().unwrap(),
         &ModelSettings {
