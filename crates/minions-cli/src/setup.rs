@@ -92,6 +92,7 @@ pub(crate) async fn documents(
     if inputs.iter().filter(|i| *i == "-").count() > 1 {
         return Err(CliError::usage("stdin (-) can be given only once"));
     }
+    check_inputs(inputs)?;
     let mut documents = Vec::new();
     for input in inputs {
         let document = minions_ingest::load(input, &options).await?;
@@ -113,4 +114,25 @@ pub(crate) fn context(documents: &[Document]) -> Vec<minions::ContextDocument> {
             pages: d.pages,
         })
         .collect()
+}
+
+/// Refuses a context input that is no file but reads like a question,
+/// with the fix.
+pub(crate) fn check_inputs(inputs: &[String]) -> Result<(), CliError> {
+    match inputs.iter().find(|i| reads_like_a_question(i)) {
+        Some(input) => Err(CliError::usage(format!(
+            "no file `{input}`, and it reads like a question: give the question as the argument and each file with its own -c, for example: minions ask \"{input}\" -c FILE"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// An input that is not a path, a URL or stdin, but has the shape of a
+/// question: several words, or a question mark.
+fn reads_like_a_question(input: &str) -> bool {
+    let words = input.split_whitespace().count();
+    input != "-"
+        && !input.contains("://")
+        && !Path::new(input).exists()
+        && (words >= 3 || (words >= 2 && input.trim_end().ends_with('?')))
 }

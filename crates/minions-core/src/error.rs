@@ -322,7 +322,7 @@ impl fmt::Display for Error {
             Error::Stream { provider, detail } => {
                 write!(
                     f,
-                    "{provider}'s streamed answer broke off before it finished: {detail}"
+                    "{provider}'s answer broke off before it finished: {detail}"
                 )
             }
             Error::Decode {

@@ -62,6 +62,63 @@ pub fn extract_json(text: &str) -> Result<Value, JsonError> {
     extract_with(text, Ok)
 }
 
+/// The complete part of a JSON object cut off mid-way (a reply that hit its
+/// token limit): the object up to its last complete member, closed. Returns
+/// `None` when no prefix closes into an object. Only whole members survive,
+/// never half a string, so what comes back is what the model did finish.
+pub fn salvage_truncated(text: &str) -> Option<Value> {
+    let start = text.find('{')?;
+    let body = &text[start..];
+    // Cut after a complete member: at a comma, or after a closing quote,
+    // bracket or brace, or a digit; then close whatever is still open.
+    let cuts: Vec<usize> = body
+        .char_indices()
+        .filter(|(_, c)| matches!(c, ',' | '"' | '}' | ']') || c.is_ascii_digit())
+        .map(|(i, c)| if c == ',' { i } else { i + c.len_utf8() })
+        .collect();
+    for &cut in cuts.iter().rev().take(400) {
+        let prefix = &body[..cut];
+        let Some(closers) = closers_for(prefix) else {
+            continue;
+        };
+        if let Ok(value @ Value::Object(_)) =
+            serde_json::from_str::<Value>(&format!("{prefix}{closers}"))
+        {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// The brackets that close what `prefix` left open, or `None` when it
+/// ends inside a string.
+fn closers_for(prefix: &str) -> Option<String> {
+    let mut open = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in prefix.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' => open.push('}'),
+            '[' => open.push(']'),
+            '}' | ']' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    (!in_string).then(|| open.iter().rev().collect())
+}
+
 /// Extracts the first JSON value in the text that deserializes into `T`.
 ///
 /// When several candidates parse as JSON but none has `T`'s shape, the error
@@ -436,5 +493,22 @@ mod tests {
         let long = "x".repeat(10_000);
         let err = extract_json(&long).unwrap_err();
         assert!(err.excerpt.chars().count() <= 201);
+    }
+
+    #[test]
+    fn salvages_the_complete_members_of_a_cut_reply() {
+        let cut = "{\n \"answer\": \"2.1\",\n \"decision\": \"final\",\n \"scratchpad\": \"What you } } } }";
+        let value = salvage_truncated(cut).unwrap();
+        assert_eq!(value["answer"], "2.1");
+        assert_eq!(value["decision"], "final");
+        assert!(
+            value.get("scratchpad").is_none(),
+            "half a string is dropped"
+        );
+        let plan =
+            "{\"tasks\": [{\"id\": \"a\", \"instruction\": \"find it\"}, {\"id\": \"b\", \"instr";
+        let value = salvage_truncated(plan).unwrap();
+        assert_eq!(value["tasks"][0]["id"], "a");
+        assert!(salvage_truncated("no json here").is_none());
     }
 }

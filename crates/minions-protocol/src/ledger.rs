@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use minions_core::json::extract_json;
+use minions_core::json::{extract_json, salvage_truncated};
 use minions_core::tokens::{Encoding, approx_tokens, count_tokens};
 use minions_core::{ChatModel, ChatRequest, ChatResponse, Cost, Message, ResponseFormat, Usage};
 use tokio::time::Instant;
@@ -217,6 +217,20 @@ impl<'a> Ledger<'a> {
                 .with_max_tokens(max_tokens)
                 .with_response_format(format.clone());
             let response = self.remote_call(round, step, request).await?;
+            let salvaged = if response.is_truncated() {
+                // What the model finished before the limit may be enough
+                // (the decision and the answer come before long notes).
+                salvage_truncated(&response.content).map(|v| read(&v))
+            } else {
+                None
+            };
+            if let Some(Ok(value)) = salvaged {
+                tracing::info!(
+                    step,
+                    "used the complete part of a reply cut by the token limit"
+                );
+                return Ok(value);
+            }
             let reason = if response.is_truncated() {
                 let reason = format!(
                     "your reply was cut off at the limit of {max_tokens} tokens before the JSON was complete; keep every field short"

@@ -23,6 +23,12 @@ fn text(value: &Value, field: &str) -> Option<String> {
     .filter(|s| !s.is_empty())
 }
 
+/// An optional text field: a copy of our description or a loop is the same
+/// as leaving it out, and is not worth a re-ask.
+fn optional_text(value: &Value, field: &str) -> Option<String> {
+    own_text(value, field).ok().flatten()
+}
+
 /// A text field that must be the model's own words: present, non-empty and
 /// not a copy of our prompt's descriptions.
 fn own_text(value: &Value, field: &str) -> Result<Option<String>, String> {
@@ -267,8 +273,8 @@ impl Synthesis {
                 None => Err("this is the last round: give your final answer in `answer`".into()),
             };
         }
-        let feedback = own_text(value, "feedback")?;
-        let scratchpad = own_text(value, "scratchpad")?;
+        let feedback = optional_text(value, "feedback");
+        let scratchpad = optional_text(value, "scratchpad");
         match (decision(value).as_str(), answer) {
             ("final", Some(answer)) => Ok(Self::Final { answer }),
             ("continue" | "final", provisional) => Ok(Self::Continue {
@@ -328,6 +334,19 @@ mod tests {
         assert!(error.contains("repeats the description"), "{error}");
         let reply = json!({"message": describe::MESSAGE.to_lowercase()});
         assert!(Question::read(&reply).is_err());
+    }
+
+    #[test]
+    fn copied_optional_fields_are_dropped_not_refused() {
+        let reply = json!({"decision": "continue", "answer": "141 mg/dL", "feedback": describe::FEEDBACK, "scratchpad": describe::SCRATCHPAD});
+        assert_eq!(
+            Synthesis::read(&reply, false),
+            Ok(Synthesis::Continue {
+                provisional: Some("141 mg/dL".into()),
+                feedback: String::new(),
+                scratchpad: None
+            })
+        );
     }
 
     #[test]

@@ -16,12 +16,14 @@
 
 pub mod adversary;
 pub mod conformance;
+mod proxy;
 mod recorded;
 mod reply;
 mod scripted;
 mod server;
 mod wire;
 
+pub use proxy::{Exchange, RecordingProxy};
 pub use recorded::RecordedRequest;
 pub use reply::{ChatReply, Reply};
 pub use scripted::{ScriptedModel, text_response};

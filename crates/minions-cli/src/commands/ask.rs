@@ -41,6 +41,7 @@ fn task(args: &AskArgs) -> Result<String, CliError> {
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 pub(crate) async fn ask(args: AskArgs, settings: Effective) -> Result<u8, CliError> {
+    setup::check_inputs(&args.context.context)?;
     let task = task(&args)?;
     let models = setup::models(&settings)?;
     let documents = setup::documents(&args.context.context, &settings).await?;

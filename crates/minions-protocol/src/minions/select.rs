@@ -277,6 +277,7 @@ pub(crate) fn normalise(
             ));
             task.instruction = user_task.to_string();
             task.query = user_task.to_string();
+            task.advice.clear();
         }
     }
     // The same instruction twice is the same work twice.
