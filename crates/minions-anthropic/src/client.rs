@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downgrades};
 use minions_core::{
-    ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Error, ModelId, Result,
-    StreamEvent, env,
+    ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Error, ModelId, Probe,
+    Result, StreamEvent, env,
 };
 use minions_http::reqwest::{Request, Response};
 use minions_http::{HttpClient, HttpConfig, RetryPolicy, secret_header, sse_events};
@@ -174,6 +174,28 @@ impl AnthropicClient {
             .map_err(|e| Error::config(format!("cannot build a request to anthropic: {e}")))
     }
 
+    /// `GET /v1/models`: the server answers and accepts the key. (Model
+    /// aliases are not all listed, so the model is not checked by name.)
+    async fn probe_models(&self) -> Result<Probe> {
+        let url = self.url.replace("/v1/messages", "/v1/models");
+        let request = self
+            .http
+            .reqwest()
+            .get(&url)
+            .header("x-api-key", secret_header(&self.key, "")?)
+            .header("anthropic-version", API_VERSION)
+            .build()
+            .map_err(|e| Error::config(format!("cannot build a request to anthropic: {e}")))?;
+        match self.http.send(request).await {
+            Ok(_) => Ok(Probe {
+                checked: vec![format!("the key is accepted at {url}")],
+                ..Probe::default()
+            }),
+            Err(error) if matches!(error.status(), Some(404 | 405)) => Ok(Probe::default()),
+            Err(error) => Err(error),
+        }
+    }
+
     async fn send(&self, request: &ChatRequest, stream: bool) -> Result<Response> {
         send_with_downgrades(
             &self.structured,
@@ -196,6 +218,10 @@ impl AnthropicClient {
 
 #[async_trait]
 impl ChatModel for AnthropicClient {
+    async fn probe(&self) -> Result<Probe> {
+        self.probe_models().await
+    }
+
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
         let response = self.send(request, false).await?;
         let body = self.http.read_body(response).await?;

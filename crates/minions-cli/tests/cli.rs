@@ -320,6 +320,30 @@ async fn providers_lists_and_checks() {
         "{}",
         text(&out.stdout)
     );
+
+    // A server that serves another model is not "ok" for ours.
+    let gemma_only = Fakes {
+        remote: FakeServer::builder()
+            .serve_models(&["gemma-3-270m"])
+            .start()
+            .await,
+        local: FakeServer::start().await,
+    };
+    let out = minions(
+        &gemma_only,
+        scratch.path(),
+        &["providers", "--check"],
+        &[],
+        None,
+    )
+    .await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("remote  openai/gpt-4o: FAILED")
+            && stdout.contains("it serves: gemma-3-270m"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -627,7 +651,11 @@ async fn help_lists_every_subcommand() {
 /// `MINIONS_MEASURE_BIN=target/release/minions cargo test -p minions-cli --test cli measure -- --ignored --nocapture`
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a measurement, not a test; run by hand"]
-async fn measure_ask_over_10_mb() {
+async fn measure_ask_over_a_big_file() {
+    let megabytes: usize = std::env::var("MINIONS_MEASURE_MB")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(10);
     let remote_server = FakeServer::start().await;
     remote_server.respond_with(|request| {
         if request.last_user_message().contains("Plan this round's work") {
@@ -639,8 +667,8 @@ async fn measure_ask_over_10_mb() {
     let local_server = FakeServer::start().await;
     local_server.respond_with(local);
     let scratch = Scratch::new("measure");
-    let mut big = String::with_capacity(10 << 20);
-    while big.len() < 10 << 20 {
+    let mut big = String::with_capacity(megabytes << 20);
+    while big.len() < megabytes << 20 {
         big.push_str(&document());
     }
     let doc = scratch.file("big.txt", &big);

@@ -26,11 +26,18 @@ impl ContextDocument {
     }
 
     /// What the remote model may know about the document: never its text.
+    /// Its tokens are estimated (four characters a token).
     pub fn metadata(&self) -> DocumentMetadata {
+        self.metadata_with_tokens(approx_tokens(&self.text))
+    }
+
+    /// The metadata with an exact token count (the one `minions estimate`
+    /// shows, so the remote model and the user are told the same number).
+    pub fn metadata_with_tokens(&self, tokens: usize) -> DocumentMetadata {
         DocumentMetadata {
             name: self.name.clone(),
             chars: self.text.chars().count(),
-            estimated_tokens: approx_tokens(&self.text),
+            estimated_tokens: tokens,
             pages: self.pages,
         }
     }
@@ -58,7 +65,7 @@ impl DocumentMetadata {
             .map(|p| format!(", {p} pages"))
             .unwrap_or_default();
         format!(
-            "- {}: {} characters, about {} tokens{pages}",
+            "- {}: {} characters, {} tokens{pages}",
             self.name, self.chars, self.estimated_tokens
         )
     }

@@ -65,21 +65,22 @@ pub(crate) struct Ledger<'a> {
 }
 
 impl<'a> Ledger<'a> {
-    /// Opens the books and announces the run. Counts the context's tokens
-    /// once, for the remote-only estimate and the cost cap.
+    /// Opens the books and announces the run. `context_tokens` (the
+    /// documents, counted once by the caller) feeds the remote-only estimate
+    /// and the cost cap.
     pub(crate) fn open(
         models: (&'a dyn ChatModel, &'a dyn ChatModel),
         spec: &'a RunSpec,
         task: &'a str,
-        context: &str,
+        context_tokens: usize,
         documents: Vec<crate::DocumentMetadata>,
         log: EventLog,
     ) -> Self {
         let (remote, local) = models;
         let encoding = Encoding::for_model(&remote.id().model);
-        // Chat framing and a short instruction: a few dozen tokens.
-        let remote_only_prompt_tokens =
-            (count_tokens(context, encoding) + count_tokens(task, encoding) + 40) as u64;
+        // The documents, the task, and chat framing with a short
+        // instruction: a few dozen tokens.
+        let remote_only_prompt_tokens = (context_tokens + count_tokens(task, encoding) + 40) as u64;
         log.emit(Event::RunStarted {
             protocol: spec.protocol.as_str().into(),
             task: task.to_string(),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use minions_core::tokens::approx_tokens;
+use minions_core::tokens::{Encoding, approx_tokens, count_tokens};
 use minions_core::{ChatModel, Embedder, Probe};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -96,7 +96,14 @@ pub async fn run(
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Transcript, RunFailure> {
     let log = EventLog::new(events);
-    let metadata: Vec<DocumentMetadata> = documents.iter().map(ContextDocument::metadata).collect();
+    // Counted once, with the remote model's tokenizer: the remote model is
+    // told these numbers, and the remote-only estimate is their sum.
+    let encoding = Encoding::for_model(&models.remote.id().model);
+    let metadata: Vec<DocumentMetadata> = documents
+        .iter()
+        .map(|d| d.metadata_with_tokens(count_tokens(&d.text, encoding)))
+        .collect();
+    let context_tokens: usize = metadata.iter().map(|m| m.estimated_tokens).sum();
     let joined = joined_context(documents);
     let input = RunInput {
         documents,
@@ -108,7 +115,7 @@ pub async fn run(
         (models.remote.as_ref(), models.local.as_ref()),
         spec,
         task,
-        &input.joined,
+        context_tokens,
         metadata,
         log,
     );

@@ -100,6 +100,20 @@ async fn the_page_runs_a_question_end_to_end() {
         outcome["jobs"].as_u64().unwrap() >= 1,
         "jobs appeared: {outcome}"
     );
+    let remote_text = outcome["remoteText"].as_str().unwrap_or_default();
+    assert!(
+        !remote_text.contains('{') && remote_text.contains("Plan:"),
+        "the remote model's JSON reads as sentences: {outcome}"
+    );
+    assert_eq!(
+        outcome["options"],
+        json!(["minion", "minions"]),
+        "the menu comes from /v1/models: {outcome}"
+    );
+    assert_eq!(
+        outcome["menuClipped"], false,
+        "the menu is not clipped: {outcome}"
+    );
     assert!(
         outcome["bars"].as_u64().unwrap() >= 5,
         "cost and time charts: {outcome}"

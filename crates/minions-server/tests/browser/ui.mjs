@@ -27,6 +27,17 @@ try {
   outcome.status = (await page.textContent("#status")).trim();
   outcome.stats = (await page.textContent("#stats")).trim();
   outcome.bars = await page.locator("#chart-cost .fill, #chart-time .fill").count();
+  outcome.remoteText = ((await page.locator(".bubble.remote").first().textContent()) || "").trim();
+  outcome.options = await page.$$eval("#protocol option", (os) => os.map((o) => o.value));
+  // The menu shows its whole label: the text is narrower than the box
+  // (less room for the arrow).
+  outcome.menuClipped = await page.evaluate(() => {
+    const select = document.getElementById("protocol");
+    const canvas = document.createElement("canvas").getContext("2d");
+    canvas.font = getComputedStyle(select).font;
+    const widest = Math.max(...[...select.options].map((o) => canvas.measureText(o.textContent).width));
+    return widest > select.clientWidth - 28;
+  });
   outcome.injected = await page.evaluate(() => window.__pwned === true || document.querySelectorAll("main img, main script").length > 0);
   outcome.injectedText = await page.evaluate(() => document.body.textContent.includes("<img src=x"));
   await page.screenshot({ path: screenshot, fullPage: true });
