@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use minions::RunOptions;
 use minions::{ChatModel, ModelSettings, ModelSpec, Pricing, chat_model};
 use minions_bench::runner::{Models, Protocol, QualityRun, run_quality};
 use minions_bench::{Item, overhead, report, scripted};
@@ -65,6 +66,10 @@ struct Args {
     /// Rounds for minion and minions.
     #[arg(long, default_value_t = 2)]
     max_rounds: u32,
+    /// Further run options for minion and minions, as the JSON the server
+    /// takes, e.g. '{"local_max_tokens": 192, "max_jobs_per_round": 8}'.
+    #[arg(long, value_name = "JSON")]
+    options: Option<String>,
     /// Results file (JSON lines); rerunning the same command resumes it.
     #[arg(long)]
     results: Option<PathBuf>,
@@ -201,6 +206,12 @@ async fn quality(args: Args) -> Result<(), String> {
         results: results.clone(),
         pricing: Pricing::from_env().map_err(|e| e.to_string())?,
         max_rounds: args.max_rounds,
+        options: match &args.options {
+            Some(json) => {
+                serde_json::from_str::<RunOptions>(json).map_err(|e| format!("--options: {e}"))?
+            }
+            None => RunOptions::default(),
+        },
     };
     let bar = indicatif::ProgressBar::new(0);
     if let Ok(style) = indicatif::ProgressStyle::with_template(

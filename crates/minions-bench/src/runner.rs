@@ -135,6 +135,9 @@ pub struct QualityRun {
     pub pricing: Pricing,
     /// Rounds for Minion and Minions.
     pub max_rounds: u32,
+    /// Further run options for the protocols (local and remote limits, job
+    /// caps, ...); `max_rounds` and the budget above are laid over them.
+    pub options: RunOptions,
 }
 
 const SYSTEM: &str = "Answer the question using only the document. Be brief. If the document does not say, answer that it is not in the document.";

@@ -69,6 +69,7 @@ async fn quality_run(
         results,
         pricing: Pricing::builtin(),
         max_rounds: 2,
+        options: minions::RunOptions::default(),
     };
     (run, stand_ins)
 }
