@@ -400,3 +400,80 @@ async fn serve_accepts_a_host_name() {
     let _ = child.wait();
     assert!(up, "minions serve --bind localhost:PORT listens");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_server_failing_every_request_stops_the_run_soon() {
+    let remote = FakeServer::start().await;
+    remote.respond_with(adversary::responder(Strings::Placeholder));
+    let local = FakeServer::start().await;
+    local.respond_with(|_| Reply::status(503, "overloaded"));
+    let scratch = Scratch::new("breaker");
+    let doc = scratch.file("record.txt", &record(200_000));
+    let began = std::time::Instant::now();
+    let out = run(
+        &scratch.0,
+        &remote.openai_base_url(),
+        &local.url(),
+        &["ask", "What is the LDL?", "-c", &doc, "--json"],
+        &[("MINIONS_MAX_COST_RATIO", "0")],
+    )
+    .await;
+    let took = began.elapsed();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        took < std::time::Duration::from_secs(45),
+        "stopped after {took:?}"
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        result["error"].as_str().unwrap().contains("in a row"),
+        "{result}"
+    );
+    assert!(
+        result["remote_usage"]["prompt_tokens"].as_u64().unwrap() > 0,
+        "the plan's cost is reported"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn by_default_a_run_never_costs_more_than_reading_the_document() {
+    // A planner that always goes on: only the cap ends it early.
+    let remote = FakeServer::start().await;
+    remote.respond_with(adversary::responder(Strings::Placeholder));
+    let local = FakeServer::start().await;
+    local.respond_with(honest_local);
+    let scratch = Scratch::new("cap");
+    let doc = scratch.file("record.txt", &record(8_000));
+    let out = run(
+        &scratch.0,
+        &remote.openai_base_url(),
+        &local.url(),
+        &[
+            "ask",
+            "What is the LDL?",
+            "-c",
+            &doc,
+            "--max-rounds",
+            "10",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "a budget stop: {}",
+        text(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let spent = result["remote_cost_usd"].as_f64().unwrap();
+    let whole = result["remote_only"]["cost_usd"].as_f64().unwrap();
+    assert!(spent <= whole * 1.25, "{spent} against {whole}");
+    assert!(
+        result["stop"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("max_cost_ratio")
+    );
+}
