@@ -31,6 +31,23 @@ pub(crate) struct Outcome {
     pub rounds: u32,
 }
 
+impl Outcome {
+    /// The remote model's final answer in `round`: on the last round it was
+    /// required, not chosen.
+    pub(crate) fn answered(answer: String, round: u32, last: bool) -> Self {
+        let stop = if last {
+            StopReason::MaxRounds
+        } else {
+            StopReason::Answered
+        };
+        Self {
+            answer,
+            stop,
+            rounds: round,
+        }
+    }
+}
+
 /// Output tokens assumed for the next remote call when checking the cost
 /// cap: a typical reply, not its `max_tokens` ceiling.
 const EXPECTED_REPLY_TOKENS: u64 = 300;

@@ -6,7 +6,6 @@ use tokio::time::Instant;
 
 use crate::ledger::{Ledger, Outcome};
 use crate::replies::{MinionDecision, Question};
-use crate::result::StopReason;
 use crate::run::{self, RunInput};
 use crate::{ContextDocument, ProtocolError, prompts};
 
@@ -138,18 +137,7 @@ pub(crate) async fn run(
             Err(halt) => return ledger.stopped(halt, round),
         };
         match decision {
-            MinionDecision::Final { answer } => {
-                let stop = if last {
-                    StopReason::MaxRounds
-                } else {
-                    StopReason::Answered
-                };
-                return Ok(Outcome {
-                    answer,
-                    stop,
-                    rounds: round,
-                });
-            }
+            MinionDecision::Final { answer } => return Ok(Outcome::answered(answer, round, last)),
             MinionDecision::Ask {
                 message: next,
                 provisional,

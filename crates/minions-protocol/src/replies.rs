@@ -123,6 +123,19 @@ pub mod describe {
     ];
 }
 
+/// The last round's schema, for either protocol: the final decision with
+/// an answer, and nothing else to choose.
+fn final_only_schema() -> Value {
+    object(
+        json!({
+            "reasoning": free_field(describe::REASONING, REASONING_CHARS),
+            "decision": {"type": "string", "enum": ["final"], "description": describe::DECISION_FINAL},
+            "answer": string_field(describe::ANSWER, ANSWER_CHARS),
+        }),
+        &["reasoning", "decision", "answer"],
+    )
+}
+
 /// Minion's first remote reply: the first question for the local model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
@@ -172,14 +185,7 @@ impl MinionDecision {
     /// The schema sent for it; on the last round only `final` is offered.
     pub fn schema(last: bool) -> Value {
         if last {
-            return object(
-                json!({
-                    "reasoning": free_field(describe::REASONING, REASONING_CHARS),
-                    "decision": {"type": "string", "enum": ["final"], "description": describe::DECISION_FINAL},
-                    "answer": string_field(describe::ANSWER, ANSWER_CHARS),
-                }),
-                &["reasoning", "decision", "answer"],
-            );
+            return final_only_schema();
         }
         object(
             json!({
@@ -243,14 +249,7 @@ impl Synthesis {
     /// The schema sent for it; on the last round only `final` is offered.
     pub fn schema(last: bool) -> Value {
         if last {
-            return object(
-                json!({
-                    "reasoning": free_field(describe::REASONING, REASONING_CHARS),
-                    "decision": {"type": "string", "enum": ["final"], "description": describe::DECISION_FINAL},
-                    "answer": string_field(describe::ANSWER, ANSWER_CHARS),
-                }),
-                &["reasoning", "decision", "answer"],
-            );
+            return final_only_schema();
         }
         object(
             json!({

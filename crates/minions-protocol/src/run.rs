@@ -157,22 +157,9 @@ pub async fn run(
 /// Probes both models before anything is paid for, and checks that a
 /// Minion local call has room for some of the documents.
 async fn preflight(ledger: &mut Ledger<'_>) -> Result<(), ProtocolError> {
-    let local: Probe = ledger
-        .local
-        .probe()
-        .await
-        .map_err(|error| ProtocolError::Preflight {
-            side: "local",
-            error,
-        })?;
-    ledger
-        .remote
-        .probe()
-        .await
-        .map_err(|error| ProtocolError::Preflight {
-            side: "remote",
-            error,
-        })?;
+    let failed = |side: &'static str| move |error| ProtocolError::Preflight { side, error };
+    let local: Probe = ledger.local.probe().await.map_err(failed("local"))?;
+    ledger.remote.probe().await.map_err(failed("remote"))?;
     let window = local
         .context_tokens
         .or(ledger.local.capabilities().max_context_tokens);

@@ -67,6 +67,17 @@ pub struct TaskFindings {
     pub answers: Vec<MergedAnswer>,
 }
 
+impl TaskFindings {
+    /// Chunks whose answer was verified (or, with `false`, was not).
+    pub fn chunks_answered(&self, verified: bool) -> usize {
+        self.answers
+            .iter()
+            .filter(|a| a.verified == verified)
+            .map(|a| a.chunks.len())
+            .sum()
+    }
+}
+
 /// A round's findings.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Findings {
@@ -242,18 +253,8 @@ pub(crate) fn render(findings: &Findings) -> String {
         ));
     }
     for task in &findings.tasks {
-        let answered: usize = task
-            .answers
-            .iter()
-            .filter(|a| a.verified)
-            .map(|a| a.chunks.len())
-            .sum();
-        let unverified: usize = task
-            .answers
-            .iter()
-            .filter(|a| !a.verified)
-            .map(|a| a.chunks.len())
-            .sum();
+        let answered = task.chunks_answered(true);
+        let unverified = task.chunks_answered(false);
         out.push_str(&format!("Task {} ({}):\n", task.id, task.instruction));
         out.push_str(&format!(
             "  {} jobs: {} chunk(s) answered, {} unverified, {} found nothing, {} failed\n",

@@ -21,7 +21,7 @@ use crate::events::Event;
 use crate::ledger::{Ledger, Outcome};
 use crate::prompts::{self, PlanLimits};
 use crate::replies::Synthesis;
-use crate::result::{JobStats, StopReason};
+use crate::result::JobStats;
 use crate::run::RunInput;
 use crate::{ProtocolError, Retrieval};
 
@@ -307,18 +307,7 @@ pub(crate) async fn run(
             Err(halt) => return ledger.stopped(halt, round),
         };
         match synthesis {
-            Synthesis::Final { answer } => {
-                let stop = if last {
-                    StopReason::MaxRounds
-                } else {
-                    StopReason::Answered
-                };
-                return Ok(Outcome {
-                    answer,
-                    stop,
-                    rounds: round,
-                });
-            }
+            Synthesis::Final { answer } => return Ok(Outcome::answered(answer, round, last)),
             Synthesis::Continue {
                 provisional,
                 feedback: next,
@@ -378,12 +367,7 @@ fn summarise_round(round: u32, findings: &Findings, notes: &[String]) -> String 
         .tasks
         .iter()
         .map(|t| {
-            let answered: usize = t
-                .answers
-                .iter()
-                .filter(|a| a.verified)
-                .map(|a| a.chunks.len())
-                .sum();
+            let answered = t.chunks_answered(true);
             format!(
                 "{} ({}: {answered} of {} chunks answered)",
                 t.id, t.instruction, t.jobs
