@@ -7,6 +7,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod models;
+mod startup;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, ExitCode, Stdio};
@@ -34,6 +35,7 @@ commands:
             --limit N --concurrency N --budget-usd X (see --help)
           overhead: a Minions round of 1000 jobs against a 50 ms fake model
           chunk: chunking + BM25 indexing of a generated 100 MB text
+          startup: start-up of `minions --help`, `estimate` on a small file and `demo`
           (all in release mode)
   models [fetch|start|stop]
           fetch (default): real small models (SmolLM2-135M-Instruct, Gemma 3 270M) and
@@ -169,11 +171,20 @@ fn run_bench(args: &[String]) -> ExitCode {
     let mut suite = "quality".to_string();
     if let Some(at) = rest.iter().position(|a| a == "--suite") {
         if at + 1 >= rest.len() {
-            eprintln!("error: --suite needs a value: quality, overhead or chunk");
+            eprintln!("error: --suite needs a value: quality, overhead, chunk or startup");
             return ExitCode::from(2);
         }
         suite = rest.remove(at + 1);
         rest.remove(at);
+    }
+    if suite == "startup" {
+        return match startup::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("xtask bench: {error}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let mut command = Command::new("cargo");
     command.args(["run", "--quiet", "--release"]);
@@ -189,7 +200,9 @@ fn run_bench(args: &[String]) -> ExitCode {
             &suite,
         ]),
         other => {
-            eprintln!("error: unknown suite `{other}`; available: quality, overhead, chunk");
+            eprintln!(
+                "error: unknown suite `{other}`; available: quality, overhead, chunk, startup"
+            );
             return ExitCode::from(2);
         }
     };

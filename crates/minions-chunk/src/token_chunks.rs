@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use minions_core::tokens::{Encoding, count_tokens};
+use minions_tokens::{Encoding, count_tokens};
 use rustc_hash::FxHashMap;
 
 use crate::pack::pack_weighted;

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use minions_chunk::{Chunk, ChunkSpec, ChunkUnit, chunk};
-use minions_core::tokens::{Encoding, count_tokens};
+use minions_tokens::{Encoding, count_tokens};
 use proptest::prelude::*;
 
 const FRAGMENTS: &[&str] = &[

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use minions_core::json::{extract_json, salvage_truncated};
-use minions_core::tokens::{Encoding, approx_tokens, count_tokens};
+use minions_core::tokens::approx_tokens;
 use minions_core::{ChatModel, ChatRequest, ChatResponse, Cost, Message, ResponseFormat, Usage};
+use minions_tokens::{Encoding, count_tokens};
 use tokio::time::Instant;
 
 use crate::events::{Event, EventLog};

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use minions_core::tokens::{Encoding, count_tokens};
 use minions_core::{Cost, ModelSpec, Pricing, Usage};
+use minions_tokens::{Encoding, count_tokens};
 use serde::{Deserialize, Serialize};
 
 use crate::ProtocolKind;

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use minions_core::tokens::{Encoding, approx_tokens, count_tokens};
+use minions_core::tokens::approx_tokens;
 use minions_core::{ChatModel, Embedder, Probe};
+use minions_tokens::{Encoding, count_tokens};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::context::joined_context;

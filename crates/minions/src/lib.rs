@@ -33,6 +33,9 @@ pub use minions_protocol::{
     ContextDocument, ProtocolKind, RunFailure, RunModels, RunOptions, RunResult, RunSpec,
     Transcript, run,
 };
+/// Exact token counts (shadows `minions_core::tokens`, whose free
+/// approximation it re-exports).
+pub use minions_tokens as tokens;
 pub use pool::LocalPool;
 pub use registry::{
     ModelSettings, chat_model, chat_model_from_env, embedder, known_providers, parse_endpoints,

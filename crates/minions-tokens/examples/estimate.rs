@@ -1,7 +1,7 @@
 //! What would it cost to send a document to a remote model whole?
 //!
 //! ```text
-//! cargo run -p minions-core --example estimate -- FILE [--remote provider/model]
+//! cargo run -p minions-tokens --example estimate -- FILE [--remote provider/model]
 //! ```
 //!
 //! Counts the file's tokens with the remote model's tokenizer (exact for
@@ -15,8 +15,8 @@
 
 use std::process::ExitCode;
 
-use minions_core::tokens::{Encoding, approx_tokens, count_tokens};
 use minions_core::{ModelSpec, Pricing, Usage, env};
+use minions_tokens::{Encoding, approx_tokens, count_tokens};
 
 const USAGE: &str = "usage: estimate FILE [--remote provider/model]";
 
