@@ -526,6 +526,7 @@ async fn ctrl_c_interrupts_with_130() {
         .respond_with(|_| Reply::text("slow").after(Duration::from_secs(60)));
     let scratch = Scratch::new("interrupt");
     let doc = scratch.file("report.txt", &document());
+    let transcript = scratch.path().join("run.json");
     let mut command = std::process::Command::cargo_bin("minions").unwrap();
     command
         .env_clear()
@@ -543,6 +544,8 @@ async fn ctrl_c_interrupts_with_130() {
             "-q",
             "-c",
             doc.to_str().unwrap(),
+            "--transcript",
+            transcript.to_str().unwrap(),
         ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
@@ -562,8 +565,16 @@ async fn ctrl_c_interrupts_with_130() {
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("interrupted"));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"));
+    // Even interrupted, the run says what it spent (-q or not) and leaves
+    // its transcript, marked cancelled.
+    assert!(stderr.contains("remote openai/gpt-4o: 1 call(s)"), "{stderr}");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
+    assert_eq!(written["result"]["stop"]["kind"], json!("cancelled"));
+    assert_eq!(written["result"]["remote_calls"], json!(1));
 }
 
 #[tokio::test(flavor = "multi_thread")]
