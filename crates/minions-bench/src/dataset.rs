@@ -475,7 +475,7 @@ pub fn load_financebench(path: &Path, pdf_dir: Option<&Path>) -> Result<Vec<Item
         let context = match from_pdf {
             Some(document) => vec![ContextDocument {
                 name: doc_name.clone(),
-                text: document.text,
+                text: document.text.into(),
                 pages: document.pages,
             }],
             None => {

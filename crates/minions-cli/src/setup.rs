@@ -104,13 +104,15 @@ pub(crate) async fn documents(
     Ok(documents)
 }
 
-/// The documents as the protocols take them.
-pub(crate) fn context(documents: &[Document]) -> Vec<minions::ContextDocument> {
+/// The documents as the protocols take them. Each text moves into its
+/// shared form one document at a time, so at most one extra copy of one
+/// document exists, briefly.
+pub(crate) fn context(documents: Vec<Document>) -> Vec<minions::ContextDocument> {
     documents
-        .iter()
+        .into_iter()
         .map(|d| minions::ContextDocument {
-            name: d.name.clone(),
-            text: d.text.clone(),
+            name: d.name,
+            text: d.text.into(),
             pages: d.pages,
         })
         .collect()

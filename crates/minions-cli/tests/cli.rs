@@ -570,7 +570,10 @@ async fn ctrl_c_interrupts_with_130() {
     assert!(stderr.contains("interrupted"));
     // Even interrupted, the run says what it spent (-q or not) and leaves
     // its transcript, marked cancelled.
-    assert!(stderr.contains("remote openai/gpt-4o: 1 call(s)"), "{stderr}");
+    assert!(
+        stderr.contains("remote openai/gpt-4o: 1 call(s)"),
+        "{stderr}"
+    );
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
     assert_eq!(written["result"]["stop"]["kind"], json!("cancelled"));

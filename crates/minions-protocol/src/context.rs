@@ -1,15 +1,19 @@
 //! The documents a run reads.
 
 use minions_core::tokens::approx_tokens;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-/// One document of the context.
+/// One document of the context. The text is shared (`Arc<str>`): a run,
+/// its chunks' jobs and the whole-context prompt of Minion all read the one
+/// copy, so a 50 MB file is held once, not once per stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContextDocument {
     /// A short name (file name, URL) that models and users see.
     pub name: String,
     /// The text. Page breaks, if any, are form feeds.
-    pub text: String,
+    pub text: Arc<str>,
     /// The page count, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pages: Option<usize>,
@@ -17,7 +21,7 @@ pub struct ContextDocument {
 
 impl ContextDocument {
     /// A document with this name and text.
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         Self {
             name: name.into(),
             text: text.into(),
@@ -72,8 +76,8 @@ impl DocumentMetadata {
 }
 
 /// The whole context of a run: the documents, concatenated for the local
-/// model with a header per document.
-pub(crate) fn joined_context(documents: &[ContextDocument]) -> String {
+/// model with a header per document. One document is shared, not copied.
+pub(crate) fn joined_context(documents: &[ContextDocument]) -> Arc<str> {
     if let [only] = documents {
         return only.text.clone();
     }
@@ -82,4 +86,5 @@ pub(crate) fn joined_context(documents: &[ContextDocument]) -> String {
         .map(|d| format!("### Document: {}\n\n{}", d.name, d.text))
         .collect::<Vec<_>>()
         .join("\n\n")
+        .into()
 }

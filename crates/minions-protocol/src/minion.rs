@@ -84,12 +84,15 @@ pub(crate) async fn run(
             ))];
         }
         local_messages.push(Message::user(message.clone()));
-        let request = ChatRequest::new(local_messages.clone())
+        // The conversation moves into the request and back, so the whole
+        // context in its system message is not copied each round.
+        let request = ChatRequest::new(std::mem::take(&mut local_messages))
             .with_temperature(spec.local_temperature)
             .with_max_tokens(spec.local_max_tokens);
         let began = Instant::now();
         let reply = tokio::time::timeout(spec.local_timeout, ledger.local.chat(&request)).await;
         ledger.local_time += began.elapsed();
+        local_messages = request.messages;
         let reply = match reply {
             Err(_) => {
                 return Err(ProtocolError::LocalTimeout {

@@ -70,8 +70,9 @@ pub struct RunFailure {
 pub(crate) struct RunInput<'a> {
     pub documents: &'a [ContextDocument],
     pub metadata: Vec<DocumentMetadata>,
-    /// The documents joined for Minion's local model.
-    pub joined: String,
+    /// The documents joined for Minion's local model (shared with the
+    /// documents when there is one).
+    pub joined: Arc<str>,
     pub embedder: Option<&'a dyn Embedder>,
 }
 

@@ -52,7 +52,7 @@ async fn answers_in_round_one_without_the_remote_seeing_the_document() {
     );
     assert_eq!(result.stop, StopReason::Answered);
     // The local model got the document; the remote model never did.
-    assert!(local_chats(&m)[0].prompt_text().contains(&doc.text));
+    assert!(local_chats(&m)[0].prompt_text().contains(&*doc.text));
     for request in remote_requests(&m) {
         let seen = request.prompt_text();
         for marker in markers(&doc) {

@@ -438,7 +438,7 @@ pub(crate) fn read_documents(inputs: Vec<DocumentInput>) -> Result<Vec<ContextDo
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 documents.push(ContextDocument {
                     name,
-                    text: document.text,
+                    text: document.text.into(),
                     pages: document.pages,
                 });
             }

@@ -45,8 +45,7 @@ pub(crate) async fn ask(args: AskArgs, settings: Effective) -> Result<u8, CliErr
     let task = task(&args)?;
     let models = setup::models(&settings)?;
     let documents = setup::documents(&args.context.context, &settings).await?;
-    let context = setup::context(&documents);
-    drop(documents);
+    let context = setup::context(documents);
     let style = Style::detect(args.output.quiet);
     let ended = run_once(
         &models,

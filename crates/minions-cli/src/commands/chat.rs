@@ -125,15 +125,14 @@ pub(crate) fn chat(
     }
     let models = setup::models(&settings)?;
     let documents = runtime.block_on(setup::documents(&args.context.context, &settings))?;
-    let context = setup::context(&documents);
+    let chars: usize = documents.iter().map(|d| d.chars()).sum();
+    let count = documents.len();
+    let context = setup::context(documents);
     let mut protocol = settings.protocol();
     let mut history = History::default();
     let mut transcripts: Vec<Transcript> = Vec::new();
-    let chars: usize = documents.iter().map(|d| d.chars()).sum();
     eprintln!(
-        "Chatting over {} document(s), {chars} characters, with {}. /help for commands, Ctrl-D to leave.",
-        documents.len(),
-        protocol
+        "Chatting over {count} document(s), {chars} characters, with {protocol}. /help for commands, Ctrl-D to leave."
     );
     let mut input = Input::open();
     loop {
