@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::DocumentMetadata;
-use crate::minions::{Findings, Plan};
+use crate::findings::Findings;
+use crate::plan::Plan;
 
 /// One step of a run. The CLI's progress display, the server's live stream
 /// and the transcript all read the same events.

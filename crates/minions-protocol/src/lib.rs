@@ -25,11 +25,13 @@
 mod context;
 mod error;
 mod events;
+mod findings;
 mod history;
 mod kind;
 mod ledger;
 mod minion;
 pub mod minions;
+mod plan;
 mod privacy;
 pub mod prompts;
 pub mod replies;

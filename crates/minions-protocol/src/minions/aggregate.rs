@@ -1,9 +1,8 @@
 //! Turning job outputs into findings for the remote model, deterministically.
 
+use crate::findings::{Findings, MergedAnswer, TaskFindings};
+use crate::plan::PlanTask;
 use minions_core::tokens::approx_tokens;
-use serde::{Deserialize, Serialize};
-
-use super::PlanTask;
 
 /// What one job produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,62 +28,6 @@ pub(crate) struct JobOutput {
     pub task: String,
     pub chunk: String,
     pub outcome: Outcome,
-}
-
-/// Identical answers merged, with where they came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MergedAnswer {
-    /// The answer (as the first job wrote it).
-    pub answer: String,
-    /// The chunks that gave it, as `document#index`.
-    pub chunks: Vec<String>,
-    /// Distinct citations, at most three.
-    pub citations: Vec<String>,
-    /// The first job's explanation.
-    pub explanation: String,
-    /// Whether some job's citation for it was found in its chunk; an
-    /// unverified answer is shown as such and does not count as answered.
-    #[serde(default)]
-    pub verified: bool,
-}
-
-/// What one task found this round.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskFindings {
-    /// The task id.
-    pub id: String,
-    /// Its instruction.
-    pub instruction: String,
-    /// Jobs run.
-    pub jobs: usize,
-    /// Jobs whose chunk held nothing.
-    pub empty: usize,
-    /// Jobs that failed.
-    pub failed: usize,
-    /// Distinct failure reasons, at most three.
-    pub failures: Vec<String>,
-    /// Answers, best supported first.
-    pub answers: Vec<MergedAnswer>,
-}
-
-impl TaskFindings {
-    /// Chunks whose answer was verified (or, with `false`, was not).
-    pub fn chunks_answered(&self, verified: bool) -> usize {
-        self.answers
-            .iter()
-            .filter(|a| a.verified == verified)
-            .map(|a| a.chunks.len())
-            .sum()
-    }
-}
-
-/// A round's findings.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Findings {
-    /// Per task, in plan order.
-    pub tasks: Vec<TaskFindings>,
-    /// Answers left out to fit the token budget.
-    pub omitted: usize,
 }
 
 /// Answers that mean "nothing here", whatever a model spells them as: the

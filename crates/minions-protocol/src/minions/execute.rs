@@ -8,9 +8,9 @@ use minions_core::{ChatModel, ChatRequest, Error, Message, ResponseFormat, Usage
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::PlanTask;
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
+use crate::plan::PlanTask;
 use crate::prompts;
 
 /// One job: a task on a chunk.

@@ -3,7 +3,6 @@
 
 mod aggregate;
 mod execute;
-mod plan;
 mod select;
 
 use std::collections::HashMap;
@@ -11,8 +10,8 @@ use std::collections::HashMap;
 use minions_core::{Message, ResponseFormat};
 use tokio::time::Instant;
 
-pub use aggregate::{Findings, MergedAnswer, TaskFindings};
-pub use plan::{Plan, PlanChunking, PlanTask, Selection};
+pub use crate::findings::{Findings, MergedAnswer, TaskFindings};
+pub use crate::plan::{Plan, PlanChunking, PlanTask, Selection};
 
 use self::aggregate::{JobOutput, Outcome as JobOutcome};
 use self::execute::{JobSettings, run_jobs};
@@ -142,7 +141,7 @@ pub(crate) async fn run(
             }
             let planned = ledger
                 .remote_json(round, "plan", messages.clone(), plan_format.clone(), |value| {
-                    let plan: plan::Plan = serde_json::from_value(value.clone())
+                    let plan: Plan = serde_json::from_value(value.clone())
                         .map_err(|e| format!("the plan does not match the schema: {e}"))?;
                     let (plan, notes) = select::normalise(plan, &bounds, ledger.task)?;
                     for task in &plan.tasks {

@@ -9,8 +9,8 @@ use minions_chunk::{Bm25Index, ChunkSpec, ChunkUnit, EmbeddingIndex, chunk};
 use minions_core::Embedder;
 
 use super::execute::Job;
-use super::plan::{Plan, PlanChunking, PlanTask, Selection};
 use crate::ContextDocument;
+use crate::plan::{Plan, PlanChunking, PlanTask, Selection};
 
 /// A chunk of one document.
 #[derive(Debug, Clone)]

@@ -1,4 +1,5 @@
-//! The plan the remote model writes, and its validation.
+//! The plan the remote model writes (Minions). Shared by the protocol and
+//! the events, so neither imports the other.
 
 use minions_chunk::ChunkUnit;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
