@@ -10,8 +10,11 @@
 //! Binds 127.0.0.1 unless told otherwise, and refuses to listen beyond
 //! loopback without a bearer token. `docs/server.md` has curl examples.
 
+mod documents;
 mod error;
 mod openai_api;
+mod request_options;
+mod run_entry;
 mod runs;
 mod runs_api;
 
@@ -27,8 +30,11 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
+pub use documents::DocumentInput;
 pub use error::ApiError;
-pub use runs::{DocumentInput, RequestOptions, RunLimits, RunStatus, Runs, ServerModels};
+pub use request_options::RequestOptions;
+pub use run_entry::{RunEntry, RunStatus};
+pub use runs::{RunLimits, Runs, ServerModels};
 
 /// The web page, served from the binary: no build step.
 const PAGE: &str = include_str!("page.html");

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 
 use minions::ProtocolKind;
 
-use crate::runs::{DocumentInput, RequestOptions, RunEntry, RunStatus, read_documents};
+use crate::documents::{DocumentInput, read_documents};
+use crate::request_options::RequestOptions;
+use crate::run_entry::{RunEntry, RunStatus};
 use crate::{ApiError, AppState, body_bytes};
 
 #[derive(Debug, Deserialize)]
