@@ -45,9 +45,46 @@ pub(crate) async fn run(
     ledger: &mut Ledger<'_>,
     input: &RunInput<'_>,
 ) -> Result<Outcome, ProtocolError> {
+    let bounds = plan_bounds(ledger)?;
+    let mut corpus = Corpus::new(input.documents);
+    let default_chunks = corpus.count(bounds.default_chunking);
+    let mut rounds = Rounds {
+        input,
+        bounds,
+        corpus,
+        default_chunks,
+        answered: HashMap::new(),
+        scratchpad: String::new(),
+        feedback: String::new(),
+        earlier_plans: Vec::new(),
+        all_findings: Vec::new(),
+        planner_failed: false,
+    };
+    let max_rounds = ledger.spec.max_rounds.max(1);
+    for round in 1..=max_rounds {
+        ledger.enter_round(round);
+        let (plan, notes, selected) = match rounds.plan(ledger, round).await? {
+            Ok(planned) => planned,
+            Err(stopped) => return Ok(stopped),
+        };
+        let (findings, notes) = rounds
+            .execute(ledger, round, &plan, notes, selected)
+            .await?;
+        if let Some(outcome) = rounds.synthesize(ledger, round, &findings, &notes).await? {
+            return Ok(outcome);
+        }
+    }
+    ledger.stopped(
+        crate::ledger::Halt::Unusable("no final answer after the last round".into()),
+        max_rounds,
+    )
+}
+
+/// What a plan may ask for in this run: the spec's limits, with chunks
+/// capped by the local window.
+fn plan_bounds(ledger: &Ledger<'_>) -> Result<PlanBounds, ProtocolError> {
     let spec = ledger.spec;
     let limits = &spec.limits;
-    let max_rounds = spec.max_rounds.max(1);
     let mut max_chunk = limits.max_chunk_chars;
     if let Some(window) = ledger.local_context_tokens {
         max_chunk = max_chunk.min(chunk_chars_for_window(window, spec.local_max_tokens));
@@ -61,99 +98,113 @@ pub(crate) async fn run(
             window: ledger.local_context_tokens.unwrap_or(0),
         });
     }
-    let default_chunking = PlanChunking {
-        unit: limits.chunk_unit,
-        size: spec.chunk_size.min(max_chunk),
-        overlap: limits.chunk_overlap.min(spec.chunk_size.min(max_chunk) / 2),
-    };
-    let bounds = PlanBounds {
+    let size = spec.chunk_size.min(max_chunk);
+    Ok(PlanBounds {
         max_tasks: limits.num_tasks_per_round,
         max_jobs: spec.max_jobs_per_round,
         min_chunk: limits.min_chunk_chars,
         max_chunk,
         max_samples: limits.max_samples,
-        default_chunking,
-    };
-    let mut corpus = Corpus::new(input.documents);
-    let default_chunks = corpus.count(default_chunking);
-    let mut answered: HashMap<String, Vec<ChunkRef>> = HashMap::new();
-    let mut scratchpad = String::new();
-    let mut feedback = String::new();
-    let mut earlier_plans: Vec<String> = Vec::new();
-    let mut all_findings: Vec<Findings> = Vec::new();
-    let mut planner_failed = false;
+        default_chunking: PlanChunking {
+            unit: limits.chunk_unit,
+            size,
+            overlap: limits.chunk_overlap.min(size / 2),
+        },
+    })
+}
 
-    for round in 1..=max_rounds {
-        ledger.enter_round(round);
-        let mut answered_ids: Vec<String> = answered.keys().cloned().collect();
+/// A plan ready to run: the plan, notes on what was fixed or narrowed,
+/// and its jobs.
+type Planned = (Plan, Vec<String>, Selected);
+
+/// What carries over from one round to the next.
+struct Rounds<'i, 'a> {
+    input: &'i RunInput<'a>,
+    bounds: PlanBounds,
+    corpus: Corpus<'a>,
+    default_chunks: usize,
+    /// Chunks where each task id found verified answers (`answered_by`).
+    answered: HashMap<String, Vec<ChunkRef>>,
+    scratchpad: String,
+    feedback: String,
+    /// One line per earlier round, for the planner.
+    earlier_plans: Vec<String>,
+    all_findings: Vec<Findings>,
+    /// A planner whose replies stayed unusable is not asked again.
+    planner_failed: bool,
+}
+
+impl Rounds<'_, '_> {
+    /// The round's plan: asked for (and sent back while it cannot run), or
+    /// the task itself when the planner cannot plan. `Err(outcome)` ends
+    /// the run (a budget stop).
+    async fn plan(
+        &mut self,
+        ledger: &mut Ledger<'_>,
+        round: u32,
+    ) -> Result<Result<Planned, Outcome>, ProtocolError> {
+        let spec = ledger.spec;
+        let task = ledger.task;
+        let bounds = &self.bounds;
+        if self.planner_failed {
+            let fallback = fallback_plan(task, bounds);
+            if let Ok(selected) = self
+                .corpus
+                .select(
+                    &fallback,
+                    &self.answered,
+                    self.input.embedder,
+                    bounds.max_jobs,
+                )
+                .await
+            {
+                let note = "the task itself ran again on the next best-matching chunks".to_string();
+                return Ok(Ok((fallback, vec![note], selected)));
+            }
+        }
+        let mut answered_ids: Vec<String> = self.answered.keys().cloned().collect();
         answered_ids.sort();
+        let chunking = bounds.default_chunking;
         let plan_limits = PlanLimits {
             max_tasks: bounds.max_tasks,
             max_jobs: bounds.max_jobs,
             chunk_chars: (bounds.min_chunk, bounds.max_chunk),
             default_chunking: (
-                format!("{:?}", default_chunking.unit).to_lowercase(),
-                default_chunking.size,
-                default_chunking.overlap,
+                format!("{:?}", chunking.unit).to_lowercase(),
+                chunking.size,
+                chunking.overlap,
             ),
-            default_chunks,
+            default_chunks: self.default_chunks,
             max_samples: bounds.max_samples,
-            embeddings: input.embedder.is_some() && spec.retrieval == Retrieval::Embedding,
+            embeddings: self.input.embedder.is_some() && spec.retrieval == Retrieval::Embedding,
             retrieval: spec.retrieval != Retrieval::None,
             answered_ids,
         };
         let mut messages = vec![
             Message::system(prompts::MINIONS_PLAN_SYSTEM),
             Message::user(prompts::minions_plan(
-                ledger.task,
-                &input.metadata,
+                task,
+                &self.input.metadata,
                 round,
-                max_rounds,
+                spec.max_rounds.max(1),
                 &plan_limits,
-                &scratchpad,
-                &feedback,
-                &earlier_plans.join("\n"),
+                &self.scratchpad,
+                &self.feedback,
+                &self.earlier_plans.join("\n"),
                 &spec.history.render(),
             )),
         ];
         let plan_format = ResponseFormat::json_schema("plan", prompts::plan_schema(&plan_limits));
-
-        // Plan, sending plans that cannot run back with the reason. A
-        // planner that gave nothing usable once is not asked again.
-        let mut accepted = None;
         let mut last_reason = String::new();
-        if planner_failed {
-            let fallback = fallback_plan(ledger.task, &bounds);
-            if let Ok(selected) = corpus
-                .select(&fallback, &answered, input.embedder, bounds.max_jobs)
-                .await
-            {
-                accepted = Some((
-                    fallback,
-                    vec!["the task itself ran again on the next best-matching chunks".to_string()],
-                    selected,
-                ));
-            }
-        }
-        for _ in 0..=limits.max_replans {
-            if accepted.is_some() {
-                break;
-            }
+        for _ in 0..=spec.limits.max_replans {
             let planned = ledger
-                .remote_json(round, "plan", messages.clone(), plan_format.clone(), |value| {
-                    let plan: Plan = serde_json::from_value(value.clone())
-                        .map_err(|e| format!("the plan does not match the schema: {e}"))?;
-                    let (plan, notes) = select::normalise(plan, &bounds, ledger.task)?;
-                    for task in &plan.tasks {
-                        if prompts::copies_prompt(&task.instruction) {
-                            return Err(format!(
-                                "task {:?}'s instruction repeats the instructions' own text; write the instruction for this task",
-                                task.id
-                            ));
-                        }
-                    }
-                    Ok((plan, notes))
-                })
+                .remote_json(
+                    round,
+                    "plan",
+                    messages.clone(),
+                    plan_format.clone(),
+                    |value| read_plan(value, bounds, task),
+                )
                 .await;
             let (plan, notes) = match planned {
                 Ok(found) => found,
@@ -161,30 +212,25 @@ pub(crate) async fn run(
                 // local models, over the chunks that best match it.
                 Err(crate::ledger::Halt::Unusable(reason)) => {
                     tracing::info!(%reason, "no usable plan; running the task itself");
-                    planner_failed = true;
-                    let fallback = fallback_plan(ledger.task, &bounds);
-                    (
-                        fallback,
-                        vec![format!(
-                            "no usable plan came back ({reason}), so the task itself ran on the best-matching chunks"
-                        )],
-                    )
+                    self.planner_failed = true;
+                    let note = format!(
+                        "no usable plan came back ({reason}), so the task itself ran on the best-matching chunks"
+                    );
+                    (fallback_plan(task, bounds), vec![note])
                 }
-                Err(halt) => return ledger.stopped(halt, round - 1),
+                Err(halt) => return ledger.stopped(halt, round - 1).map(Err),
             };
             let began = Instant::now();
-            let built = corpus
-                .select(&plan, &answered, input.embedder, bounds.max_jobs)
+            let built = self
+                .corpus
+                .select(&plan, &self.answered, self.input.embedder, bounds.max_jobs)
                 .await;
             tracing::debug!(
                 elapsed_ms = began.elapsed().as_millis() as u64,
                 "planned jobs"
             );
             match built {
-                Ok(selected) => {
-                    accepted = Some((plan, notes, selected));
-                    break;
-                }
+                Ok(selected) => return Ok(Ok((plan, notes, selected))),
                 Err(reason) => {
                     ledger.log.emit(Event::PlanRejected {
                         round,
@@ -200,16 +246,27 @@ pub(crate) async fn run(
                 }
             }
         }
-        let Some((plan, mut notes, selected)) = accepted else {
-            let stopped = ledger.stopped(
+        ledger
+            .stopped(
                 crate::ledger::Halt::Unusable(format!(
                     "the remote model's plan was still invalid after {} attempts: {last_reason}",
-                    limits.max_replans + 1
+                    spec.limits.max_replans + 1
                 )),
                 round - 1,
-            );
-            return stopped;
-        };
+            )
+            .map(Err)
+    }
+
+    /// Runs the round's jobs and aggregates what they found.
+    async fn execute(
+        &mut self,
+        ledger: &mut Ledger<'_>,
+        round: u32,
+        plan: &Plan,
+        mut notes: Vec<String>,
+        selected: Selected,
+    ) -> Result<(Findings, Vec<String>), ProtocolError> {
+        let spec = ledger.spec;
         let Selected {
             jobs,
             chunks: labels,
@@ -227,8 +284,6 @@ pub(crate) async fn run(
             plan: plan.clone(),
             jobs: jobs.len(),
         });
-
-        // Execute.
         let settings = JobSettings {
             temperature: spec.local_temperature,
             max_tokens: spec.local_max_tokens,
@@ -251,28 +306,39 @@ pub(crate) async fn run(
         if let Some(error) = ran.stopped {
             return Err(error);
         }
-        let outputs = ran.outputs;
-        for output in &outputs {
+        for output in &ran.outputs {
             if let (JobOutcome::Answer { verified: true, .. }, Some(chunk)) =
                 (&output.outcome, labels.get(&output.chunk))
             {
-                let list = answered.entry(output.task.clone()).or_default();
+                let list = self.answered.entry(output.task.clone()).or_default();
                 if !list.iter().any(|c| c.label == chunk.label) {
                     list.push(chunk.clone());
                 }
             }
         }
-
-        // Aggregate and synthesize.
-        let findings = aggregate::aggregate(&plan.tasks, &outputs, limits.findings_token_budget);
+        let findings =
+            aggregate::aggregate(&plan.tasks, &ran.outputs, spec.limits.findings_token_budget);
         ledger.log.emit(Event::RoundFinished {
             round,
             findings: findings.clone(),
         });
-        all_findings.push(findings.clone());
+        self.all_findings.push(findings.clone());
         ledger.findings_answer =
-            Some(ledger.redact(round, &aggregate::fallback_answer(&all_findings)));
-        let mut shared = aggregate::render(&findings);
+            Some(ledger.redact(round, &aggregate::fallback_answer(&self.all_findings)));
+        Ok((findings, notes))
+    }
+
+    /// Shows the findings to the remote model: its final answer ends the
+    /// run; otherwise its notes and feedback carry over to the next round.
+    async fn synthesize(
+        &mut self,
+        ledger: &mut Ledger<'_>,
+        round: u32,
+        findings: &Findings,
+        notes: &[String],
+    ) -> Result<Option<Outcome>, ProtocolError> {
+        let max_rounds = ledger.spec.max_rounds.max(1);
+        let mut shared = aggregate::render(findings);
         if !notes.is_empty() {
             shared.push_str(&format!(
                 "Notes on this round's plan: {}.\n",
@@ -280,7 +346,8 @@ pub(crate) async fn run(
             ));
         }
         let shared = ledger.redact(round, &shared);
-        earlier_plans.push(summarise_round(round, &findings, &notes));
+        self.earlier_plans
+            .push(summarise_round(round, findings, notes));
         let last = round == max_rounds;
         let messages = vec![
             Message::system(prompts::MINIONS_SYNTH_SYSTEM),
@@ -289,7 +356,7 @@ pub(crate) async fn run(
                 round,
                 max_rounds,
                 &shared,
-                &scratchpad,
+                &self.scratchpad,
             )),
         ];
         let decided = ledger
@@ -301,31 +368,46 @@ pub(crate) async fn run(
                 |value| Synthesis::read(value, last),
             )
             .await;
-        let synthesis = match decided {
-            Ok(synthesis) => synthesis,
-            Err(halt) => return ledger.stopped(halt, round),
-        };
-        match synthesis {
-            Synthesis::Final { answer } => return Ok(Outcome::answered(answer, round, last)),
-            Synthesis::Continue {
+        match decided {
+            Err(halt) => ledger.stopped(halt, round).map(Some),
+            Ok(Synthesis::Final { answer }) => Ok(Some(Outcome::answered(answer, round, last))),
+            Ok(Synthesis::Continue {
                 provisional,
-                feedback: next,
-                scratchpad: notes,
-            } => {
+                feedback,
+                scratchpad,
+            }) => {
                 if provisional.is_some() {
                     ledger.best_answer = provisional;
                 }
-                if let Some(notes) = notes {
-                    scratchpad = notes;
+                if let Some(notes) = scratchpad {
+                    self.scratchpad = notes;
                 }
-                feedback = next;
+                self.feedback = feedback;
+                Ok(None)
             }
         }
     }
-    ledger.stopped(
-        crate::ledger::Halt::Unusable("no final answer after the last round".into()),
-        max_rounds,
-    )
+}
+
+/// Reads a plan: the schema's shape, normalised, and no instruction copied
+/// from our prompt.
+fn read_plan(
+    value: &serde_json::Value,
+    bounds: &PlanBounds,
+    task: &str,
+) -> Result<(Plan, Vec<String>), String> {
+    let plan: Plan = serde_json::from_value(value.clone())
+        .map_err(|e| format!("the plan does not match the schema: {e}"))?;
+    let (plan, notes) = select::normalise(plan, bounds, task)?;
+    for planned in &plan.tasks {
+        if prompts::copies_prompt(&planned.instruction) {
+            return Err(format!(
+                "task {:?}'s instruction repeats the instructions' own text; write the instruction for this task",
+                planned.id
+            ));
+        }
+    }
+    Ok((plan, notes))
 }
 
 /// The plan of last resort: the user's task as the one instruction, on the
