@@ -59,6 +59,16 @@ fn honest_local(request: &RecordedRequest) -> Reply {
     }
 }
 
+/// The worst remote the schema allows, and a local model that finds
+/// nothing.
+async fn adversary_and_honest_local() -> (FakeServer, FakeServer) {
+    let remote = FakeServer::start().await;
+    remote.respond_with(adversary::responder(Strings::Placeholder));
+    let local = FakeServer::start().await;
+    local.respond_with(honest_local);
+    (remote, local)
+}
+
 async fn run(dir: &Path, remote: &str, local: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = std::process::Command::cargo_bin("minions").unwrap();
     command
@@ -124,10 +134,7 @@ async fn a_question_the_documents_do_not_answer_gets_an_answer_in_both_protocols
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_five_megabyte_line_is_answered() {
-    let remote = FakeServer::start().await;
-    remote.respond_with(adversary::responder(Strings::Placeholder));
-    let local = FakeServer::start().await;
-    local.respond_with(honest_local);
+    let (remote, local) = adversary_and_honest_local().await;
     let scratch = Scratch::new("big");
     let doc = scratch.file(
         "one-line.txt",
@@ -260,10 +267,7 @@ async fn with_the_local_server_down_the_remote_receives_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_question_and_the_context_go_in_either_order() {
-    let remote = FakeServer::start().await;
-    remote.respond_with(adversary::responder(Strings::Placeholder));
-    let local = FakeServer::start().await;
-    local.respond_with(honest_local);
+    let (remote, local) = adversary_and_honest_local().await;
     let scratch = Scratch::new("order");
     let doc = scratch.file("record.txt", &record(5_000));
     for args in [
@@ -341,10 +345,7 @@ async fn the_same_input_gets_the_same_verdict_everywhere() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ollama_is_asked_for_the_model_once_per_run() {
-    let remote = FakeServer::start().await;
-    remote.respond_with(adversary::responder(Strings::Placeholder));
-    let local = FakeServer::start().await;
-    local.respond_with(honest_local);
+    let (remote, local) = adversary_and_honest_local().await;
     let scratch = Scratch::new("show");
     let doc = scratch.file("record.txt", &record(40_000));
     let out = run(
@@ -438,10 +439,7 @@ async fn a_local_server_failing_every_request_stops_the_run_soon() {
 #[tokio::test(flavor = "multi_thread")]
 async fn by_default_a_run_never_costs_more_than_reading_the_document() {
     // A planner that always goes on: only the cap ends it early.
-    let remote = FakeServer::start().await;
-    remote.respond_with(adversary::responder(Strings::Placeholder));
-    let local = FakeServer::start().await;
-    local.respond_with(honest_local);
+    let (remote, local) = adversary_and_honest_local().await;
     let scratch = Scratch::new("cap");
     let doc = scratch.file("record.txt", &record(8_000));
     let out = run(
