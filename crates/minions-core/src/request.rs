@@ -52,6 +52,12 @@ pub struct ChatRequest {
     /// Upper bound on generated tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
+    /// A sampling seed, where the provider takes one (OpenAI-compatible
+    /// servers, llama.cpp, Ollama; Anthropic has none and it is not sent).
+    /// A retry with another seed gets another answer, even from a server
+    /// that would otherwise repeat itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Shape of the answer.
     #[serde(default)]
     pub response_format: ResponseFormat,
@@ -82,6 +88,12 @@ impl ChatRequest {
     /// Sets the maximum number of generated tokens.
     pub fn with_max_tokens(mut self, max_tokens: u32) -> Self {
         self.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Sets the sampling seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
         self
     }
 

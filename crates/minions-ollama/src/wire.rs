@@ -107,6 +107,9 @@ pub fn chat_body(
     if let Some(max_tokens) = request.max_tokens {
         model_options.insert("num_predict".into(), json!(max_tokens));
     }
+    if let Some(seed) = request.seed {
+        model_options.insert("seed".into(), json!(seed));
+    }
     if !request.stop.is_empty() {
         model_options.insert("stop".into(), json!(request.stop));
     }

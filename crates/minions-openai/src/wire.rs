@@ -65,6 +65,9 @@ pub fn chat_body(
             body.insert("temperature".into(), json!(temperature));
         }
     }
+    if let Some(seed) = request.seed {
+        body.insert("seed".into(), json!(seed));
+    }
     if let Some(max_tokens) = request.max_tokens {
         let field = if reasoning {
             "max_completion_tokens"

@@ -215,8 +215,8 @@ impl<'a> Ledger<'a> {
     /// `max_json_retries` times, and each retry differs from the last: the
     /// reason is in the conversation, the temperature is raised a little
     /// (a server at temperature 0 would repeat itself), and a reply cut off
-    /// by the token limit gets twice the room once. Every attempt's usage
-    /// counts.
+    /// by the token limit gets twice the room once; each re-ask carries
+    /// another sampling seed. Every attempt's usage counts.
     pub(crate) async fn remote_json<T>(
         &mut self,
         round: u32,
@@ -231,10 +231,15 @@ impl<'a> Ledger<'a> {
         let mut widened = false;
         let mut last_reason = String::new();
         for attempt in 0..attempts {
-            let request = ChatRequest::new(messages.clone())
+            let mut request = ChatRequest::new(messages.clone())
                 .with_temperature(temperature)
                 .with_max_tokens(max_tokens)
                 .with_response_format(format.clone());
+            if attempt > 0 {
+                // Another seed on each re-ask: llama.cpp repeated the same
+                // reply three times over at a raised temperature without it.
+                request = request.with_seed(u64::from(attempt));
+            }
             let response = self.remote_call(round, step, request).await?;
             let salvaged = if response.is_truncated() {
                 // What the model finished before the limit may be enough

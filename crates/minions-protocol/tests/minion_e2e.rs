@@ -397,3 +397,25 @@ async fn documents_beyond_the_local_window_go_as_excerpts_never_cut() {
         "and the model is told"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_re_ask_changes_the_request() {
+    let m = models().await;
+    m.remote_server
+        .push(question())
+        .push(remote_json(
+            json!({"reasoning": "oops", "decision": "final"}),
+        ))
+        .push(final_answer("7421"));
+    m.local_server.push(Reply::text("7421"));
+    run_with(&m.pair(), "code?", &[document(3_000)], minion(), None)
+        .await
+        .unwrap();
+    let sent: Vec<serde_json::Value> = remote_requests(&m)
+        .iter()
+        .map(|r| r.json().unwrap())
+        .collect();
+    assert!(sent[1].get("seed").is_none(), "first asks carry no seed");
+    assert_eq!(sent[2]["seed"], json!(1), "the re-ask has its own seed");
+    assert!(sent[2]["temperature"].as_f64().unwrap() >= 0.4);
+}
