@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::events::{Event, EventLog};
 use crate::result::{JobStats, RemoteOnlyEstimate, RunResult, StopReason, Timing};
-use crate::{ProtocolError, ProtocolKind, RunSpec, Transcript, privacy, prompts};
+use crate::{ProtocolError, RunSpec, Transcript, privacy, prompts};
 
 /// Why a remote step could not give what was asked.
 #[derive(Debug)]
@@ -58,7 +58,6 @@ pub(crate) struct Ledger<'a> {
     pub(crate) remote: &'a dyn ChatModel,
     pub(crate) local: &'a dyn ChatModel,
     pub(crate) spec: &'a RunSpec,
-    pub(crate) protocol: ProtocolKind,
     pub(crate) task: &'a str,
     pub(crate) log: EventLog,
     pub(crate) remote_usage: Usage,
@@ -96,9 +95,8 @@ impl<'a> Ledger<'a> {
     ) -> Self {
         let (remote, local) = models;
         let encoding = Encoding::for_model(&remote.id().model);
-        // The documents, the task, and chat framing with a short
-        // instruction: a few dozen tokens.
-        let remote_only_prompt_tokens = (context_tokens + count_tokens(task, encoding) + 40) as u64;
+        let remote_only_prompt_tokens =
+            RemoteOnlyEstimate::prompt_tokens(context_tokens, count_tokens(task, encoding));
         log.emit(Event::RunStarted {
             protocol: spec.protocol.as_str().into(),
             task: task.to_string(),
@@ -110,7 +108,6 @@ impl<'a> Ledger<'a> {
             remote,
             local,
             spec,
-            protocol: spec.protocol,
             task,
             log,
             remote_usage: Usage::default(),
@@ -324,19 +321,12 @@ impl<'a> Ledger<'a> {
     }
 
     fn remote_only(&self, completion_tokens: u64) -> RemoteOnlyEstimate {
-        let cost_usd = self
-            .spec
-            .pricing
-            .cost(
-                self.remote.id(),
-                &Usage::new(self.remote_only_prompt_tokens, completion_tokens),
-            )
-            .total_usd();
-        RemoteOnlyEstimate {
-            prompt_tokens: self.remote_only_prompt_tokens,
+        RemoteOnlyEstimate::priced(
+            &self.spec.pricing,
+            self.remote.id(),
+            self.remote_only_prompt_tokens,
             completion_tokens,
-            cost_usd,
-        }
+        )
     }
 
     /// The answer of a run that could not get a final one from the remote
@@ -402,7 +392,7 @@ impl<'a> Ledger<'a> {
             overhead: total.saturating_sub(self.remote_time + self.local_time),
         };
         let result = RunResult {
-            protocol: self.protocol,
+            protocol: self.spec.protocol,
             answer: outcome.answer,
             stop: outcome.stop,
             rounds: outcome.rounds,

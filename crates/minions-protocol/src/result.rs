@@ -126,10 +126,27 @@ impl RemoteOnlyEstimate {
         answer: &str,
     ) -> Self {
         let encoding = Encoding::for_model(&remote.model);
-        // Chat framing and a short instruction: a few dozen tokens.
-        let prompt_tokens =
-            (count_tokens(context, encoding) + count_tokens(task, encoding) + 40) as u64;
+        let prompt_tokens = Self::prompt_tokens(
+            count_tokens(context, encoding),
+            count_tokens(task, encoding),
+        );
         let completion_tokens = count_tokens(answer, encoding).max(1) as u64;
+        Self::priced(pricing, remote, prompt_tokens, completion_tokens)
+    }
+
+    /// The prompt of a remote-only call: the documents, the task, and chat
+    /// framing with a short instruction (a few dozen tokens).
+    pub(crate) fn prompt_tokens(context_tokens: usize, task_tokens: usize) -> u64 {
+        (context_tokens + task_tokens + 40) as u64
+    }
+
+    /// A remote-only call of these sizes, priced.
+    pub(crate) fn priced(
+        pricing: &Pricing,
+        remote: &ModelSpec,
+        prompt_tokens: u64,
+        completion_tokens: u64,
+    ) -> Self {
         let cost_usd = pricing
             .cost(remote, &Usage::new(prompt_tokens, completion_tokens))
             .total_usd();

@@ -166,7 +166,7 @@ async fn preflight(ledger: &mut Ledger<'_>) -> Result<(), ProtocolError> {
         .context_tokens
         .or(ledger.local.capabilities().max_context_tokens);
     ledger.local_context_tokens = window;
-    if let (Some(window), ProtocolKind::Minion) = (window, ledger.protocol) {
+    if let (Some(window), ProtocolKind::Minion) = (window, ledger.spec.protocol) {
         let fixed = fixed_local_tokens(ledger);
         if fixed + MIN_EXCERPT_TOKENS > window as usize {
             return Err(ProtocolError::ContextTooLarge {

@@ -34,7 +34,8 @@ struct ChunkSet {
 pub(crate) struct Corpus<'a> {
     docs: &'a [ContextDocument],
     sets: HashMap<(ChunkUnit, usize, usize), ChunkSet>,
-    read: HashSet<(String, String)>,
+    /// Chunk labels each retrieval query has read.
+    read: HashMap<String, HashSet<String>>,
 }
 
 /// What a round will run.
@@ -60,7 +61,7 @@ impl<'a> Corpus<'a> {
         Self {
             docs,
             sets: HashMap::new(),
-            read: HashSet::new(),
+            read: HashMap::new(),
         }
     }
 
@@ -127,17 +128,15 @@ impl<'a> Corpus<'a> {
                 .collect();
             Bm25Index::build(&texts)
         });
-        let already = set
-            .chunks
-            .iter()
-            .filter(|c| read.contains(&(query.to_string(), c.label.clone())))
-            .count();
+        let seen = read.get(query);
+        let already = seen.map_or(0, HashSet::len);
         Ok(index
             .search(query, k + already)
             .iter()
-            .map(|h| set.chunks[h.index].clone())
-            .filter(|c| !read.contains(&(query.to_string(), c.label.clone())))
+            .map(|h| &set.chunks[h.index])
+            .filter(|c| seen.is_none_or(|labels| !labels.contains(&c.label)))
             .take(k)
+            .cloned()
             .collect())
     }
 
@@ -229,7 +228,9 @@ impl<'a> Corpus<'a> {
             let task = Arc::new(task.clone());
             for chunk in task_chunks {
                 self.read
-                    .insert((task.retrieval_query().to_string(), chunk.label.clone()));
+                    .entry(task.retrieval_query().to_string())
+                    .or_default()
+                    .insert(chunk.label.clone());
                 let text: Arc<str> = Arc::from(self.text(&chunk));
                 chunks
                     .entry(chunk.label.clone())
