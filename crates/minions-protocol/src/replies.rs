@@ -136,6 +136,12 @@ fn final_only_schema() -> Value {
     )
 }
 
+/// The answer of a last-round reply, whatever its `decision` says.
+fn last_round_answer(value: &Value) -> Result<String, String> {
+    own_text(value, "answer")?
+        .ok_or_else(|| "this is the last round: give your final answer in `answer`".into())
+}
+
 /// Minion's first remote reply: the first question for the local model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
@@ -201,17 +207,12 @@ impl MinionDecision {
     /// Reads a reply. On the last round any usable answer is final; before
     /// it, a `final` without an answer but with a question goes on asking.
     pub fn read(value: &Value, last: bool) -> Result<Self, String> {
+        if last {
+            return last_round_answer(value).map(|answer| Self::Final { answer });
+        }
         let answer = own_text(value, "answer")?;
-        let message = if last {
-            None
-        } else {
-            own_text(value, "message")?
-        };
+        let message = own_text(value, "message")?;
         match (decision(value).as_str(), answer, message) {
-            (_, Some(answer), _) if last => Ok(Self::Final { answer }),
-            (_, None, _) if last => {
-                Err("this is the last round: give your final answer in `answer`".into())
-            }
             ("final", Some(answer), _) => Ok(Self::Final { answer }),
             ("ask" | "final", provisional, Some(message)) => Ok(Self::Ask {
                 message,
@@ -265,13 +266,10 @@ impl Synthesis {
 
     /// Reads a reply, as leniently as [`MinionDecision::read`].
     pub fn read(value: &Value, last: bool) -> Result<Self, String> {
-        let answer = own_text(value, "answer")?;
         if last {
-            return match answer {
-                Some(answer) => Ok(Self::Final { answer }),
-                None => Err("this is the last round: give your final answer in `answer`".into()),
-            };
+            return last_round_answer(value).map(|answer| Self::Final { answer });
         }
+        let answer = own_text(value, "answer")?;
         let feedback = optional_text(value, "feedback");
         let scratchpad = optional_text(value, "scratchpad");
         match (decision(value).as_str(), answer) {
