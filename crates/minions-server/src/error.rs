@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// Seconds a client told "busy" should wait before it retries.
-pub(crate) const RETRY_AFTER_SECS: &str = "5";
+pub(crate) const RETRY_AFTER_SECS: u64 = 5;
 
 /// An error answer: `{"error": {"message", "type", "param", "code"}}`.
 #[derive(Debug)]
@@ -59,11 +59,11 @@ impl ApiError {
     }
 
     /// 429.
-    pub fn busy(limit: usize, retry_after_secs: u64) -> Self {
+    pub fn busy(limit: usize) -> Self {
         Self {
             status: StatusCode::TOO_MANY_REQUESTS,
             message: format!(
-                "{limit} run(s) are in progress and the queue is full or its wait ran out; retry after {retry_after_secs} s"
+                "{limit} run(s) are in progress and the queue is full or its wait ran out; retry after {RETRY_AFTER_SECS} s"
             ),
             kind: "rate_limit_error",
         }
@@ -88,7 +88,7 @@ impl IntoResponse for ApiError {
             // they retry, instead of hammering a full server.
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+                axum::http::HeaderValue::from(RETRY_AFTER_SECS),
             );
         }
         response

@@ -88,12 +88,7 @@ impl Runs {
         if let Ok(permit) = self.slots.clone().try_acquire_owned() {
             return Ok(permit);
         }
-        let busy = || {
-            ApiError::busy(
-                self.limits.concurrent,
-                crate::error::RETRY_AFTER_SECS.parse().unwrap_or(5),
-            )
-        };
+        let busy = || ApiError::busy(self.limits.concurrent);
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.limits.queue_depth {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(busy());
