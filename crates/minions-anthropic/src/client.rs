@@ -1,17 +1,14 @@
 //! The Anthropic client.
 
 use async_trait::async_trait;
-use futures::StreamExt;
-use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downgrades};
+use minions_core::structured::StructuredLevel;
 use minions_core::{
     ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Error, ModelId, Probe,
-    Result, StreamEvent, env,
+    Result, env,
 };
-use minions_http::reqwest::{Request, Response};
-use minions_http::{HttpClient, HttpConfig, RetryPolicy, secret_header, sse_events};
-use serde_json::Value;
+use minions_http::{HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest};
 
-use crate::wire::{self, StreamUpdate};
+use crate::adapter::AnthropicAdapter;
 
 /// The API's default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -19,7 +16,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const API_VERSION: &str = "2023-06-01";
 /// `max_tokens` when the request sets none (the API requires one).
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
-const PROVIDER: &str = "anthropic";
+pub(crate) const PROVIDER: &str = "anthropic";
 
 /// Configures an [`AnthropicClient`].
 #[derive(Debug, Clone)]
@@ -103,39 +100,40 @@ impl AnthropicBuilder {
             stream_usage: true,
             max_context_tokens: Some(200_000),
         };
-        Ok(AnthropicClient {
-            http: HttpClient::builder(PROVIDER)
-                .key_var(env::ANTHROPIC_API_KEY)
-                .retry(self.retry)
-                .config(self.http)
-                .build()?,
+        let http = HttpClient::builder(PROVIDER)
+            .key_var(env::ANTHROPIC_API_KEY)
+            .retry(self.retry)
+            .config(self.http)
+            .build()?;
+        let adapter = AnthropicAdapter {
+            model: id.model.clone(),
             url: format!("{base}/v1/messages"),
             key,
-            structured: DowngradeMemory::for_capabilities(&capabilities),
             default_max_tokens: self.default_max_tokens,
+        };
+        Ok(AnthropicClient {
+            inner: ProviderClient::new(adapter, http, &capabilities),
             capabilities,
             id,
         })
     }
 }
 
-/// A client for Anthropic's Messages API.
+/// A client for Anthropic's Messages API: the [`AnthropicAdapter`] sent
+/// through the shared [`ProviderClient`].
 pub struct AnthropicClient {
     id: ModelId,
-    http: HttpClient,
-    url: String,
-    key: ApiKey,
-    structured: DowngradeMemory,
-    default_max_tokens: u32,
+    inner: ProviderClient<AnthropicAdapter>,
     capabilities: Capabilities,
 }
 
 impl std::fmt::Debug for AnthropicClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let adapter = self.inner.adapter();
         f.debug_struct("AnthropicClient")
             .field("id", &self.id)
-            .field("url", &self.url)
-            .field("key", &self.key)
+            .field("url", &adapter.url)
+            .field("key", &adapter.key)
             .finish_non_exhaustive()
     }
 }
@@ -160,33 +158,18 @@ impl AnthropicClient {
 
     /// The structured-output level now in use (a forced tool, or the prompt).
     pub fn structured_level(&self) -> StructuredLevel {
-        self.structured.current()
-    }
-
-    fn request(&self, body: &Value) -> Result<Request> {
-        self.http
-            .reqwest()
-            .post(&self.url)
-            .header("x-api-key", secret_header(&self.key, "")?)
-            .header("anthropic-version", API_VERSION)
-            .json(body)
-            .build()
-            .map_err(|e| Error::config(format!("cannot build a request to anthropic: {e}")))
+        self.inner.structured_level()
     }
 
     /// `GET /v1/models`: the server answers and accepts the key. (Model
     /// aliases are not all listed, so the model is not checked by name.)
     async fn probe_models(&self) -> Result<Probe> {
-        let url = self.url.replace("/v1/messages", "/v1/models");
-        let request = self
-            .http
-            .reqwest()
-            .get(&url)
-            .header("x-api-key", secret_header(&self.key, "")?)
-            .header("anthropic-version", API_VERSION)
-            .build()
-            .map_err(|e| Error::config(format!("cannot build a request to anthropic: {e}")))?;
-        match self.http.send(request).await {
+        let url = self
+            .inner
+            .adapter()
+            .url
+            .replace("/v1/messages", "/v1/models");
+        match self.inner.send(WireRequest::get(&url)).await {
             Ok(_) => Ok(Probe {
                 checked: vec![format!("the key is accepted at {url}")],
                 ..Probe::default()
@@ -194,25 +177,6 @@ impl AnthropicClient {
             Err(error) if matches!(error.status(), Some(404 | 405)) => Ok(Probe::default()),
             Err(error) => Err(error),
         }
-    }
-
-    async fn send(&self, request: &ChatRequest, stream: bool) -> Result<Response> {
-        send_with_downgrades(
-            &self.structured,
-            &request.response_format,
-            PROVIDER,
-            |level| async move {
-                let body = wire::messages_body(
-                    &self.id.model,
-                    request,
-                    level,
-                    stream,
-                    self.default_max_tokens,
-                );
-                self.http.send(self.request(&body)?).await
-            },
-        )
-        .await
     }
 }
 
@@ -223,14 +187,11 @@ impl ChatModel for AnthropicClient {
     }
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
-        let response = self.send(request, false).await?;
-        let body = self.http.read_body(response).await?;
-        wire::parse_message(PROVIDER, &body)
+        self.inner.chat(request, &()).await
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
-        let response = self.send(request, true).await?;
-        Ok(Box::pin(stream_events(self.id.model.clone(), response)))
+        self.inner.chat_stream(request, &(), &self.id.model).await
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -240,82 +201,4 @@ impl ChatModel for AnthropicClient {
     fn id(&self) -> &ModelId {
         &self.id
     }
-}
-
-/// Turns the SSE event sequence into stream events, ending with `Done` at
-/// `message_stop`; a stream that ends before it is an error.
-fn stream_events(
-    model: String,
-    response: Response,
-) -> impl futures::Stream<Item = Result<StreamEvent>> + Send {
-    struct State<S> {
-        events: S,
-        response: ChatResponse,
-        finished: bool,
-    }
-    let state = State {
-        events: Box::pin(sse_events(PROVIDER, response.bytes_stream())),
-        response: ChatResponse {
-            content: String::new(),
-            finish_reason: None,
-            usage: Default::default(),
-            model,
-        },
-        finished: false,
-    };
-    futures::stream::unfold(state, |mut state| async move {
-        if state.finished {
-            return None;
-        }
-        loop {
-            let event = match state.events.next().await {
-                Some(Ok(event)) => event,
-                Some(Err(error)) => {
-                    state.finished = true;
-                    return Some((Err(error), state));
-                }
-                None => {
-                    state.finished = true;
-                    let error = Error::stream(PROVIDER, "the stream ended before message_stop");
-                    return Some((Err(error), state));
-                }
-            };
-            match wire::parse_stream_event(PROVIDER, &event.event, &event.data) {
-                Err(error) => {
-                    state.finished = true;
-                    return Some((Err(error), state));
-                }
-                Ok(StreamUpdate::Start { usage, model }) => {
-                    state.response.usage = usage;
-                    if let Some(model) = model {
-                        state.response.model = model;
-                    }
-                }
-                Ok(StreamUpdate::Text(text)) if !text.is_empty() => {
-                    state.response.content.push_str(&text);
-                    return Some((Ok(StreamEvent::Delta(text)), state));
-                }
-                Ok(StreamUpdate::Delta {
-                    stop_reason,
-                    output_tokens,
-                }) => {
-                    if stop_reason.is_some() {
-                        state.response.finish_reason = stop_reason;
-                    }
-                    if let Some(tokens) = output_tokens {
-                        state.response.usage.completion_tokens = tokens;
-                    }
-                }
-                Ok(StreamUpdate::Stop) => {
-                    state.finished = true;
-                    let done = std::mem::replace(
-                        &mut state.response,
-                        ChatResponse::new("", Default::default(), ""),
-                    );
-                    return Some((Ok(StreamEvent::Done(done)), state));
-                }
-                Ok(StreamUpdate::Text(_) | StreamUpdate::Ignore) => {}
-            }
-        }
-    })
 }

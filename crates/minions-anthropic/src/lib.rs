@@ -20,9 +20,11 @@
 //! # }
 //! ```
 
+mod adapter;
 mod client;
 pub mod wire;
 
+pub use adapter::AnthropicAdapter;
 pub use client::{
     API_VERSION, AnthropicBuilder, AnthropicClient, DEFAULT_BASE_URL, DEFAULT_MAX_TOKENS,
 };

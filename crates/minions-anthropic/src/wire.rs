@@ -1,18 +1,22 @@
 //! Pure mapping between our types and Anthropic's Messages JSON.
 
-use minions_core::structured::{StructuredLevel, wire_name, with_json_instruction};
+use std::borrow::Cow;
+
+use minions_core::structured::{StructuredLevel, wire_name};
 use minions_core::{
-    ChatRequest, ChatResponse, Error, FinishReason, Message, ResponseFormat, Result, Role, Usage,
+    ChatRequest, ChatResponse, Error, FinishReason, ResponseFormat, Result, Role, Usage,
 };
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use minions_http::{ExtraFields, wire_messages};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The tool name used for structured output.
 pub fn tool_name(name: &str) -> String {
     wire_name(name, "respond")
 }
 
-/// Builds the body of a `/v1/messages` request.
+/// The body of a `/v1/messages` request, borrowing from the
+/// [`ChatRequest`].
 ///
 /// System messages become the separate `system` field. Consecutive messages
 /// of the same role are merged, and a conversation that starts with the
@@ -20,84 +24,182 @@ pub fn tool_name(name: &str) -> String {
 /// alternating turns that start with the user. At the schema level a JSON
 /// schema becomes a forced tool call; below it the schema goes into the
 /// system prompt.
-pub fn messages_body(
-    model: &str,
-    request: &ChatRequest,
-    level: StructuredLevel,
+///
+/// Prompt caching: the system prompt is marked with `cache_control`, and so
+/// is the last turn of a conversation that already has an assistant turn (a
+/// later round of a multi-round run), so that the next round reads the whole
+/// earlier conversation from the cache. A first call marks only the system
+/// prompt: a cache write costs more than a plain read, and a one-off prompt
+/// would pay it for nothing. Prompts under the model's minimum cacheable
+/// length are not cached and cost nothing extra.
+#[derive(Debug, Serialize)]
+pub struct MessagesBody<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    system: Vec<TextBlock<'a>>,
+    messages: Vec<Turn<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stop_sequences: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<Tool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<ToolChoice>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     stream: bool,
-    default_max_tokens: u32,
-) -> Value {
-    let use_tool = level == StructuredLevel::Schema
-        && matches!(request.response_format, ResponseFormat::JsonSchema { .. });
-    let messages = if request.response_format.wants_json() && !use_tool {
-        with_json_instruction(&request.messages, &request.response_format)
-    } else {
-        request.messages.clone()
-    };
-    let system: Vec<&str> = messages
-        .iter()
-        .filter(|m| m.role == Role::System)
-        .map(|m| m.content.as_str())
-        .collect();
-    let mut turns: Vec<Message> = Vec::new();
-    for message in messages.iter().filter(|m| m.role != Role::System) {
-        match turns.last_mut() {
-            Some(last) if last.role == message.role => {
-                last.content.push_str("\n\n");
-                last.content.push_str(&message.content);
-            }
-            _ => turns.push(message.clone()),
+    #[serde(flatten)]
+    extra: ExtraFields<'a>,
+}
+
+/// One turn: plain text, or text blocks when it carries a cache mark.
+#[derive(Debug, Serialize)]
+struct Turn<'a> {
+    role: Role,
+    content: TurnContent<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum TurnContent<'a> {
+    Text(Cow<'a, str>),
+    Blocks(Vec<TextBlock<'a>>),
+}
+
+/// A text block, optionally the end of a cached prefix.
+#[derive(Debug, Serialize)]
+struct TextBlock<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_control: Option<CacheControl>,
+}
+
+impl<'a> TextBlock<'a> {
+    fn cached(text: Cow<'a, str>) -> Self {
+        Self {
+            kind: "text",
+            text,
+            cache_control: Some(CacheControl { kind: "ephemeral" }),
         }
     }
-    if turns.first().is_some_and(|m| m.role == Role::Assistant) {
-        turns.insert(0, Message::user("Continue."));
-    }
+}
 
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert(
-        "max_tokens".into(),
-        json!(request.max_tokens.unwrap_or(default_max_tokens)),
-    );
-    if !system.is_empty() {
-        body.insert("system".into(), json!(system.join("\n\n")));
+#[derive(Debug, Serialize)]
+struct CacheControl {
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Tool<'a> {
+    name: String,
+    description: &'static str,
+    input_schema: &'a Value,
+}
+
+#[derive(Debug, Serialize)]
+struct ToolChoice {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: String,
+}
+
+/// The fields [`MessagesBody`] always sets.
+const BODY_FIELDS: &[&str] = &["model", "max_tokens", "messages"];
+
+impl<'a> MessagesBody<'a> {
+    /// The body for `request` (see the type's documentation).
+    pub fn new(
+        model: &'a str,
+        request: &'a ChatRequest,
+        level: StructuredLevel,
+        stream: bool,
+        default_max_tokens: u32,
+    ) -> Self {
+        let use_tool = level == StructuredLevel::Schema
+            && matches!(request.response_format, ResponseFormat::JsonSchema { .. });
+        let messages = wire_messages(request, request.response_format.wants_json() && !use_tool);
+        let mut system: Option<Cow<'a, str>> = None;
+        let mut turns: Vec<(Role, Cow<'a, str>)> = Vec::new();
+        for message in messages {
+            if message.role == Role::System {
+                system = Some(match system.take() {
+                    None => message.content,
+                    Some(mut joined) => {
+                        let text = joined.to_mut();
+                        text.push_str("\n\n");
+                        text.push_str(&message.content);
+                        joined
+                    }
+                });
+                continue;
+            }
+            match turns.last_mut() {
+                Some((role, text)) if *role == message.role => {
+                    let text = text.to_mut();
+                    text.push_str("\n\n");
+                    text.push_str(&message.content);
+                }
+                _ => turns.push((message.role, message.content)),
+            }
+        }
+        if turns
+            .first()
+            .is_some_and(|(role, _)| *role == Role::Assistant)
+        {
+            turns.insert(0, (Role::User, Cow::Borrowed("Continue.")));
+        }
+        let later_round = turns.iter().any(|(role, _)| *role == Role::Assistant);
+        let last = turns.len().saturating_sub(1);
+        let messages = turns
+            .into_iter()
+            .enumerate()
+            .map(|(index, (role, text))| Turn {
+                role,
+                content: if later_round && index == last {
+                    TurnContent::Blocks(vec![TextBlock::cached(text)])
+                } else {
+                    TurnContent::Text(text)
+                },
+            })
+            .collect();
+        let (tools, tool_choice) = match (use_tool, &request.response_format) {
+            (true, ResponseFormat::JsonSchema { name, schema }) => {
+                let name = tool_name(name);
+                (
+                    vec![Tool {
+                        name: name.clone(),
+                        description: "Give your answer by calling this tool with arguments that follow its schema.",
+                        input_schema: schema,
+                    }],
+                    Some(ToolChoice { kind: "tool", name }),
+                )
+            }
+            _ => (Vec::new(), None),
+        };
+        let extra = ExtraFields::new(&request.extra, BODY_FIELDS)
+            .taken_if("system", system.is_some())
+            .taken_if("temperature", request.temperature.is_some())
+            .taken_if("stop_sequences", !request.stop.is_empty())
+            .taken_if("tools", tool_choice.is_some())
+            .taken_if("tool_choice", tool_choice.is_some())
+            .taken_if("stream", stream);
+        Self {
+            model,
+            max_tokens: request.max_tokens.unwrap_or(default_max_tokens),
+            system: system.map(TextBlock::cached).into_iter().collect(),
+            messages,
+            temperature: request.temperature,
+            stop_sequences: &request.stop,
+            tools,
+            tool_choice,
+            stream,
+            extra,
+        }
     }
-    body.insert(
-        "messages".into(),
-        Value::Array(
-            turns
-                .iter()
-                .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-                .collect(),
-        ),
-    );
-    if let Some(temperature) = request.temperature {
-        body.insert("temperature".into(), json!(temperature));
-    }
-    if !request.stop.is_empty() {
-        body.insert("stop_sequences".into(), json!(request.stop));
-    }
-    if let (true, ResponseFormat::JsonSchema { name, schema }) =
-        (use_tool, &request.response_format)
-    {
-        let name = tool_name(name);
-        body.insert(
-            "tools".into(),
-            json!([{
-                "name": name,
-                "description": "Give your answer by calling this tool with arguments that follow its schema.",
-                "input_schema": schema,
-            }]),
-        );
-        body.insert("tool_choice".into(), json!({"type": "tool", "name": name}));
-    }
-    if stream {
-        body.insert("stream".into(), json!(true));
-    }
-    for (key, value) in &request.extra {
-        body.insert(key.clone(), value.clone());
-    }
-    Value::Object(body)
 }
 
 /// Anthropic's usage block.
@@ -270,7 +372,27 @@ pub fn parse_stream_event(provider: &str, event: &str, data: &str) -> Result<Str
 
 #[cfg(test)]
 mod tests {
+    use minions_core::Message;
+    use serde_json::json;
+
     use super::*;
+
+    fn messages_body(
+        model: &str,
+        request: &ChatRequest,
+        level: StructuredLevel,
+        stream: bool,
+        default_max_tokens: u32,
+    ) -> Value {
+        serde_json::to_value(MessagesBody::new(
+            model,
+            request,
+            level,
+            stream,
+            default_max_tokens,
+        ))
+        .unwrap()
+    }
 
     fn request() -> ChatRequest {
         ChatRequest::new(vec![
@@ -284,7 +406,10 @@ mod tests {
     #[test]
     fn system_is_separate_and_turns_alternate() {
         let body = messages_body("claude", &request(), StructuredLevel::Schema, false, 1024);
-        assert_eq!(body["system"], "be brief");
+        assert_eq!(
+            body["system"],
+            json!([{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}])
+        );
         assert_eq!(body["max_tokens"], 1024);
         let roles: Vec<&str> = body["messages"]
             .as_array()
@@ -293,7 +418,20 @@ mod tests {
             .map(|m| m["role"].as_str().unwrap())
             .collect();
         assert_eq!(roles, ["user", "assistant", "user"]);
-        assert_eq!(body["messages"][2]["content"], "a\n\nb");
+        // A later round: the last turn closes the cached prefix.
+        assert_eq!(
+            body["messages"][2]["content"],
+            json!([{"type": "text", "text": "a\n\nb", "cache_control": {"type": "ephemeral"}}])
+        );
+        assert_eq!(body["messages"][1]["content"], "earlier");
+    }
+
+    #[test]
+    fn a_first_call_caches_only_the_system_prompt() {
+        let request = ChatRequest::new(vec![Message::system("s"), Message::user("q")]);
+        let body = messages_body("claude", &request, StructuredLevel::Schema, false, 10);
+        assert_eq!(body["messages"][0]["content"], "q");
+        assert_eq!(body["system"][0]["cache_control"]["type"], "ephemeral");
     }
 
     #[test]
@@ -311,7 +449,12 @@ mod tests {
         assert_eq!(tool["stream"], true);
         let prompt = messages_body("claude", &request, StructuredLevel::Prompt, false, 1024);
         assert!(prompt.get("tools").is_none());
-        assert!(prompt["system"].as_str().unwrap().contains("JSON Schema"));
+        assert!(
+            prompt["system"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("JSON Schema")
+        );
     }
 
     #[test]

@@ -51,7 +51,8 @@ async fn sends_key_version_and_a_separate_system_prompt() {
     assert_eq!(sent.header("x-api-key"), Some("sk-ant-test"));
     assert_eq!(sent.header("anthropic-version"), Some("2023-06-01"));
     let body = sent.json().unwrap();
-    assert_eq!(body["system"], "be brief");
+    assert_eq!(body["system"][0]["text"], "be brief");
+    assert_eq!(body["system"][0]["cache_control"]["type"], "ephemeral");
     assert_eq!(body["messages"], json!([{"role": "user", "content": "hi"}]));
     assert_eq!(body["max_tokens"], 4096);
 }
@@ -108,7 +109,7 @@ async fn a_rejected_tool_falls_back_to_prompt_json_once() {
     assert_eq!(sent.len(), 3);
     assert!(sent[1].json().unwrap().get("tools").is_none());
     assert!(
-        sent[2].json().unwrap()["system"]
+        sent[2].json().unwrap()["system"][0]["text"]
             .as_str()
             .unwrap()
             .contains("JSON Schema")

@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use crate::{Capabilities, Error, Message, ResponseFormat, Role};
+use crate::{Capabilities, Error, ResponseFormat};
 
 /// How a client asks for JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -165,26 +165,6 @@ pub fn schema_instruction(schema: Option<&serde_json::Value>) -> String {
     }
 }
 
-/// The messages with a JSON instruction added to the system prompt (or as a
-/// new first system message when there is none), for the levels where the
-/// server does not enforce the schema itself.
-pub fn with_json_instruction(messages: &[Message], format: &ResponseFormat) -> Vec<Message> {
-    let schema = match format {
-        ResponseFormat::JsonSchema { schema, .. } => Some(schema),
-        _ => None,
-    };
-    let instruction = schema_instruction(schema);
-    let mut out = messages.to_vec();
-    match out.iter_mut().find(|m| m.role == Role::System) {
-        Some(system) => {
-            system.content.push_str("\n\n");
-            system.content.push_str(&instruction);
-        }
-        None => out.insert(0, Message::system(instruction)),
-    }
-    out
-}
-
 /// Whether an error is a server refusing the way we asked for JSON (a 400 or
 /// 422 that mentions the response format, schema or tools), so that stepping
 /// down a level may help.
@@ -251,23 +231,6 @@ mod tests {
             memory.downgrade_from(StructuredLevel::Schema),
             Some(StructuredLevel::Prompt)
         );
-    }
-
-    #[test]
-    fn instruction_goes_into_the_system_prompt() {
-        let format = ResponseFormat::json_schema("x", serde_json::json!({"type": "object"}));
-        let with = with_json_instruction(
-            &[Message::system("Be brief."), Message::user("hi")],
-            &format,
-        );
-        assert_eq!(with.len(), 2);
-        assert!(
-            with[0].content.starts_with("Be brief.")
-                && with[0].content.contains("\"type\":\"object\"")
-        );
-        let without = with_json_instruction(&[Message::user("hi")], &ResponseFormat::Json);
-        assert_eq!(without[0].role, Role::System);
-        assert_eq!(without.len(), 2);
     }
 
     #[test]

@@ -9,19 +9,28 @@
 //!   `Retry-After` (seconds or an HTTP date) and `retry-after-ms`.
 //! - [`sse_events`] and [`ndjson_lines`]: streaming decoders that never split
 //!   a UTF-8 character and turn a dropped connection into an error.
+//! - [`ProviderAdapter`] and [`ProviderClient`]: a provider is a sans-IO
+//!   adapter (write the request, read the answer, read one stream frame,
+//!   explain an error); one generic client sends for all of them.
 //! - Error capture: HTTP errors keep the status, the provider's message and
 //!   code, a body excerpt, the request id and `Retry-After`.
 
+mod adapter;
+mod body;
 mod client;
 mod error_capture;
 mod ndjson;
+mod provider_client;
 mod retry;
 mod sse;
 mod tls;
 
+pub use adapter::{Frame, FrameUpdate, Framing, ProviderAdapter, WireRequest};
+pub use body::{ExtraFields, WireMessage, wire_messages};
 pub use client::{HttpClient, HttpClientBuilder, HttpConfig};
 pub use error_capture::{parse_retry_after, redact_url};
 pub use ndjson::{NdjsonDecoder, ndjson_lines};
+pub use provider_client::ProviderClient;
 pub use retry::RetryPolicy;
 pub use sse::{SseEvent, sse_events};
 pub use tls::install_crypto_provider;

@@ -3,21 +3,21 @@
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use futures::StreamExt;
-use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downgrades};
+use minions_core::structured::StructuredLevel;
 use minions_core::{
     Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings, Error,
-    ModelId, Probe, Result, StreamEvent, env,
+    ModelId, Probe, Result, env,
 };
-use minions_http::reqwest::Response;
-use minions_http::{HttpClient, HttpConfig, RetryPolicy, ndjson_lines};
-use serde_json::{Value, json};
+use minions_http::{HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::wire::{self, ChatLine, ContextNeed, OllamaOptions};
+use crate::adapter::OllamaAdapter;
+use crate::wire::{self, ContextNeed, OllamaOptions};
 
 /// Where Ollama listens unless `OLLAMA_HOST` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
-const PROVIDER: &str = "ollama";
+pub(crate) const PROVIDER: &str = "ollama";
 
 /// Configures an [`OllamaClient`].
 #[derive(Debug, Clone)]
@@ -90,14 +90,16 @@ impl OllamaBuilder {
             stream_usage: true,
             max_context_tokens: None,
         };
-        Ok(OllamaClient {
-            id: ModelId::new(PROVIDER, self.model),
-            http,
+        let adapter = OllamaAdapter {
+            model: self.model.clone(),
             base,
             options: self.options,
+        };
+        Ok(OllamaClient {
+            id: ModelId::new(PROVIDER, self.model),
+            inner: ProviderClient::new(adapter, http, &capabilities),
             context_length: Mutex::new(None),
             show_lock: tokio::sync::Mutex::new(()),
-            structured: DowngradeMemory::for_capabilities(&capabilities),
             capabilities,
         })
     }
@@ -111,17 +113,15 @@ enum KnownContext {
     Unknown,
 }
 
-/// A client for Ollama's native API.
+/// A client for Ollama's native API: the [`OllamaAdapter`] sent through
+/// the shared [`ProviderClient`].
 pub struct OllamaClient {
     id: ModelId,
-    http: HttpClient,
-    base: String,
-    options: OllamaOptions,
+    inner: ProviderClient<OllamaAdapter>,
     /// The model's context length, looked up once.
     context_length: Mutex<Option<KnownContext>>,
     /// Held while the context length is looked up.
     show_lock: tokio::sync::Mutex<()>,
-    structured: DowngradeMemory,
     capabilities: Capabilities,
 }
 
@@ -129,7 +129,7 @@ impl std::fmt::Debug for OllamaClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OllamaClient")
             .field("id", &self.id)
-            .field("base", &self.base)
+            .field("base", &self.inner.adapter().base)
             .finish_non_exhaustive()
     }
 }
@@ -154,47 +154,18 @@ impl OllamaClient {
 
     /// The server's base URL.
     pub fn base_url(&self) -> &str {
-        &self.base
-    }
-
-    fn not_pulled(&self) -> Error {
-        let model = &self.id.model;
-        Error::invalid_request(
-            PROVIDER,
-            format!(
-                "model `{model}` is not installed in Ollama at {}: run `ollama pull {model}`",
-                self.base
-            ),
-        )
-    }
-
-    /// Turns Ollama's "model not found" 404 into the advice to pull it.
-    fn explain(&self, error: Error) -> Error {
-        match &error {
-            Error::Http(http) if http.status == 404 && http.message.contains("not found") => {
-                self.not_pulled()
-            }
-            _ => error,
-        }
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> Result<Response> {
-        let request = self
-            .http
-            .reqwest()
-            .post(format!("{}{path}", self.base))
-            .json(body)
-            .build()
-            .map_err(|e| Error::config(format!("invalid Ollama URL {}: {e}", self.base)))?;
-        self.http.send(request).await.map_err(|e| self.explain(e))
+        &self.inner.adapter().base
     }
 
     /// `/api/show` for this model: details, parameters, `model_info`.
     pub async fn show(&self) -> Result<Value> {
-        let response = self
-            .post("/api/show", &json!({"model": self.id.model}))
-            .await?;
-        let body = self.http.read_body(response).await?;
+        let request = WireRequest::post_json(
+            self.inner.adapter().url("/api/show"),
+            &ModelName {
+                model: &self.id.model,
+            },
+        )?;
+        let body = self.inner.send_for_body(request).await?;
         serde_json::from_slice(&body).map_err(|e| {
             Error::decode(
                 PROVIDER,
@@ -206,13 +177,8 @@ impl OllamaClient {
 
     /// The installed models (`/api/tags`).
     pub async fn list_models(&self) -> Result<Vec<String>> {
-        let request = self
-            .http
-            .reqwest()
-            .get(format!("{}/api/tags", self.base))
-            .build()
-            .map_err(|e| Error::config(format!("invalid Ollama URL {}: {e}", self.base)))?;
-        let tags: Value = self.http.send_json(request).await?;
+        let url = self.inner.adapter().url("/api/tags");
+        let tags: Value = self.inner.send_json(WireRequest::get(url)).await?;
         Ok(wire::tag_names(&tags))
     }
 
@@ -245,40 +211,30 @@ impl OllamaClient {
         })
     }
 
-    async fn send_chat(&self, request: &ChatRequest, stream: bool) -> Result<Response> {
+    /// `num_ctx` for a request: sized to it, within the model's window.
+    async fn num_ctx(&self, request: &ChatRequest) -> Result<u32> {
         let limit = self.context_length().await?;
-        let num_ctx = ContextNeed::of(request).num_ctx(&self.id.model, limit)?;
-        send_with_downgrades(
-            &self.structured,
-            &request.response_format,
-            PROVIDER,
-            |level: StructuredLevel| async move {
-                let body = wire::chat_body(
-                    &self.id.model,
-                    request,
-                    num_ctx,
-                    level,
-                    stream,
-                    &self.options,
-                );
-                self.post("/api/chat", &body).await
-            },
-        )
-        .await
+        ContextNeed::of(request).num_ctx(&self.id.model, limit)
+    }
+
+    /// The structured-output level now in use.
+    pub fn structured_level(&self) -> StructuredLevel {
+        self.inner.structured_level()
     }
 }
 
 #[async_trait]
 impl ChatModel for OllamaClient {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
-        let response = self.send_chat(request, false).await?;
-        let body = self.http.read_body(response).await?;
-        wire::parse_chat(&body, &self.id.model)
+        let num_ctx = self.num_ctx(request).await?;
+        self.inner.chat(request, &num_ctx).await
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
-        let response = self.send_chat(request, true).await?;
-        Ok(Box::pin(stream_events(self.id.model.clone(), response)))
+        let num_ctx = self.num_ctx(request).await?;
+        self.inner
+            .chat_stream(request, &num_ctx, &self.id.model)
+            .await
     }
 
     /// `/api/show`: the server answers, the model is pulled, and its
@@ -286,7 +242,7 @@ impl ChatModel for OllamaClient {
     async fn probe(&self) -> Result<Probe> {
         let context = self.context_length().await?;
         Ok(Probe {
-            checked: vec![format!("{} is pulled ({})", self.id.model, self.base)],
+            checked: vec![format!("{} is pulled ({})", self.id.model, self.base_url())],
             model_available: Some(true),
             context_tokens: context,
         })
@@ -317,13 +273,14 @@ impl Embedder for OllamaClient {
         if inputs.is_empty() {
             return Ok(Embeddings::default());
         }
-        let response = self
-            .post(
-                "/api/embed",
-                &json!({"model": self.id.model, "input": inputs}),
-            )
-            .await?;
-        let body = self.http.read_body(response).await?;
+        let request = WireRequest::post_json(
+            self.inner.adapter().url("/api/embed"),
+            &EmbedBody {
+                model: &self.id.model,
+                input: inputs,
+            },
+        )?;
+        let body = self.inner.send_for_body(request).await?;
         wire::parse_embed(&body, inputs.len())
     }
 
@@ -332,59 +289,15 @@ impl Embedder for OllamaClient {
     }
 }
 
-/// Turns NDJSON lines into stream events, ending with `Done` at the line with
-/// `"done": true`; an `{"error": ..}` line or an early end is an error.
-fn stream_events(
-    model: String,
-    response: Response,
-) -> impl futures::Stream<Item = Result<StreamEvent>> + Send {
-    let lines = Box::pin(ndjson_lines::<ChatLine, _, _, _>(
-        PROVIDER,
-        response.bytes_stream(),
-    ));
-    let state = (lines, String::new(), false);
-    futures::stream::unfold(state, move |(mut lines, mut content, finished)| {
-        let model = model.clone();
-        async move {
-            if finished {
-                return None;
-            }
-            loop {
-                let line = match lines.next().await {
-                    Some(Ok(line)) => line,
-                    Some(Err(error)) => return Some((Err(error), (lines, content, true))),
-                    None => {
-                        let error = Error::stream(
-                            PROVIDER,
-                            "the stream ended before its last line (\"done\": true)",
-                        );
-                        return Some((Err(error), (lines, content, true)));
-                    }
-                };
-                if let Some(message) = &line.error {
-                    let error = Error::stream(
-                        PROVIDER,
-                        format!("Ollama reported an error mid-stream: {message}"),
-                    );
-                    return Some((Err(error), (lines, content, true)));
-                }
-                let text = line.text().to_string();
-                content.push_str(&text);
-                if line.done {
-                    let done = ChatResponse {
-                        content: std::mem::take(&mut content),
-                        finish_reason: line.finish_reason(),
-                        usage: line.usage(),
-                        model: line.model.clone().unwrap_or(model),
-                    };
-                    // Text on the last line is rare but possible: it is
-                    // already part of `done`.
-                    return Some((Ok(StreamEvent::Done(done)), (lines, content, true)));
-                }
-                if !text.is_empty() {
-                    return Some((Ok(StreamEvent::Delta(text)), (lines, content, false)));
-                }
-            }
-        }
-    })
+/// `{"model": ...}`, the body of `/api/show`.
+#[derive(Serialize)]
+struct ModelName<'a> {
+    model: &'a str,
+}
+
+/// The body of `/api/embed`.
+#[derive(Serialize)]
+struct EmbedBody<'a> {
+    model: &'a str,
+    input: &'a [String],
 }

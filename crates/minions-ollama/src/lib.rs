@@ -20,8 +20,10 @@
 //! # }
 //! ```
 
+mod adapter;
 mod client;
 pub mod wire;
 
+pub use adapter::OllamaAdapter;
 pub use client::{DEFAULT_BASE_URL, OllamaBuilder, OllamaClient};
 pub use wire::OllamaOptions;

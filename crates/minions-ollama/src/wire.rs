@@ -1,10 +1,11 @@
 //! Pure mapping between our types and Ollama's JSON, and `num_ctx` sizing.
 
-use minions_core::structured::{StructuredLevel, with_json_instruction};
+use minions_core::structured::StructuredLevel;
 use minions_core::tokens::approx_tokens;
 use minions_core::{ChatRequest, ChatResponse, Error, FinishReason, ResponseFormat, Result, Usage};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use minions_http::{ExtraFields, WireMessage, wire_messages};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Answer tokens assumed when a request sets no `max_tokens`.
 pub const DEFAULT_ANSWER_TOKENS: u32 = 1024;
@@ -84,76 +85,99 @@ impl ContextNeed {
     }
 }
 
-/// Builds the body of an `/api/chat` request.
-pub fn chat_body(
-    model: &str,
-    request: &ChatRequest,
-    num_ctx: u32,
-    level: StructuredLevel,
+/// The body of an `/api/chat` request, borrowing from the [`ChatRequest`].
+#[derive(Debug, Serialize)]
+pub struct ChatBody<'a> {
+    model: &'a str,
+    messages: Vec<WireMessage<'a>>,
     stream: bool,
-    options: &OllamaOptions,
-) -> Value {
-    let wants_json = request.response_format.wants_json();
-    let messages = if wants_json && level < StructuredLevel::Schema {
-        with_json_instruction(&request.messages, &request.response_format)
-    } else {
-        request.messages.clone()
-    };
-    let mut model_options = Map::new();
-    model_options.insert("num_ctx".into(), json!(num_ctx));
-    if let Some(temperature) = request.temperature {
-        model_options.insert("temperature".into(), json!(temperature));
-    }
-    if let Some(max_tokens) = request.max_tokens {
-        model_options.insert("num_predict".into(), json!(max_tokens));
-    }
-    if let Some(seed) = request.seed {
-        model_options.insert("seed".into(), json!(seed));
-    }
-    if !request.stop.is_empty() {
-        model_options.insert("stop".into(), json!(request.stop));
-    }
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert(
-        "messages".into(),
-        Value::Array(
-            messages
-                .iter()
-                .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-                .collect(),
-        ),
-    );
-    body.insert("stream".into(), json!(stream));
-    if wants_json {
-        match (level, &request.response_format) {
-            (StructuredLevel::Schema, ResponseFormat::JsonSchema { schema, .. }) => {
-                body.insert("format".into(), schema.clone());
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<Format<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keep_alive: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    think: Option<bool>,
+    options: ModelOptions<'a>,
+    #[serde(flatten)]
+    extra: ExtraFields<'a>,
+}
+
+/// `format`: a JSON schema, or `"json"`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Format<'a> {
+    Schema(&'a Value),
+    Json(&'static str),
+}
+
+/// Ollama's `options`. A request's `extra.options` adds to them; what we
+/// computed (`num_ctx` above all) stays.
+#[derive(Debug, Serialize)]
+struct ModelOptions<'a> {
+    num_ctx: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    num_predict: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stop: &'a [String],
+    #[serde(flatten)]
+    more: ExtraFields<'a>,
+}
+
+/// The fields [`ChatBody`] always sets.
+const BODY_FIELDS: &[&str] = &["model", "messages", "stream", "options"];
+
+impl<'a> ChatBody<'a> {
+    /// The body for `request` with the context window `num_ctx`.
+    pub fn new(
+        model: &'a str,
+        request: &'a ChatRequest,
+        num_ctx: u32,
+        level: StructuredLevel,
+        stream: bool,
+        options: &'a OllamaOptions,
+    ) -> Self {
+        let wants_json = request.response_format.wants_json();
+        let format = match (wants_json, level, &request.response_format) {
+            (false, _, _) | (true, StructuredLevel::Prompt, _) => None,
+            (true, StructuredLevel::Schema, ResponseFormat::JsonSchema { schema, .. }) => {
+                Some(Format::Schema(schema))
             }
-            (StructuredLevel::Schema | StructuredLevel::JsonMode, _) => {
-                body.insert("format".into(), json!("json"));
-            }
-            (StructuredLevel::Prompt, _) => {}
+            (true, _, _) => Some(Format::Json("json")),
+        };
+        let more = match request.extra.get("options") {
+            Some(Value::Object(more)) => ExtraFields::new(more, &["num_ctx"])
+                .taken_if("temperature", request.temperature.is_some())
+                .taken_if("num_predict", request.max_tokens.is_some())
+                .taken_if("seed", request.seed.is_some())
+                .taken_if("stop", !request.stop.is_empty()),
+            _ => ExtraFields::none(),
+        };
+        let extra = ExtraFields::new(&request.extra, BODY_FIELDS)
+            .taken_if("format", format.is_some())
+            .taken_if("keep_alive", options.keep_alive.is_some())
+            .taken_if("think", options.think.is_some());
+        Self {
+            model,
+            messages: wire_messages(request, wants_json && level < StructuredLevel::Schema),
+            stream,
+            format,
+            keep_alive: options.keep_alive.as_deref(),
+            think: options.think,
+            options: ModelOptions {
+                num_ctx,
+                temperature: request.temperature,
+                num_predict: request.max_tokens,
+                seed: request.seed,
+                stop: &request.stop,
+                more,
+            },
+            extra,
         }
     }
-    if let Some(keep_alive) = &options.keep_alive {
-        body.insert("keep_alive".into(), json!(keep_alive));
-    }
-    if let Some(think) = options.think {
-        body.insert("think".into(), json!(think));
-    }
-    for (key, value) in &request.extra {
-        // `extra.options` adds to the model options instead of replacing
-        // the computed `num_ctx`.
-        match (key.as_str(), value) {
-            ("options", Value::Object(more)) => model_options.extend(more.clone()),
-            _ => {
-                body.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    body.insert("options".into(), Value::Object(model_options));
-    Value::Object(body)
 }
 
 /// One `/api/chat` answer, or one line of a streamed one.
@@ -302,8 +326,23 @@ pub fn base_url_from_host(host: &str) -> String {
 #[cfg(test)]
 mod tests {
     use minions_core::Message;
+    use serde_json::json;
 
     use super::*;
+
+    fn chat_body(
+        model: &str,
+        request: &ChatRequest,
+        num_ctx: u32,
+        level: StructuredLevel,
+        stream: bool,
+        options: &OllamaOptions,
+    ) -> Value {
+        serde_json::to_value(ChatBody::new(
+            model, request, num_ctx, level, stream, options,
+        ))
+        .unwrap()
+    }
 
     #[test]
     fn num_ctx_grows_with_the_prompt_and_respects_the_model() {

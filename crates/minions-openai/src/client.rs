@@ -1,18 +1,16 @@
 //! The OpenAI-compatible client.
 
 use async_trait::async_trait;
-use futures::StreamExt;
-use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downgrades};
+use minions_core::structured::StructuredLevel;
 use minions_core::{
     ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings,
-    Error, ModelId, Probe, Result, StreamEvent, env,
+    Error, ModelId, Probe, Result, env,
 };
-use minions_http::reqwest::{Request, Response};
-use minions_http::{HttpClient, HttpConfig, RetryPolicy, secret_header, sse_events};
-use serde_json::Value;
+use minions_http::{HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest};
 
-use crate::preset::{AuthStyle, PRESETS, Preset, preset};
-use crate::wire;
+use crate::adapter::OpenAiAdapter;
+use crate::preset::{PRESETS, Preset, preset};
+use crate::wire::{self, EmbeddingsBody};
 
 /// The Azure API version used when `AZURE_OPENAI_API_VERSION` is not set: the
 /// first generally available one with structured outputs.
@@ -165,46 +163,43 @@ impl OpenAiBuilder {
             stream_usage: preset.stream_usage,
             max_context_tokens: self.max_context_tokens,
         };
-        Ok(OpenAiClient {
-            structured: DowngradeMemory::for_capabilities(&capabilities),
-            id,
+        let adapter = OpenAiAdapter {
             preset,
-            http: http.build()?,
-            base: base.clone(),
-            slot_context: std::sync::OnceLock::new(),
+            model: self.model,
             chat_url,
             embeddings_url,
             key: self.api_key,
             headers,
+        };
+        Ok(OpenAiClient {
+            inner: ProviderClient::new(adapter, http.build()?, &capabilities),
+            id,
+            base,
+            slot_context: std::sync::OnceLock::new(),
             capabilities,
         })
     }
 }
 
 /// A chat and embeddings client for OpenAI and every OpenAI-compatible
-/// server.
+/// server: the [`OpenAiAdapter`] sent through the shared [`ProviderClient`].
 pub struct OpenAiClient {
     pub(crate) id: ModelId,
-    pub(crate) preset: &'static Preset,
-    pub(crate) http: HttpClient,
+    pub(crate) inner: ProviderClient<OpenAiAdapter>,
     /// The base URL (`.../v1`).
     pub(crate) base: String,
     /// What one llama.cpp slot holds, once `/props` said.
     pub(crate) slot_context: std::sync::OnceLock<u32>,
-    chat_url: String,
-    embeddings_url: String,
-    key: Option<ApiKey>,
-    headers: Vec<(String, String)>,
-    structured: DowngradeMemory,
     pub(crate) capabilities: Capabilities,
 }
 
 impl std::fmt::Debug for OpenAiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let adapter = self.inner.adapter();
         f.debug_struct("OpenAiClient")
             .field("id", &self.id)
-            .field("chat_url", &self.chat_url)
-            .field("key", &self.key)
+            .field("chat_url", &adapter.chat_url)
+            .field("key", &adapter.key)
             .finish_non_exhaustive()
     }
 }
@@ -240,74 +235,24 @@ impl OpenAiClient {
 
     /// The preset in use.
     pub fn preset(&self) -> &'static Preset {
-        self.preset
+        self.inner.adapter().preset
     }
 
     /// The structured-output level this endpoint is at now (it drops when
     /// the server rejects a level).
     pub fn structured_level(&self) -> StructuredLevel {
-        self.structured.current()
-    }
-
-    fn request(&self, url: &str, body: &Value) -> Result<Request> {
-        self.authorised(self.http.reqwest().post(url).json(body))
-    }
-
-    /// A GET with the provider's authentication (for the probe).
-    pub(crate) fn get(&self, url: &str) -> Result<Request> {
-        self.authorised(self.http.reqwest().get(url))
-    }
-
-    fn authorised(&self, builder: minions_http::reqwest::RequestBuilder) -> Result<Request> {
-        let mut builder = builder;
-        if let Some(key) = &self.key {
-            builder = match self.preset.auth {
-                AuthStyle::Bearer => {
-                    builder.header("authorization", secret_header(key, "Bearer ")?)
-                }
-                AuthStyle::AzureApiKey => builder.header("api-key", secret_header(key, "")?),
-            };
-        }
-        for (name, value) in &self.headers {
-            builder = builder.header(name, value);
-        }
-        builder.build().map_err(|e| {
-            Error::config(format!(
-                "cannot build a request to {}: {e}",
-                self.preset.name
-            ))
-        })
-    }
-
-    async fn send_chat(&self, request: &ChatRequest, stream: bool) -> Result<Response> {
-        send_with_downgrades(
-            &self.structured,
-            &request.response_format,
-            self.preset.name,
-            |level| async move {
-                let body = wire::chat_body(&self.id.model, request, self.preset, level, stream);
-                self.http.send(self.request(&self.chat_url, &body)?).await
-            },
-        )
-        .await
+        self.inner.structured_level()
     }
 }
 
 #[async_trait]
 impl ChatModel for OpenAiClient {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
-        let response = self.send_chat(request, false).await?;
-        let body = self.http.read_body(response).await?;
-        wire::parse_chat(self.preset.name, &body)
+        self.inner.chat(request, &()).await
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
-        let response = self.send_chat(request, true).await?;
-        Ok(Box::pin(stream_events(
-            self.preset.name,
-            self.id.model.clone(),
-            response,
-        )))
+        self.inner.chat_stream(request, &(), &self.id.model).await
     }
 
     async fn probe(&self) -> Result<Probe> {
@@ -336,89 +281,14 @@ impl Embedder for OpenAiClient {
         if inputs.is_empty() {
             return Ok(Embeddings::default());
         }
-        let body = wire::embeddings_body(&self.id.model, inputs);
-        let response = self
-            .http
-            .send(self.request(&self.embeddings_url, &body)?)
-            .await?;
-        let bytes = self.http.read_body(response).await?;
-        wire::parse_embeddings(self.preset.name, &bytes, inputs.len())
+        let adapter = self.inner.adapter();
+        let body = EmbeddingsBody::new(&self.id.model, inputs);
+        let request = WireRequest::post_json(&adapter.embeddings_url, &body)?;
+        let bytes = self.inner.send_for_body(request).await?;
+        wire::parse_embeddings(adapter.preset.name, &bytes, inputs.len())
     }
 
     fn id(&self) -> &ModelId {
         &self.id
     }
-}
-
-/// Turns an SSE response into stream events, ending with `Done`. A stream
-/// that ends before `[DONE]` is an error: every OpenAI-compatible server we
-/// know sends it, and without it the usage chunk may be missing too.
-fn stream_events(
-    provider: &'static str,
-    requested_model: String,
-    response: Response,
-) -> impl futures::Stream<Item = Result<StreamEvent>> + Send {
-    struct State<S> {
-        events: S,
-        response: ChatResponse,
-        finished: bool,
-    }
-    let state = State {
-        events: Box::pin(sse_events(provider, response.bytes_stream())),
-        response: ChatResponse {
-            content: String::new(),
-            finish_reason: None,
-            usage: Default::default(),
-            model: requested_model,
-        },
-        finished: false,
-    };
-    futures::stream::unfold(state, move |mut state| async move {
-        if state.finished {
-            return None;
-        }
-        loop {
-            let Some(event) = state.events.next().await else {
-                state.finished = true;
-                let error =
-                    Error::stream(provider, "the stream ended before its last chunk ([DONE])");
-                return Some((Err(error), state));
-            };
-            let event = match event {
-                Ok(event) => event,
-                Err(error) => {
-                    state.finished = true;
-                    return Some((Err(error), state));
-                }
-            };
-            if event.data.trim() == "[DONE]" {
-                state.finished = true;
-                let done = std::mem::replace(
-                    &mut state.response,
-                    ChatResponse::new("", Default::default(), ""),
-                );
-                return Some((Ok(StreamEvent::Done(done)), state));
-            }
-            let update = match wire::parse_stream_chunk(provider, &event.data) {
-                Ok(update) => update,
-                Err(error) => {
-                    state.finished = true;
-                    return Some((Err(error), state));
-                }
-            };
-            if let Some(model) = update.model {
-                state.response.model = model;
-            }
-            if let Some(usage) = update.usage {
-                state.response.usage = usage;
-            }
-            if update.finish_reason.is_some() {
-                state.response.finish_reason = update.finish_reason;
-            }
-            if !update.text.is_empty() {
-                state.response.content.push_str(&update.text);
-                return Some((Ok(StreamEvent::Delta(update.text)), state));
-            }
-        }
-    })
 }

@@ -21,10 +21,12 @@
 //! supports it; a server that rejects it gets `json_object` plus the schema in
 //! the prompt, then the prompt alone, and the client remembers the step down.
 
+mod adapter;
 mod client;
 mod preset;
 mod probe;
 pub mod wire;
 
+pub use adapter::OpenAiAdapter;
 pub use client::{AZURE_DEFAULT_API_VERSION, OpenAiBuilder, OpenAiClient};
 pub use preset::{AuthStyle, PRESETS, Preset, preset};

@@ -3,6 +3,7 @@
 //! (what one slot holds).
 
 use minions_core::{Error, Probe, Result};
+use minions_http::WireRequest;
 use serde_json::Value;
 
 use crate::OpenAiClient;
@@ -33,12 +34,8 @@ pub(crate) fn slot_context(props: &Value) -> Option<u32> {
 
 impl OpenAiClient {
     async fn get_json(&self, url: &str) -> Result<Option<Value>> {
-        let request = self.get(url)?;
-        match self.http.send(request).await {
-            Ok(response) => {
-                let body = self.http.read_body(response).await?;
-                Ok(serde_json::from_slice(&body).ok())
-            }
+        match self.inner.send_for_body(WireRequest::get(url)).await {
+            Ok(body) => Ok(serde_json::from_slice(&body).ok()),
             // Not every compatible server lists its models (Azure, some
             // proxies): that says nothing against the model.
             Err(error) if matches!(error.status(), Some(404 | 405 | 501)) => Ok(None),
@@ -49,7 +46,7 @@ impl OpenAiClient {
     /// The probe behind [`minions_core::ChatModel::probe`].
     pub(crate) async fn probe_endpoint(&self) -> Result<Probe> {
         let mut probe = Probe::default();
-        let name = self.preset.name;
+        let name = self.preset().name;
         let model = &self.id.model;
         match self.get_json(&format!("{}/models", self.base)).await? {
             Some(listing) => {

@@ -1,9 +1,10 @@
 //! Pure mapping between our types and OpenAI's JSON. No sockets here.
 
-use minions_core::structured::{StructuredLevel, wire_name, with_json_instruction};
+use minions_core::structured::{StructuredLevel, wire_name};
 use minions_core::{ChatRequest, ChatResponse, Error, FinishReason, ResponseFormat, Result, Usage};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use minions_http::{ExtraFields, WireMessage, wire_messages};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::Preset;
 
@@ -25,90 +26,130 @@ fn schema_name(name: &str) -> String {
     wire_name(name, "response")
 }
 
-/// Builds the body of a `/chat/completions` request.
-///
-/// `level` says how structured output is asked for when the request wants
-/// JSON: the schema as `response_format`, JSON mode plus the schema in the
-/// prompt, or the prompt alone.
-pub fn chat_body(
-    model: &str,
-    request: &ChatRequest,
-    preset: &Preset,
-    level: StructuredLevel,
+/// The body of a `/chat/completions` request. It borrows the messages and
+/// the schema from the [`ChatRequest`]: the document is not copied.
+#[derive(Debug, Serialize)]
+pub struct ChatBody<'a> {
+    model: &'a str,
+    messages: Vec<WireMessage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stop: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<WireFormat<'a>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     stream: bool,
-) -> Value {
-    let wants_json = request.response_format.wants_json();
-    let messages = if wants_json && level < StructuredLevel::Schema {
-        with_json_instruction(&request.messages, &request.response_format)
-    } else {
-        request.messages.clone()
-    };
-    let reasoning = preset.reasoning_params && is_reasoning_model(model);
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert(
-        "messages".into(),
-        Value::Array(
-            messages
-                .iter()
-                .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-                .collect(),
-        ),
-    );
-    if let Some(temperature) = request.temperature {
-        if reasoning {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+    #[serde(flatten)]
+    extra: ExtraFields<'a>,
+}
+
+/// `response_format`: a JSON schema, or JSON mode (with the schema where the
+/// server takes one there).
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireFormat<'a> {
+    JsonSchema {
+        json_schema: NamedSchema<'a>,
+    },
+    JsonObject {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        schema: Option<&'a Value>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct NamedSchema<'a> {
+    name: String,
+    schema: &'a Value,
+    strict: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// The fields [`ChatBody`] always sets, which a request's `extra` can't
+/// override.
+const BODY_FIELDS: &[&str] = &["model", "messages"];
+
+impl<'a> ChatBody<'a> {
+    /// The body for `request`. `level` says how structured output is asked
+    /// for when the request wants JSON: the schema as `response_format`,
+    /// JSON mode plus the schema in the prompt, or the prompt alone.
+    pub fn new(
+        model: &'a str,
+        request: &'a ChatRequest,
+        preset: &Preset,
+        level: StructuredLevel,
+        stream: bool,
+    ) -> Self {
+        let wants_json = request.response_format.wants_json();
+        let reasoning = preset.reasoning_params && is_reasoning_model(model);
+        if reasoning && request.temperature.is_some() {
             tracing::debug!(
                 model,
                 "reasoning models take no temperature; not sending it"
             );
-        } else {
-            body.insert("temperature".into(), json!(temperature));
         }
-    }
-    if let Some(seed) = request.seed {
-        body.insert("seed".into(), json!(seed));
-    }
-    if let Some(max_tokens) = request.max_tokens {
-        let field = if reasoning {
-            "max_completion_tokens"
-        } else {
-            "max_tokens"
+        let response_format = match (wants_json, level, &request.response_format) {
+            (false, _, _) | (true, StructuredLevel::Prompt, _) => None,
+            (true, StructuredLevel::Schema, ResponseFormat::JsonSchema { name, schema }) => {
+                Some(WireFormat::JsonSchema {
+                    json_schema: NamedSchema {
+                        name: schema_name(name),
+                        schema,
+                        strict: false,
+                    },
+                })
+            }
+            (true, _, format) => Some(WireFormat::JsonObject {
+                schema: match format {
+                    ResponseFormat::JsonSchema { schema, .. } if preset.json_object_schema => {
+                        Some(schema)
+                    }
+                    _ => None,
+                },
+            }),
         };
-        body.insert(field.into(), json!(max_tokens));
-    }
-    if !request.stop.is_empty() {
-        body.insert("stop".into(), json!(request.stop));
-    }
-    if wants_json {
-        match (level, &request.response_format) {
-            (StructuredLevel::Schema, ResponseFormat::JsonSchema { name, schema }) => {
-                body.insert(
-                    "response_format".into(),
-                    json!({"type": "json_schema", "json_schema": {"name": schema_name(name), "schema": schema, "strict": false}}),
-                );
-            }
-            (StructuredLevel::Schema | StructuredLevel::JsonMode, format) => {
-                let mut response_format = json!({"type": "json_object"});
-                if let (true, ResponseFormat::JsonSchema { schema, .. }) =
-                    (preset.json_object_schema, format)
-                {
-                    response_format["schema"] = schema.clone();
-                }
-                body.insert("response_format".into(), response_format);
-            }
-            (StructuredLevel::Prompt, _) => {}
+        let temperature = request.temperature.filter(|_| !reasoning);
+        let max_tokens = request.max_tokens.filter(|_| !reasoning);
+        let max_completion_tokens = request.max_tokens.filter(|_| reasoning);
+        let stream_options = (stream && preset.stream_usage).then_some(StreamOptions {
+            include_usage: true,
+        });
+        let extra = ExtraFields::new(&request.extra, BODY_FIELDS)
+            .taken_if("temperature", temperature.is_some())
+            .taken_if("seed", request.seed.is_some())
+            .taken_if("max_tokens", max_tokens.is_some())
+            .taken_if("max_completion_tokens", max_completion_tokens.is_some())
+            .taken_if("stop", !request.stop.is_empty())
+            .taken_if("response_format", response_format.is_some())
+            .taken_if("stream", stream)
+            .taken_if("stream_options", stream_options.is_some());
+        Self {
+            model,
+            messages: wire_messages(request, wants_json && level < StructuredLevel::Schema),
+            temperature,
+            seed: request.seed,
+            max_tokens,
+            max_completion_tokens,
+            stop: &request.stop,
+            response_format,
+            stream,
+            stream_options,
+            extra,
         }
     }
-    if stream {
-        body.insert("stream".into(), json!(true));
-        if preset.stream_usage {
-            body.insert("stream_options".into(), json!({"include_usage": true}));
-        }
-    }
-    for (key, value) in &request.extra {
-        body.insert(key.clone(), value.clone());
-    }
-    Value::Object(body)
 }
 
 /// OpenAI's usage block, with the spellings compatible servers use.
@@ -154,12 +195,12 @@ struct Completion {
 
 #[derive(Debug, Deserialize)]
 struct Choice {
-    message: Option<WireMessage>,
+    message: Option<AnswerMessage>,
     finish_reason: Option<FinishReason>,
 }
 
 #[derive(Debug, Deserialize)]
-struct WireMessage {
+struct AnswerMessage {
     #[serde(default)]
     content: Option<Value>,
     #[serde(default)]
@@ -283,9 +324,26 @@ pub fn parse_stream_chunk(provider: &str, data: &str) -> Result<ChunkUpdate> {
     Ok(update)
 }
 
-/// Builds an embeddings request body.
-pub fn embeddings_body(model: &str, inputs: &[String]) -> Value {
-    json!({"model": model, "input": inputs, "encoding_format": "float"})
+/// The body of an embeddings request.
+#[derive(Debug, Serialize)]
+pub struct EmbeddingsBody<'a> {
+    /// The model.
+    pub model: &'a str,
+    /// The texts.
+    pub input: &'a [String],
+    /// Always `float`.
+    pub encoding_format: &'static str,
+}
+
+impl<'a> EmbeddingsBody<'a> {
+    /// The body embedding `inputs` with `model`.
+    pub fn new(model: &'a str, input: &'a [String]) -> Self {
+        Self {
+            model,
+            input,
+            encoding_format: "float",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -333,8 +391,20 @@ pub fn parse_embeddings(
 mod tests {
     use minions_core::Message;
 
+    use serde_json::json;
+
     use super::*;
     use crate::preset;
+
+    fn chat_body(
+        model: &str,
+        request: &ChatRequest,
+        preset: &Preset,
+        level: StructuredLevel,
+        stream: bool,
+    ) -> Value {
+        serde_json::to_value(ChatBody::new(model, request, preset, level, stream)).unwrap()
+    }
 
     fn openai() -> &'static Preset {
         preset("openai").unwrap()
