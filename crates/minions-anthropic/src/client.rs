@@ -3,10 +3,12 @@
 use async_trait::async_trait;
 use minions_core::structured::StructuredLevel;
 use minions_core::{
-    ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Error, ModelId, Probe,
-    Result, env,
+    ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, ModelId, Probe, Result,
+    env,
 };
-use minions_http::{HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest};
+use minions_http::{
+    HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest, checked_base_url, require_key,
+};
 
 use crate::adapter::AnthropicAdapter;
 
@@ -76,23 +78,12 @@ impl AnthropicBuilder {
     /// when there is no key.
     pub fn build(self) -> Result<AnthropicClient> {
         let id = ModelId::new(PROVIDER, self.model);
-        let Some(key) = self.api_key else {
-            let var = env::ANTHROPIC_API_KEY;
-            return Err(Error::config(format!(
-                "{id} needs an API key: set {var} (export {var}=...)"
-            )));
-        };
-        let base = self
-            .base_url
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string())
-            .trim_end_matches('/')
-            .to_string();
-        if !base.starts_with("http://") && !base.starts_with("https://") {
-            return Err(Error::config(format!(
-                "{id}: base URL `{base}` must start with http:// or https:// (check {})",
-                env::ANTHROPIC_BASE_URL
-            )));
-        }
+        let key = require_key(&id, self.api_key, env::ANTHROPIC_API_KEY)?;
+        let base = checked_base_url(
+            &id,
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            env::ANTHROPIC_BASE_URL,
+        )?;
         let capabilities = Capabilities {
             json_schema: true,
             json_mode: false,

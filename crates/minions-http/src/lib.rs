@@ -22,6 +22,7 @@ mod error_capture;
 mod ndjson;
 mod provider_client;
 mod retry;
+mod settings;
 mod sse;
 mod tls;
 
@@ -32,6 +33,7 @@ pub use error_capture::{parse_retry_after, redact_url};
 pub use ndjson::{NdjsonDecoder, ndjson_lines};
 pub use provider_client::ProviderClient;
 pub use retry::RetryPolicy;
+pub use settings::{checked_base_url, require_key};
 pub use sse::{SseEvent, sse_events};
 pub use tls::install_crypto_provider;
 

@@ -6,7 +6,9 @@ use minions_core::{
     ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings,
     Error, ModelId, Probe, Result, env,
 };
-use minions_http::{HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest};
+use minions_http::{
+    HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest, checked_base_url, require_key,
+};
 
 use crate::adapter::OpenAiAdapter;
 use crate::preset::{PRESETS, Preset, preset};
@@ -94,14 +96,16 @@ impl OpenAiBuilder {
     pub fn build(self) -> Result<OpenAiClient> {
         let preset = self.preset;
         let id = ModelId::new(preset.name, self.model.clone());
-        if preset.key_required && self.api_key.is_none() {
-            let var = preset.key_var.unwrap_or("the provider's API key variable");
-            return Err(Error::config(format!(
-                "{id} needs an API key: set {var} (export {var}=...)"
-            )));
-        }
+        let api_key = match preset.key_required {
+            true => Some(require_key(
+                &id,
+                self.api_key,
+                preset.key_var.unwrap_or("the provider's API key variable"),
+            )?),
+            false => self.api_key,
+        };
         let base = match (&self.base_url, preset.name) {
-            (Some(url), _) => url.trim_end_matches('/').to_string(),
+            (Some(url), _) => url.as_str(),
             (None, "azure") => {
                 return Err(Error::config(format!(
                     "{id} needs the Azure resource endpoint: set {} (export {}=https://NAME.openai.azure.com/)",
@@ -109,14 +113,9 @@ impl OpenAiBuilder {
                     env::AZURE_OPENAI_ENDPOINT
                 )));
             }
-            (None, _) => preset.default_base_url.to_string(),
+            (None, _) => preset.default_base_url,
         };
-        if !base.starts_with("http://") && !base.starts_with("https://") {
-            let var = preset.base_url_var.unwrap_or("the base URL");
-            return Err(Error::config(format!(
-                "{id}: base URL `{base}` must start with http:// or https:// (check {var})"
-            )));
-        }
+        let base = checked_base_url(&id, base, preset.base_url_var.unwrap_or("the base URL"))?;
         let (chat_url, embeddings_url) = if preset.name == "azure" {
             let version = self
                 .api_version
@@ -168,7 +167,7 @@ impl OpenAiBuilder {
             model: self.model,
             chat_url,
             embeddings_url,
-            key: self.api_key,
+            key: api_key,
             headers,
         };
         Ok(OpenAiClient {
