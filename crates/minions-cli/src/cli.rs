@@ -38,6 +38,9 @@ pub(crate) enum Command {
     Demo(DemoArgs),
     /// Serve the protocols over HTTP: an OpenAI-compatible endpoint, a runs API and a web page.
     Serve(ServeArgs),
+    /// Serve the protocols as MCP tools (ask, estimate) over stdio, or streamable HTTP with --http.
+    #[command(long_about = MCP_ABOUT)]
+    Mcp(McpArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -261,6 +264,38 @@ pub(crate) struct ServeArgs {
     pub queue_wait: u64,
     #[command(flatten)]
     pub models: ModelArgs,
+}
+
+const MCP_ABOUT: &str = "Serve the protocols as Model Context Protocol tools, so that an agent (Claude Desktop, Claude Code, Cursor, ...) hands long documents to the local model instead of reading them itself.
+
+Tools: `ask` (a question over files, directories or text; progress is reported and a cancelled call stops the run) and `estimate` (what a remote-only read would cost).
+
+Transports:
+  stdio (default)   the client spawns `minions mcp` and speaks JSON-RPC on its stdin and stdout; logs go to stderr.
+  --http ADDR       streamable HTTP at http://ADDR/mcp; beyond loopback it needs --token, and every request must send `Authorization: Bearer TOKEN`.
+
+Documents are read only under the --allow-dir directories and the roots the client declares; other paths are refused. Models, keys and run options come from the same flags, MINIONS_* variables and minions.toml as `minions ask`. See docs/mcp.md for client configuration.";
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct McpArgs {
+    /// Serve streamable HTTP on HOST:PORT (at /mcp) instead of stdio; beyond loopback it needs --token.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// With --http: bearer token required on every request (env MINIONS_SERVER_TOKEN).
+    #[arg(
+        long,
+        env = "MINIONS_SERVER_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// A directory whose files the tools may read (repeat for several); the client's roots are added.
+    #[arg(long = "allow-dir", value_name = "DIR")]
+    pub allow_dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Clone, Args)]

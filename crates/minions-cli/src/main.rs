@@ -4,7 +4,6 @@ mod cli;
 mod commands;
 mod error;
 mod progress;
-mod report;
 mod run;
 mod settings;
 mod setup;
@@ -81,6 +80,11 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 config,
             )?;
             runtime.block_on(commands::serve::serve(args, settings))
+        }
+        Command::Mcp(args) => {
+            let settings =
+                settings::resolve(settings::from_flags(&args.models, &args.run), config)?;
+            runtime.block_on(commands::mcp::mcp(args, settings))
         }
         Command::Completions { shell } => {
             clap_complete::generate(

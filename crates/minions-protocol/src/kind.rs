@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// read this enum (through [`ProtocolKind::ALL`], [`FromStr`] and
 /// [`fmt::Display`]), so a new protocol is a module and a variant here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProtocolKind {
     /// The remote model chats with one local model that holds the whole

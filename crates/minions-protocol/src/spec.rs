@@ -14,6 +14,7 @@ use crate::{History, ProtocolKind};
 
 /// Which retrieval Minions offers its planner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Retrieval {
     /// BM25 keyword retrieval.
@@ -127,6 +128,7 @@ pub mod bounds {
 /// server's request JSON and the MCP tools all map onto; [`RunOptions::build`]
 /// validates it into a [`RunSpec`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct RunOptions {
     /// The protocol (default minions).
@@ -172,6 +174,25 @@ impl RunOptions {
             .ok()
             .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
             .unwrap_or_default()
+    }
+
+    /// Reads options from a JSON object, refusing a key that is no option
+    /// (`also_known` names keys the caller takes out first, so the message
+    /// lists them too). Values are checked by [`RunOptions::build`].
+    pub fn from_json_object(
+        object: serde_json::Map<String, serde_json::Value>,
+        also_known: &[&str],
+    ) -> Result<Self, String> {
+        let known = Self::keys();
+        if let Some(key) = object.keys().find(|k| !known.contains(k)) {
+            let mut names: Vec<String> = also_known.iter().map(|k| k.to_string()).collect();
+            names.extend(known);
+            return Err(format!(
+                "unknown option `{key}`; known options: {}",
+                names.join(", ")
+            ));
+        }
+        serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| e.to_string())
     }
 
     /// Sets the protocol.

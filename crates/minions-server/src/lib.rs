@@ -10,6 +10,7 @@
 //! Binds 127.0.0.1 unless told otherwise, and refuses to listen beyond
 //! loopback without a bearer token. `docs/server.md` has curl examples.
 
+pub mod access;
 mod documents;
 mod error;
 mod openai_api;
@@ -67,13 +68,7 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// Refuses a configuration that would expose the server without a token.
     pub fn check(&self) -> Result<(), String> {
-        if !self.bind.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
-            return Err(format!(
-                "refusing to listen on {} without a token: anyone on the network could spend your API keys; set --token (or MINIONS_SERVER_TOKEN), or bind 127.0.0.1",
-                self.bind
-            ));
-        }
-        Ok(())
+        access::check_exposure(self.bind, self.token.as_deref())
     }
 }
 
@@ -106,27 +101,15 @@ pub(crate) fn body_bytes(
     })
 }
 
-/// Equal in time whatever the inputs share, so the token cannot be guessed
-/// byte by byte from response times.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 async fn require_token(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some(token) = &state.token {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if !same_secret(given.as_bytes(), token.as_bytes()) {
-            return ApiError::unauthorized().into_response();
-        }
+    if let Some(token) = &state.token
+        && !access::bearer_matches(request.headers(), token)
+    {
+        return ApiError::unauthorized().into_response();
     }
     next.run(request).await
 }

@@ -29,14 +29,7 @@ impl<'de> Deserialize<'de> for RequestOptions {
                 )));
             }
         };
-        let known = RunOptions::keys();
-        if let Some(key) = map.keys().find(|k| !known.contains(k)) {
-            return Err(D::Error::custom(format!(
-                "unknown option `{key}`; known options: remote, {}",
-                known.join(", ")
-            )));
-        }
-        let run = serde_json::from_value(Value::Object(map)).map_err(D::Error::custom)?;
+        let run = RunOptions::from_json_object(map, &["remote"]).map_err(D::Error::custom)?;
         Ok(Self { remote, run })
     }
 }

@@ -9,7 +9,7 @@ use crate::error::CliError;
 use crate::progress::Style;
 use crate::run::run_once;
 use crate::settings::Effective;
-use crate::{report, setup};
+use crate::setup;
 
 /// The question: the argument, `--task`, or stdin (when stdin is not a
 /// terminal and is not the context).
@@ -72,14 +72,14 @@ pub(crate) async fn ask(args: AskArgs, settings: Effective) -> Result<u8, CliErr
     if args.output.json {
         println!(
             "{}",
-            report::json(result, ended.error.as_ref().map(|e| e.message.as_str()))
+            result.report(ended.error.as_ref().map(|e| e.message.as_str()))
         );
     } else {
         if !result.answer.is_empty() {
             println!("{}", result.answer);
         }
         if !args.output.quiet || ended.error.is_some() {
-            eprintln!("\n{}", report::summary(result));
+            eprintln!("\n{}", result.summary());
         }
     }
     let code = ended.code();

@@ -14,7 +14,7 @@ use crate::error::{CliError, code};
 use crate::progress::Style;
 use crate::run::run_once;
 use crate::settings::Effective;
-use crate::{report, setup};
+use crate::setup;
 
 const HELP: &str = "\
 Ask a question and press Enter. Follow-up questions see the earlier answers.
@@ -186,7 +186,7 @@ pub(crate) fn chat(
                     Some(error) => eprintln!("error: {}", error.message),
                 }
                 if !args.quiet || ended.error.is_some() {
-                    eprintln!("{}\n", report::summary(result));
+                    eprintln!("{}\n", result.summary());
                 }
                 // Failed and cancelled runs count in /cost and /save too.
                 transcripts.push(ended.transcript);

@@ -23,7 +23,6 @@ use serde_json::json;
 use crate::cli::DemoArgs;
 use crate::error::{CliError, code};
 use crate::progress::Style;
-use crate::report;
 use crate::run::run_once;
 use crate::settings::{Effective, Settings};
 use crate::setup::Models;
@@ -234,10 +233,10 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
     }
     let transcript = ended.transcript;
     if args.json {
-        println!("{}", report::json(&transcript.result, None));
+        println!("{}", transcript.result.report(None));
     } else {
         println!("\n{}", transcript.result.answer);
-        eprintln!("\n{}", report::summary(&transcript.result));
+        eprintln!("\n{}", transcript.result.summary());
         eprintln!("\nWith real models: minions ask \"...\" --context FILE (see the README).");
     }
     Ok(code::OK)

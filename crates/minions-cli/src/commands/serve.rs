@@ -47,7 +47,7 @@ pub(crate) async fn serve(args: ServeArgs, settings: Effective) -> Result<u8, Cl
 
 /// `HOST:PORT` to an address; a host name such as `localhost` is looked
 /// up, and a loopback IPv4 address is preferred when it has several.
-fn bind_address(text: &str) -> Result<SocketAddr, CliError> {
+pub(crate) fn bind_address(text: &str) -> Result<SocketAddr, CliError> {
     let addresses: Vec<SocketAddr> = text
         .to_socket_addrs()
         .map_err(|e| {

@@ -1,0 +1,74 @@
+//! `minions mcp`.
+
+use minions_ingest::IngestOptions;
+use minions_mcp::{AllowedRoots, HttpOptions, McpSettings, MinionsMcp};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::McpArgs;
+use crate::commands::serve::bind_address;
+use crate::error::{CliError, code};
+use crate::settings::Effective;
+use crate::setup;
+
+/// Serves the MCP tools until the client hangs up (stdio) or Ctrl-C (HTTP).
+/// Nothing but MCP messages goes to stdout: notes go to stderr.
+#[allow(clippy::print_stderr)]
+pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliError> {
+    if args.http.is_none() && args.token.as_deref().is_some_and(|t| !t.is_empty()) {
+        tracing::debug!("--token applies to --http only; stdio needs none");
+    }
+    let roots = AllowedRoots::new(&args.allow_dirs).map_err(CliError::usage)?;
+    let models = setup::models(&settings)?;
+    let mut ingest = IngestOptions::default();
+    if let Some(bytes) = settings.values.max_input_bytes {
+        ingest.max_bytes = bytes;
+    }
+    // The run options are checked now, so a bad value stops the server at
+    // start-up instead of failing every call.
+    settings
+        .values
+        .run
+        .build()
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let server = MinionsMcp::new(McpSettings {
+        models: models.run,
+        pricing: setup::pricing(&settings)?,
+        options: settings.values.run.clone(),
+        roots: roots.clone(),
+        ingest,
+    });
+    let allowed = roots.describe();
+    match args.http {
+        None => {
+            eprintln!(
+                "minions mcp: serving on stdio (local {}, remote {}; may read: {allowed})",
+                settings.local(),
+                settings.remote()
+            );
+            minions_mcp::serve_stdio(server)
+                .await
+                .map_err(CliError::usage)?;
+        }
+        Some(address) => {
+            let options = HttpOptions {
+                bind: bind_address(&address)?,
+                token: args.token,
+            };
+            let shutdown = CancellationToken::new();
+            let on_ctrl_c = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                on_ctrl_c.cancel();
+            });
+            let (local, remote) = (settings.local().to_string(), settings.remote().to_string());
+            minions_mcp::serve_http(server, options, shutdown, |bound| {
+                eprintln!(
+                    "minions mcp: http://{bound}/mcp (local {local}, remote {remote}; may read: {allowed}); Ctrl-C stops"
+                );
+            })
+            .await
+            .map_err(CliError::usage)?;
+        }
+    }
+    Ok(code::OK)
+}
