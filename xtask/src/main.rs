@@ -46,6 +46,14 @@ const LEAN_LAYERS: &[(&str, &[&str], &[&str])] = &[
         &[],
         &["minions-openai", "minions-anthropic", "minions-ollama"],
     ),
+    // So does the MCP server.
+    (
+        "minions-mcp",
+        &[],
+        &["minions-openai", "minions-anthropic", "minions-ollama"],
+    ),
+    // Providers are adapters over the shared transport: none needs another.
+    ("minions-ollama", &[], &["minions-openai", "minions-anthropic"]),
 ];
 
 const USAGE: &str = "usage: cargo xtask <command>
