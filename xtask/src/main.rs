@@ -53,7 +53,11 @@ const LEAN_LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["minions-openai", "minions-anthropic", "minions-ollama"],
     ),
     // Providers are adapters over the shared transport: none needs another.
-    ("minions-ollama", &[], &["minions-openai", "minions-anthropic"]),
+    (
+        "minions-ollama",
+        &[],
+        &["minions-openai", "minions-anthropic"],
+    ),
 ];
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -65,6 +69,8 @@ commands:
             ARGS: --local P/M --remote P/M --dataset synthetic|sample|...
             --limit N --concurrency N --budget-usd X (see --help)
           overhead: a Minions round of 1000 jobs against a 50 ms fake model
+          prefix: chunk affinity on and off against a real llama.cpp server
+            (--llamacpp-url URL --llamacpp-model NAME --chunks N --job-concurrency N)
           chunk: chunking + BM25 indexing of a generated 100 MB text
           startup: start-up of `minions --help`, `estimate` on a small file and `demo`
           (all in release mode)
@@ -209,7 +215,7 @@ fn run_bench(args: &[String]) -> ExitCode {
     command.args(["run", "--quiet", "--release"]);
     match suite.as_str() {
         "chunk" => command.args(["-p", "minions-chunk", "--example", "chunk_bench", "--"]),
-        "quality" | "overhead" => command.args([
+        "quality" | "overhead" | "prefix" => command.args([
             "-p",
             "minions-bench",
             "--bin",
@@ -220,7 +226,7 @@ fn run_bench(args: &[String]) -> ExitCode {
         ]),
         other => {
             eprintln!(
-                "error: unknown suite `{other}`; available: quality, overhead, chunk, startup"
+                "error: unknown suite `{other}`; available: quality, overhead, prefix, chunk, startup"
             );
             return ExitCode::from(2);
         }

@@ -11,6 +11,7 @@
 
 mod dataset;
 pub mod overhead;
+pub mod prefix;
 pub mod report;
 pub mod runner;
 pub mod score;

@@ -12,7 +12,7 @@ use clap::{Parser, ValueEnum};
 use minions::RunOptions;
 use minions::{ChatModel, ModelSettings, ModelSpec, Pricing, chat_model};
 use minions_bench::runner::{Models, Protocol, QualityRun, run_quality};
-use minions_bench::{Item, overhead, report, scripted};
+use minions_bench::{Item, overhead, prefix, report, scripted};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Suite {
@@ -20,6 +20,8 @@ enum Suite {
     Quality,
     /// Our overhead over model latency.
     Overhead,
+    /// What a prompt cache saves: chunk affinity on and off against a real llama.cpp server (--llamacpp-url).
+    Prefix,
 }
 
 /// Cost/quality comparisons and overhead figures.
@@ -85,6 +87,15 @@ struct Args {
     /// Overhead: the fake local model's latency in milliseconds.
     #[arg(long, default_value_t = 50)]
     latency_ms: u64,
+    /// Prefix: the llama.cpp server's root URL (default: LLAMACPP_BASE_URL without /v1).
+    #[arg(long, value_name = "URL")]
+    llamacpp_url: Option<String>,
+    /// Prefix: the model name the server serves.
+    #[arg(long, default_value = "smollm2")]
+    llamacpp_model: String,
+    /// Prefix: chunks in the document (each read by three tasks).
+    #[arg(long, default_value_t = 6)]
+    chunks: usize,
 }
 
 fn items(args: &Args) -> Result<Vec<Item>, String> {
@@ -254,6 +265,36 @@ async fn quality(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// The prefix suite: the server's URL from the flag or LLAMACPP_BASE_URL.
+async fn prefix(args: &Args) -> Result<(), String> {
+    let url = args
+        .llamacpp_url
+        .clone()
+        .or_else(|| minions::env::read(minions::env::LLAMACPP_BASE_URL))
+        .ok_or("the prefix suite needs a llama.cpp server: --llamacpp-url http://127.0.0.1:PORT (or LLAMACPP_BASE_URL); `cargo xtask models start` starts one")?;
+    let root = url
+        .trim_end_matches('/')
+        .trim_end_matches("/v1")
+        .to_string();
+    let max_tokens = args
+        .options
+        .as_deref()
+        .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok())
+        .and_then(|o| o["local_max_tokens"].as_u64())
+        .unwrap_or(48) as u32;
+    let runs = prefix::run_prefix(
+        &root,
+        &args.llamacpp_model,
+        args.chunks,
+        args.job_concurrency,
+        max_tokens,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!("{}", prefix::markdown(&runs));
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -267,6 +308,7 @@ async fn main() -> ExitCode {
         .await
         .map(|report| println!("{}", overhead::markdown(&report)))
         .map_err(|e| e.to_string()),
+        Suite::Prefix => prefix(&args).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

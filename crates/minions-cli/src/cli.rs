@@ -138,6 +138,9 @@ pub(crate) struct RunArgs {
     /// Seconds one local call may take (default 300).
     #[arg(long, value_name = "SECS")]
     pub local_timeout: Option<u32>,
+    /// Interleave the jobs of one chunk with others instead of running them one after another (which lets a prompt cache read each chunk once).
+    #[arg(long)]
+    pub no_chunk_affinity: bool,
 }
 
 impl RunArgs {
@@ -160,6 +163,7 @@ impl RunArgs {
             local_temperature: self.local_temperature,
             local_max_tokens: self.local_max_tokens,
             local_timeout_secs: self.local_timeout,
+            chunk_affinity: self.no_chunk_affinity.then_some(false),
         }
     }
 }

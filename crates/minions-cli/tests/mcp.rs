@@ -74,8 +74,10 @@ const SLOW_JOB: &str = "Excerpt from slow.txt";
 fn honest_local(request: &RecordedRequest) -> Reply {
     let prompt = request.last_user_message();
     if prompt.starts_with(SLOW_JOB) {
-        return Reply::json(&json!({"explanation": "Nothing here.", "citation": null, "answer": null}))
-            .after(std::time::Duration::from_secs(2));
+        return Reply::json(
+            &json!({"explanation": "Nothing here.", "citation": null, "answer": null}),
+        )
+        .after(std::time::Duration::from_secs(2));
     }
     if prompt.starts_with("Excerpt from") {
         Reply::json(
@@ -182,13 +184,19 @@ fn check(seen: &Value, remote: &FakeServer, local: &FakeServer) {
     // client then waited 6 s. Had the run gone on, at least three more jobs
     // would have reached the local model.
     assert_eq!(seen["cancelled"], true, "the client cancelled the call");
-    assert_eq!(seen["after_cancel"]["is_error"], false, "the session lives on");
+    assert_eq!(
+        seen["after_cancel"]["is_error"], false,
+        "the session lives on"
+    );
     let slow_jobs = local
         .requests()
         .iter()
         .filter(|r| r.last_user_message().starts_with(SLOW_JOB))
         .count();
-    assert!((1..=2).contains(&slow_jobs), "{slow_jobs} slow jobs: the cancelled run went on");
+    assert!(
+        (1..=2).contains(&slow_jobs),
+        "{slow_jobs} slow jobs: the cancelled run went on"
+    );
 
     let everything = serde_json::to_string(seen).unwrap();
     assert!(

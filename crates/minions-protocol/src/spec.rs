@@ -165,6 +165,10 @@ pub struct RunOptions {
     pub local_max_tokens: Option<u32>,
     /// Time one local call may take, in seconds (default 300).
     pub local_timeout_secs: Option<u32>,
+    /// Minions: run the jobs that read one chunk one after another on one
+    /// lane, so a server with a prompt cache (llama.cpp, vLLM, Ollama)
+    /// reads the chunk once for all of them (default true).
+    pub chunk_affinity: Option<bool>,
 }
 
 impl RunOptions {
@@ -281,6 +285,7 @@ impl RunOptions {
             local_temperature: over.local_temperature.or(self.local_temperature),
             local_max_tokens: over.local_max_tokens.or(self.local_max_tokens),
             local_timeout_secs: over.local_timeout_secs.or(self.local_timeout_secs),
+            chunk_affinity: over.chunk_affinity.or(self.chunk_affinity),
         }
     }
 
@@ -319,6 +324,7 @@ impl RunOptions {
             local_timeout: Duration::from_secs(
                 LOCAL_TIMEOUT_SECS.check(self.local_timeout_secs)? as u64
             ),
+            chunk_affinity: self.chunk_affinity.unwrap_or(true),
             pricing: Pricing::builtin(),
             history: History::default(),
             cancel: None,
@@ -378,6 +384,7 @@ pub struct RunSpec {
     pub(crate) local_temperature: f32,
     pub(crate) local_max_tokens: u32,
     pub(crate) local_timeout: Duration,
+    pub(crate) chunk_affinity: bool,
     pub(crate) pricing: Pricing,
     pub(crate) history: History,
     pub(crate) cancel: Option<CancellationToken>,

@@ -1,5 +1,6 @@
 //! Running local jobs concurrently.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -275,13 +276,24 @@ pub(crate) async fn run_jobs(
     local: &dyn ChatModel,
     jobs: Vec<Job>,
     concurrency: usize,
+    chunk_affinity: bool,
     settings: &JobSettings,
     log: &EventLog,
 ) -> Ran {
     let threshold = breaker_threshold(concurrency);
-    let mut stream = futures::stream::iter(jobs)
-        .map(|job| run_job(local, job, settings, log))
-        .buffer_unordered(concurrency.max(1));
+    let concurrency = concurrency.max(1);
+    let lanes = if chunk_affinity {
+        lanes(jobs, concurrency)
+    } else {
+        jobs.into_iter().map(|job| vec![job]).collect()
+    };
+    // Each lane runs its jobs one after another; up to `concurrency` lanes
+    // run at once, so at most `concurrency` jobs are in flight.
+    let mut stream = futures::stream::iter(lanes)
+        .map(|lane| {
+            Box::pin(futures::stream::iter(lane).then(|job| run_job(local, job, settings, log)))
+        })
+        .flatten_unordered(concurrency);
     let mut ran = Ran {
         outputs: Vec::new(),
         usage: Usage::default(),
@@ -311,4 +323,102 @@ pub(crate) async fn run_jobs(
         }
     }
     ran
+}
+
+/// Groups the jobs into lanes of jobs that read the same chunk, so that a
+/// server with a prompt cache reads each chunk once per lane instead of
+/// once per job (the chunk comes before the task in the prompt). When there
+/// are fewer chunks than `concurrency`, the longest lanes are split, so
+/// that as many jobs still run at once.
+fn lanes(jobs: Vec<Job>, concurrency: usize) -> Vec<Vec<Job>> {
+    let mut lanes: Vec<Vec<Job>> = Vec::new();
+    let mut lane_of: HashMap<String, usize> = HashMap::new();
+    for job in jobs {
+        match lane_of.get(&job.chunk_label) {
+            Some(&lane) => lanes[lane].push(job),
+            None => {
+                lane_of.insert(job.chunk_label.clone(), lanes.len());
+                lanes.push(vec![job]);
+            }
+        }
+    }
+    while lanes.len() < concurrency {
+        let Some((longest, _)) = lanes
+            .iter()
+            .enumerate()
+            .filter(|(_, lane)| lane.len() > 1)
+            .max_by_key(|(_, lane)| lane.len())
+        else {
+            break;
+        };
+        let half = lanes[longest].len() / 2;
+        let rest = lanes[longest].split_off(half);
+        lanes.push(rest);
+    }
+    lanes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jobs(tasks: &[&str], chunks: &[&str]) -> Vec<Job> {
+        // Task-major, as plans are laid out: every chunk for the first
+        // task, then every chunk for the next.
+        let mut jobs = Vec::new();
+        for task in tasks {
+            let task = Arc::new(PlanTask {
+                id: task.to_string(),
+                instruction: task.to_string(),
+                advice: String::new(),
+                query: String::new(),
+            });
+            for chunk in chunks {
+                jobs.push(Job {
+                    number: jobs.len(),
+                    task: task.clone(),
+                    chunk_label: chunk.to_string(),
+                    document: "d".into(),
+                    text: Arc::from("text"),
+                    sample: 0,
+                });
+            }
+        }
+        jobs
+    }
+
+    fn shape(lanes: &[Vec<Job>]) -> Vec<Vec<(String, String)>> {
+        lanes
+            .iter()
+            .map(|lane| {
+                lane.iter()
+                    .map(|j| (j.chunk_label.clone(), j.task.id.clone()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lanes_keep_one_chunk_together_and_every_job() {
+        let lanes = lanes(jobs(&["a", "b", "c"], &["c1", "c2", "c3", "c4", "c5"]), 4);
+        assert_eq!(lanes.len(), 5);
+        for lane in &lanes {
+            assert!(lane.iter().all(|j| j.chunk_label == lane[0].chunk_label));
+            assert_eq!(lane.len(), 3);
+        }
+        assert_eq!(lanes.iter().map(Vec::len).sum::<usize>(), 15);
+    }
+
+    #[test]
+    fn fewer_chunks_than_lanes_split_so_all_slots_work() {
+        let lanes = lanes(jobs(&["a", "b", "c", "d", "e", "f"], &["c1"]), 4);
+        assert_eq!(lanes.len(), 4, "{:?}", shape(&lanes));
+        assert_eq!(lanes.iter().map(Vec::len).sum::<usize>(), 6);
+        // One job in all: one lane, nothing to split.
+        assert_eq!(lanes_len(jobs(&["a"], &["c1"]), 8), 1);
+    }
+
+    fn lanes_len(jobs: Vec<Job>, concurrency: usize) -> usize {
+        lanes(jobs, concurrency).len()
+    }
 }

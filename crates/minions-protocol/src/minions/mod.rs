@@ -295,6 +295,7 @@ impl Rounds<'_, '_> {
             ledger.local,
             jobs,
             spec.local_concurrency,
+            spec.chunk_affinity,
             &settings,
             &ledger.log,
         )
