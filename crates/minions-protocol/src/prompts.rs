@@ -162,13 +162,16 @@ pub fn minions_plan(
     if limits.embeddings {
         selects.push("{\"embedding\": {\"top_k\": N}} (the N chunks closest in meaning to each task's query)".into());
     }
+    // What changes from round to round comes last, after the task, the
+    // documents and the rules, so that the prompts of a run share one long
+    // prefix that providers' prompt caches can reuse.
+    let mut state = String::new();
     if !limits.answered_ids.is_empty() {
-        selects.push(format!(
-            "{{\"answered_by\": \"ID\"}} (only the chunks where an earlier task found answers; ids: {})",
+        state.push_str(&format!(
+            "\n\nThis round, select may also be {{\"answered_by\": \"ID\"}} (only the chunks where an earlier task found answers; ids: {}).",
             limits.answered_ids.join(", ")
         ));
     }
-    let mut state = String::new();
     if !earlier_plans.is_empty() {
         state.push_str(&format!("\n\nEarlier rounds:\n{earlier_plans}"));
     }
@@ -179,8 +182,7 @@ pub fn minions_plan(
         state.push_str(&format!("\n\nWhat you said to look for next:\n{feedback}"));
     }
     format!(
-        "Task: {task}\n\nDocuments (you only see their names and sizes):\n{docs}{history}{state}\n\n\
-This is round {round} of at most {max_rounds}. Plan this round's work.\n\n\
+        "Task: {task}\n\nDocuments (you only see their names and sizes):\n{docs}{history}\n\n\
 Rules:\n\
 - At most {max_tasks} tasks; ids are short, lowercase, unique (letters, digits, _ or -).\n\
 - Each task has an instruction for the small model, advice on what to watch for, and a keyword query used for retrieval.\n\
@@ -191,7 +193,8 @@ Rules:\n\
 - Jobs = tasks x selected chunks x samples, at most {max_jobs}. With all chunks selected that is {chunks} per task per sample; \
 more jobs than that are narrowed to each task's best-matching chunks by keyword retrieval on its query.\n\n\
 Reply with one JSON object with the fields tasks (a list; each task has id, instruction, advice and query), \
-chunking (unit, size, overlap), select, and samples. Write your own tasks for this task and these documents.",
+chunking (unit, size, overlap), select, and samples. Write your own tasks for this task and these documents.{state}\n\n\
+This is round {round} of at most {max_rounds}. Plan this round's work.",
         docs = documents(metadata),
         history = earlier(history),
         max_tasks = limits.max_tasks,
@@ -370,4 +373,48 @@ fn normalise(text: &str) -> String {
         .to_lowercase()
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ContextDocument;
+
+    #[test]
+    fn later_plan_prompts_extend_the_first_ones_prefix() {
+        let limits = |answered: &[&str]| PlanLimits {
+            max_tasks: 4,
+            max_jobs: 128,
+            chunk_chars: (500, 12_000),
+            default_chunking: ("paragraphs".into(), 3000, 0),
+            default_chunks: 12,
+            max_samples: 3,
+            embeddings: false,
+            retrieval: true,
+            answered_ids: answered.iter().map(|s| s.to_string()).collect(),
+        };
+        let docs = [ContextDocument::new("a.txt", "text").metadata()];
+        let first = minions_plan("Find X.", &docs, 1, 3, &limits(&[]), "", "", "", "");
+        let second = minions_plan(
+            "Find X.",
+            &docs,
+            2,
+            3,
+            &limits(&["dose"]),
+            "notes",
+            "look at page 2",
+            "round 1: ...",
+            "",
+        );
+        let shared = first
+            .rsplit_once("\n\nThis is round 1")
+            .map(|(head, _)| head)
+            .unwrap();
+        assert!(
+            second.starts_with(shared),
+            "round 2 must extend round 1's prefix"
+        );
+        assert!(second.ends_with("This is round 2 of at most 3. Plan this round's work."));
+        assert!(second.contains("answered_by") && !first.contains("answered_by"));
+    }
 }

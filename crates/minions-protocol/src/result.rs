@@ -205,8 +205,13 @@ impl RunResult {
     /// CLI prints it after the answer; the MCP tools send it with it).
     pub fn summary(&self) -> String {
         let result = self;
+        // Cached prompt tokens are priced at the cached rate; say how many.
+        let cached = match result.remote_usage.cached_prompt_tokens {
+            0 => String::new(),
+            n => format!(", {n} of them cached"),
+        };
         let remote = format!(
-            "remote {}: {} call(s), {} tokens ({} in, {} out), ${:.4}",
+            "remote {}: {} call(s), {} tokens ({} in{cached}, {} out), ${:.4}",
             result.remote_model,
             result.remote_calls,
             result.remote_usage.total_tokens(),

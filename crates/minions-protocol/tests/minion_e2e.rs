@@ -419,3 +419,90 @@ async fn a_re_ask_changes_the_request() {
     assert_eq!(sent[2]["seed"], json!(1), "the re-ask has its own seed");
     assert!(sent[2]["temperature"].as_f64().unwrap() >= 0.4);
 }
+
+/// Anthropic as the remote: later rounds mark the conversation so far for
+/// the prompt cache, cache reads come back as cached tokens, and they are
+/// priced at the cached rate.
+#[tokio::test(start_paused = true)]
+async fn an_anthropic_remote_caches_the_conversation_and_cached_tokens_are_priced_as_cached() {
+    let m = models().await;
+    let remote = minions::chat_model(
+        &"anthropic/claude-sonnet-4-5".parse().unwrap(),
+        &minions::ModelSettings {
+            base_url: Some(m.remote_server.url()),
+            api_key: Some(minions::ApiKey::new("sk-ant-test")),
+            ..minions::ModelSettings::default()
+        },
+    )
+    .unwrap();
+    let cached = |value: serde_json::Value| {
+        Reply::Chat(
+            minions_testkit::ChatReply::new(value.to_string()).with_usage(minions_core::Usage {
+                prompt_tokens: 1000,
+                completion_tokens: 50,
+                cached_prompt_tokens: 800,
+            }),
+        )
+    };
+    m.remote_server
+        .push(cached(
+            json!({"reasoning": "start", "message": "What is the launch code?"}),
+        ))
+        .push(cached(
+            json!({"reasoning": "more", "decision": "ask", "message": "Say it again."}),
+        ))
+        .push(cached(
+            json!({"reasoning": "done", "decision": "final", "answer": "7421"}),
+        ));
+    m.local_server
+        .respond_with(|_| Reply::text("The launch code is 7421."));
+    let models = minions_protocol::RunModels::new(remote, m.local.clone());
+    let transcript = run_with(
+        &models,
+        "What is the launch code?",
+        &[document(5_000)],
+        minion(),
+        None,
+    )
+    .await
+    .unwrap();
+    let result = &transcript.result;
+    assert_eq!(result.remote_usage.cached_prompt_tokens, 2400);
+    // $3/M uncached, $0.30/M cached, $15/M out.
+    let expected = (200.0 * 3.0 + 800.0 * 0.30) * 3.0 / 1e6 + 150.0 * 15.0 / 1e6;
+    assert!(
+        (result.remote_cost.total_usd() - expected).abs() < 1e-9,
+        "{:?}",
+        result.remote_cost
+    );
+    assert!(
+        result.summary().contains("2400 of them cached"),
+        "{}",
+        result.summary()
+    );
+
+    let sent: Vec<serde_json::Value> = remote_requests(&m)
+        .iter()
+        .filter_map(|r| r.json())
+        .collect();
+    assert_eq!(sent.len(), 3);
+    for body in &sent {
+        assert_eq!(body["system"][0]["cache_control"]["type"], "ephemeral");
+    }
+    let last_turn = |body: &serde_json::Value| {
+        body["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap()
+    };
+    assert!(
+        last_turn(&sent[0])["content"].is_string(),
+        "a first call marks only the system prompt"
+    );
+    assert_eq!(
+        last_turn(&sent[2])["content"][0]["cache_control"]["type"],
+        "ephemeral"
+    );
+}
