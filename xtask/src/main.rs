@@ -12,13 +12,20 @@ mod startup;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, ExitCode, Stdio};
 
-/// The CI steps, in order. The last one is the README's test command.
+/// The CI steps, in order: the README's test command (`cargo test
+/// --workspace`), then the optional on-device model's build and tests.
 #[rustfmt::skip]
 const CI_STEPS: &[&[&str]] = &[
     &["cargo", "fmt", "--all", "--", "--check"],
     &["cargo", "clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
     &["cargo", "build", "-p", "minions", "--no-default-features", "--features", "ollama,openai"],
     &["cargo", "test", "--workspace"],
+    // The on-device model (llama.cpp, built with cmake): linted and tested
+    // with its feature on, with the real model the tests need.
+    &["cargo", "clippy", "-p", "minions-llama", "-p", "minions-cli", "--features",
+      "minions-llama/native,minions-cli/embedded", "--all-targets", "--", "-D", "warnings"],
+    &["cargo", "test", "-p", "minions-llama", "--features", "native"],
+    &["cargo", "test", "-p", "minions-cli", "--features", "embedded", "--test", "embedded"],
 ];
 
 /// A build of the facade with only these features must not compile the

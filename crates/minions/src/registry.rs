@@ -57,6 +57,8 @@ pub fn known_providers() -> Vec<&'static str> {
     names.push("anthropic");
     #[cfg(feature = "ollama")]
     names.push("ollama");
+    #[cfg(feature = "llama")]
+    names.push(minions_llama::PROVIDER);
     names.sort_unstable();
     names
 }
@@ -86,6 +88,9 @@ fn known_anywhere(provider: &str) -> Option<&'static str> {
         "docker",
         "mlx",
     ];
+    if provider == "gguf" {
+        return Some("llama");
+    }
     if NATIVE.contains(&provider) {
         return Some(if provider == "anthropic" {
             "anthropic"
@@ -165,11 +170,26 @@ fn single_chat_model(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<d
             }
             Ok(Arc::new(builder.with_env().build()?))
         }
+        #[cfg(feature = "llama")]
+        "gguf" => {
+            let settings = minions_llama::LlamaSettings::from_env().map_err(Error::config)?;
+            let path = expand_home(&spec.model);
+            Ok(Arc::new(minions_llama::EmbeddedModel::new(path, settings)?))
+        }
         #[cfg(feature = "openai")]
         provider if minions_openai::preset(provider).is_some() => {
             Ok(Arc::new(openai(spec, settings)?))
         }
         _ => Err(unknown(spec)),
+    }
+}
+
+/// `~/x` as a path under the home directory; other paths as they are.
+#[cfg(feature = "llama")]
+fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => std::path::PathBuf::from(path),
     }
 }
 
@@ -210,6 +230,12 @@ pub fn embedder(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn Em
         "anthropic" => Err(Error::config(format!(
             "`{spec}`: Anthropic has no embeddings API; use an Ollama or OpenAI-compatible embedding model"
         ))),
+        #[cfg(feature = "llama")]
+        "gguf" => {
+            let settings = minions_llama::LlamaSettings::from_env().map_err(Error::config)?;
+            let path = expand_home(&spec.model);
+            Ok(Arc::new(minions_llama::EmbeddedModel::new(path, settings)?))
+        }
         #[cfg(feature = "openai")]
         provider if minions_openai::preset(provider).is_some() => {
             Ok(Arc::new(openai(spec, settings)?))
