@@ -140,13 +140,21 @@ async fn a_prompt_too_long_is_refused_with_both_numbers_and_a_dropped_request_fr
     assert!(text.contains("512") && text.contains("64"), "{text}");
 
     // One sequence only: a request dropped mid-answer must free it at once,
-    // or the next one would wait for the first's 480 tokens (many seconds
+    // or the next one would wait for the first's hundreds of tokens (many seconds
     // on a laptop CPU) instead of its own few.
-    let rambling =
-        ChatRequest::new(vec![Message::user("Count from one to a thousand.")]).with_max_tokens(480);
+    // The grammar holds the answer open for at least 1,500 characters.
+    let rambling = ChatRequest::new(vec![Message::user("Tell a long story.")])
+        .with_response_format(ResponseFormat::json_schema(
+            "story",
+            json!({"type": "object", "properties": {"story": {"type": "string", "minLength": 1500}}, "required": ["story"]}),
+        ))
+        .with_max_tokens(450);
     let dropped =
         tokio::time::timeout(std::time::Duration::from_millis(300), model.chat(&rambling)).await;
-    assert!(dropped.is_err(), "the first request was cut short");
+    assert!(
+        dropped.is_err(),
+        "the first request was cut short: {dropped:?}"
+    );
     let short = ChatRequest::new(vec![Message::user("Say hi.")]).with_max_tokens(8);
     let next = tokio::time::timeout(std::time::Duration::from_secs(5), model.chat(&short))
         .await
