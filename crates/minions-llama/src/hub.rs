@@ -146,8 +146,13 @@ impl Hub {
         cache: &Path,
         mut progress: impl FnMut(u64, u64) + Send,
     ) -> Result<PathBuf> {
-        let file = self.pick(model).await?;
         let dir = cache.join(model.repo.replace('/', "--"));
+        // A finished download is used without asking the hub, so a model
+        // once fetched works offline. (Only verified files get their name.)
+        if let Some(cached) = cached(&dir, model) {
+            return Ok(cached);
+        }
+        let file = self.pick(model).await?;
         let target = dir.join(&file.rfilename);
         let expected_size = file.lfs.as_ref().and_then(|l| l.size).or(file.size);
         if let Ok(meta) = tokio::fs::metadata(&target).await
@@ -325,6 +330,29 @@ impl Hub {
         }
         Ok(format!("{:x}", hasher.finalize()))
     }
+}
+
+/// The one finished download in `dir` that matches the model's
+/// quantization, if there is exactly one.
+fn cached(dir: &Path, model: &HubModel) -> Option<PathBuf> {
+    let quant = model
+        .quant
+        .as_deref()
+        .unwrap_or(DEFAULT_QUANT)
+        .to_ascii_lowercase();
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            name.ends_with(".gguf") && name.contains(&quant)
+        })
+        .collect();
+    (found.len() == 1).then(|| found.remove(0))
 }
 
 #[cfg(test)]

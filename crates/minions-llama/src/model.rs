@@ -19,7 +19,16 @@ use tokio::sync::{OnceCell, oneshot};
 
 use crate::backend::backend;
 use crate::engine::{self, Job};
+use crate::hub::{self, Hub, HubModel};
 use crate::{LlamaSettings, PROVIDER};
+
+/// Where the GGUF file comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    File(PathBuf),
+    /// Downloaded into the cache on first use (or found there).
+    Hub(HubModel),
+}
 
 /// A model that is loaded and decoding.
 struct Loaded {
@@ -38,7 +47,7 @@ struct Loaded {
 /// decodes up to [`LlamaSettings::sequences`] requests together.
 pub struct EmbeddedModel {
     id: ModelId,
-    path: PathBuf,
+    source: Source,
     settings: LlamaSettings,
     loaded: OnceCell<std::result::Result<Arc<Loaded>, String>>,
 }
@@ -46,7 +55,7 @@ pub struct EmbeddedModel {
 impl std::fmt::Debug for EmbeddedModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmbeddedModel")
-            .field("path", &self.path)
+            .field("source", &self.source)
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -84,10 +93,44 @@ impl EmbeddedModel {
         check_gguf(&path)?;
         Ok(Self {
             id: ModelId::new(PROVIDER, path.display().to_string()),
-            path,
+            source: Source::File(path),
             settings,
             loaded: OnceCell::new(),
         })
+    }
+
+    /// A model on the Hugging Face hub: downloaded into the cache
+    /// ([`hub::cache_dir`]) on first use, or found there.
+    pub fn from_hub(model: HubModel, settings: LlamaSettings) -> Self {
+        Self {
+            id: ModelId::new(PROVIDER, model.to_string()),
+            source: Source::Hub(model),
+            settings,
+            loaded: OnceCell::new(),
+        }
+    }
+
+    /// The GGUF file, downloading it first for a hub model.
+    async fn file(&self) -> std::result::Result<PathBuf, String> {
+        match &self.source {
+            Source::File(path) => Ok(path.clone()),
+            Source::Hub(model) => {
+                let hub = Hub::from_env().map_err(|e| e.to_string())?;
+                let mut told = 0;
+                let path = hub
+                    .fetch(model, &hub::cache_dir(), |done, total| {
+                        let percent = (done * 100).checked_div(total).unwrap_or(0);
+                        if percent >= told + 10 {
+                            told = percent;
+                            tracing::info!("downloading {model}: {percent}%");
+                        }
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?;
+                check_gguf(&path).map_err(|e| e.to_string())?;
+                Ok(path)
+            }
+        }
     }
 
     /// The settings in use.
@@ -116,7 +159,11 @@ impl EmbeddedModel {
         let loaded = self
             .loaded
             .get_or_init(|| async {
-                let (path, settings) = (self.path.clone(), self.settings);
+                let path = match self.file().await {
+                    Ok(path) => path,
+                    Err(message) => return Err(message),
+                };
+                let settings = self.settings;
                 tokio::task::spawn_blocking(move || load(&path, settings))
                     .await
                     .unwrap_or_else(|e| Err(format!("loading the model stopped: {e}")))
@@ -296,10 +343,7 @@ impl ChatModel for EmbeddedModel {
         Ok(Probe {
             checked: vec![format!(
                 "{} loaded in {:.1} s ({} sequences of {} tokens)",
-                self.path.display(),
-                loaded.load_seconds,
-                self.settings.sequences,
-                loaded.context
+                self.id.model, loaded.load_seconds, self.settings.sequences, loaded.context
             )],
             model_available: Some(true),
             context_tokens: Some(loaded.context),

@@ -27,6 +27,9 @@ pub use minions_core::*;
 /// The shared HTTP layer (client, retries, streaming decoders).
 pub use minions_http as http;
 pub use minions_http::{HttpConfig, RetryPolicy};
+/// The on-device model (`gguf/PATH`, `gguf/hf.co/OWNER/REPO:QUANT`).
+#[cfg(feature = "llama")]
+pub use minions_llama as llama;
 /// The Minion and Minions protocols.
 pub use minions_protocol as protocol;
 pub use minions_protocol::{

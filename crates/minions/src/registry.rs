@@ -173,8 +173,15 @@ fn single_chat_model(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<d
         #[cfg(feature = "llama")]
         "gguf" => {
             let settings = minions_llama::LlamaSettings::from_env().map_err(Error::config)?;
-            let path = expand_home(&spec.model);
-            Ok(Arc::new(minions_llama::EmbeddedModel::new(path, settings)?))
+            match minions_llama::hub::HubModel::parse(&spec.model) {
+                Some(hub) => Ok(Arc::new(minions_llama::EmbeddedModel::from_hub(
+                    hub, settings,
+                ))),
+                None => Ok(Arc::new(minions_llama::EmbeddedModel::new(
+                    expand_home(&spec.model),
+                    settings,
+                )?)),
+            }
         }
         #[cfg(feature = "openai")]
         provider if minions_openai::preset(provider).is_some() => {
@@ -230,12 +237,9 @@ pub fn embedder(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn Em
         "anthropic" => Err(Error::config(format!(
             "`{spec}`: Anthropic has no embeddings API; use an Ollama or OpenAI-compatible embedding model"
         ))),
-        #[cfg(feature = "llama")]
-        "gguf" => {
-            let settings = minions_llama::LlamaSettings::from_env().map_err(Error::config)?;
-            let path = expand_home(&spec.model);
-            Ok(Arc::new(minions_llama::EmbeddedModel::new(path, settings)?))
-        }
+        "gguf" => Err(Error::config(format!(
+            "`{spec}`: the embedded model does not embed; use an Ollama or OpenAI-compatible embedding model"
+        ))),
         #[cfg(feature = "openai")]
         provider if minions_openai::preset(provider).is_some() => {
             Ok(Arc::new(openai(spec, settings)?))
