@@ -64,6 +64,46 @@ pub(crate) fn models(settings: &Effective) -> Result<Models, CliError> {
     Ok(Models { run })
 }
 
+/// Downloads the local model first when it is an embedded model named by a
+/// Hugging Face reference (`gguf/hf.co/OWNER/REPO:QUANT`), with a progress
+/// bar on stderr; a model already in the cache is used as it is. Every
+/// other model is left alone.
+#[cfg(feature = "embedded")]
+pub(crate) async fn fetch_local_model(settings: &Effective) -> Result<(), CliError> {
+    use minions::llama::hub::{Hub, HubModel, cache_dir};
+    let spec = spec(settings.local(), "local")?;
+    let Some(model) = (spec.provider == "gguf")
+        .then(|| HubModel::parse(&spec.model))
+        .flatten()
+    else {
+        return Ok(());
+    };
+    let hub = Hub::from_env()?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("downloading {model}"));
+    let path = hub
+        .fetch(&model, &cache_dir(), |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await;
+    bar.finish_and_clear();
+    let path = path?;
+    tracing::info!(path = %path.display(), "{model} is in the cache");
+    Ok(())
+}
+
+/// Without the embedded model there is nothing to fetch.
+#[cfg(not(feature = "embedded"))]
+pub(crate) async fn fetch_local_model(_settings: &Effective) -> Result<(), CliError> {
+    Ok(())
+}
+
 /// The price table, with the file named by the `pricing` setting or
 /// `MINIONS_PRICING`.
 pub(crate) fn pricing(settings: &Effective) -> Result<Pricing, CliError> {

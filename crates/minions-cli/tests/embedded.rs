@@ -15,8 +15,8 @@ use minions_testkit::FakeServer;
 use minions_testkit::adversary::{self, Strings};
 use serde_json::Value;
 
-/// A line only the document holds.
-const SECRET: &str = "The archive room code is 5519-ALPHA.";
+/// The fact asked for.
+const FACT: &str = "The archive room code is 5519-ALPHA.";
 
 fn smollm2() -> Option<PathBuf> {
     let path = std::env::var_os("SMOLLM2_GGUF")
@@ -51,7 +51,7 @@ async fn ask_answers_with_the_embedded_model_in_both_protocols() {
             "Visit {n}: the patient reported mild fatigue; blood pressure 130/85; advice on diet repeated.\n\n"
         ));
     }
-    record.push_str(SECRET);
+    record.push_str(FACT);
     std::fs::write(dir.join("record.txt"), &record).unwrap();
     for protocol in ["minions", "minion"] {
         let remote = FakeServer::start().await;
@@ -106,10 +106,16 @@ async fn ask_answers_with_the_embedded_model_in_both_protocols() {
             "{report}"
         );
         assert!(report["error"].is_null(), "{report}");
+        // The remote sees what the local model says, which may quote a
+        // line; it never sees the document.
         for request in remote.requests() {
+            let seen = request.prompt_text();
+            let visits = (0..12)
+                .filter(|n| seen.contains(&format!("Visit {n}:")))
+                .count();
             assert!(
-                !request.prompt_text().contains(SECRET),
-                "{protocol}: the document reached the remote"
+                !seen.contains(record.as_str()) && visits <= 3,
+                "{protocol}: the document reached the remote ({visits} visits)"
             );
         }
     }

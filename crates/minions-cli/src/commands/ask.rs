@@ -43,6 +43,7 @@ fn task(args: &AskArgs) -> Result<String, CliError> {
 pub(crate) async fn ask(args: AskArgs, settings: Effective) -> Result<u8, CliError> {
     setup::check_inputs(&args.context.context)?;
     let task = task(&args)?;
+    setup::fetch_local_model(&settings).await?;
     let models = setup::models(&settings)?;
     let documents = setup::documents(&args.context.context, &settings).await?;
     let context = setup::context(documents);

@@ -123,6 +123,7 @@ pub(crate) fn chat(
             "chat reads your questions from stdin, so the context cannot be stdin: give files",
         ));
     }
+    runtime.block_on(setup::fetch_local_model(&settings))?;
     let models = setup::models(&settings)?;
     let documents = runtime.block_on(setup::documents(&args.context.context, &settings))?;
     let chars: usize = documents.iter().map(|d| d.chars()).sum();

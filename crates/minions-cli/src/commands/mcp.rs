@@ -18,6 +18,7 @@ pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliErr
         tracing::debug!("--token applies to --http only; stdio needs none");
     }
     let roots = AllowedRoots::new(&args.allow_dirs).map_err(CliError::usage)?;
+    setup::fetch_local_model(&settings).await?;
     let models = setup::models(&settings)?;
     let mut ingest = IngestOptions::default();
     if let Some(bytes) = settings.values.max_input_bytes {

@@ -62,6 +62,14 @@ pub(crate) async fn providers(args: ProvidersArgs, settings: Effective) -> Resul
             preset.base_url_var.unwrap_or("-")
         );
     }
+    if cfg!(feature = "embedded") {
+        println!(
+            "{:<12} {:<6} {:<36} in this process: gguf/PATH or gguf/hf.co/OWNER/REPO:QUANT (MINIONS_LLAMA_*)",
+            "gguf",
+            "local",
+            key_status(None, false),
+        );
+    }
     if !args.check {
         return Ok(code::OK);
     }

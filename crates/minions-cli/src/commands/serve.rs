@@ -22,6 +22,7 @@ pub(crate) async fn serve(args: ServeArgs, settings: Effective) -> Result<u8, Cl
         },
     };
     config.check().map_err(CliError::usage)?;
+    setup::fetch_local_model(&settings).await?;
     let models = setup::models(&settings)?;
     let server_models = ServerModels {
         local: models.run.local,
