@@ -76,6 +76,8 @@ commands:
             ARGS: --local P/M --remote P/M --dataset synthetic|sample|...
             --limit N --concurrency N --budget-usd X (see --help)
           overhead: a Minions round of 1000 jobs against a 50 ms fake model
+          embedded: the in-process model against llama-server on one GGUF
+            (--gguf PATH --llama-server PATH --threads N --sequences 1,4,8)
           prefix: chunk affinity on and off against a real llama.cpp server
             (--llamacpp-url URL --llamacpp-model NAME --chunks N --job-concurrency N)
           chunk: chunking + BM25 indexing of a generated 100 MB text
@@ -222,6 +224,17 @@ fn run_bench(args: &[String]) -> ExitCode {
     command.args(["run", "--quiet", "--release"]);
     match suite.as_str() {
         "chunk" => command.args(["-p", "minions-chunk", "--example", "chunk_bench", "--"]),
+        "embedded" => command.args([
+            "-p",
+            "minions-bench",
+            "--features",
+            "embedded",
+            "--bin",
+            "minions-bench",
+            "--",
+            "--suite",
+            "embedded",
+        ]),
         "quality" | "overhead" | "prefix" => command.args([
             "-p",
             "minions-bench",
@@ -233,7 +246,7 @@ fn run_bench(args: &[String]) -> ExitCode {
         ]),
         other => {
             eprintln!(
-                "error: unknown suite `{other}`; available: quality, overhead, prefix, chunk, startup"
+                "error: unknown suite `{other}`; available: quality, overhead, prefix, embedded, chunk, startup"
             );
             return ExitCode::from(2);
         }

@@ -10,6 +10,8 @@
 //!   a fake local model with a fixed latency, and the CPU and memory it uses.
 
 mod dataset;
+#[cfg(feature = "embedded")]
+pub mod embedded;
 pub mod overhead;
 pub mod prefix;
 pub mod report;

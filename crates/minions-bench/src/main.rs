@@ -22,6 +22,8 @@ enum Suite {
     Overhead,
     /// What a prompt cache saves: chunk affinity on and off against a real llama.cpp server (--llamacpp-url).
     Prefix,
+    /// The in-process model against llama-server on the same GGUF (--gguf, --llama-server; needs the `embedded` feature).
+    Embedded,
 }
 
 /// Cost/quality comparisons and overhead figures.
@@ -96,6 +98,18 @@ struct Args {
     /// Prefix: chunks in the document (each read by three tasks).
     #[arg(long, default_value_t = 6)]
     chunks: usize,
+    /// Embedded: the GGUF file both engines run.
+    #[arg(long)]
+    gguf: Option<PathBuf>,
+    /// Embedded: the llama-server binary to compare with (skipped when absent).
+    #[arg(long)]
+    llama_server: Option<PathBuf>,
+    /// Embedded: CPU threads for both engines.
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+    /// Embedded: the sequences in flight to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,8")]
+    sequences: Vec<u32>,
 }
 
 fn items(args: &Args) -> Result<Vec<Item>, String> {
@@ -295,6 +309,31 @@ async fn prefix(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// The embedded suite, when built with the `embedded` feature.
+#[cfg(feature = "embedded")]
+async fn embedded(args: &Args) -> Result<(), String> {
+    let gguf = args
+        .gguf
+        .clone()
+        .ok_or("the embedded suite needs --gguf PATH (cargo xtask models puts SmolLM2 under target/real-models/weights)")?;
+    let runs = minions_bench::embedded::run_embedded(
+        &gguf,
+        args.llama_server.as_ref(),
+        args.threads,
+        &args.sequences,
+        48,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!("{}", minions_bench::embedded::markdown(&runs));
+    Ok(())
+}
+
+#[cfg(not(feature = "embedded"))]
+async fn embedded(_args: &Args) -> Result<(), String> {
+    Err("the embedded suite needs the on-device model: cargo xtask bench --suite embedded (which builds with --features embedded)".into())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -309,6 +348,7 @@ async fn main() -> ExitCode {
         .map(|report| println!("{}", overhead::markdown(&report)))
         .map_err(|e| e.to_string()),
         Suite::Prefix => prefix(&args).await,
+        Suite::Embedded => embedded(&args).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

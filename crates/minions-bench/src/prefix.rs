@@ -6,7 +6,7 @@
 //! it had to read, `cache_n` what its cache already held.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use minions::{
     ChatModel, ContextDocument, ModelSettings, ModelSpec, ProtocolKind, RunModels, RunOptions,
@@ -61,6 +61,55 @@ fn document(tag: &str, chunks: usize) -> String {
         .join("\n\n")
 }
 
+/// A scripted remote that plans every round as [`TASKS`] over all chunks
+/// and then concludes, so that rounds against real local models differ
+/// only in what is measured.
+pub(crate) async fn fixed_planner() -> minions::Result<scripted::Scripted> {
+    let stand_ins = scripted::start().await?;
+    let tasks: Vec<_> = TASKS
+        .iter()
+        .map(|(id, instruction)| json!({"id": id, "instruction": instruction}))
+        .collect();
+    stand_ins.remote_server.respond_with(move |request| {
+        if request.last_user_message().contains("Plan this round's work") {
+            Reply::json(&json!({"tasks": tasks, "chunking": {"unit": "paragraphs", "size": 1500, "overlap": 0}, "select": "all"}))
+        } else {
+            Reply::json(&json!({"reasoning": "r", "decision": "final", "answer": "done"}))
+        }
+    });
+    Ok(stand_ins)
+}
+
+/// One Minions round of [`TASKS`] over a `chunks`-chunk document tagged
+/// `tag`, with `local` reading.
+pub(crate) async fn fixed_round(
+    remote: Arc<dyn ChatModel>,
+    local: Arc<dyn ChatModel>,
+    tag: &str,
+    chunks: usize,
+    options: RunOptions,
+) -> minions::Result<minions::Transcript> {
+    let context = [ContextDocument::new(
+        format!("{tag}.txt"),
+        document(tag, chunks),
+    )];
+    let spec = options
+        .protocol(ProtocolKind::Minions)
+        .max_rounds(1)
+        .max_cost_ratio(0.0)
+        .build()
+        .map_err(|e| minions::Error::config(e.to_string()))?;
+    minions::run(
+        &RunModels::new(remote, local),
+        "What happened at the visits?",
+        &context,
+        &spec,
+        None,
+    )
+    .await
+    .map_err(|e| minions::Error::config(e.to_string()))
+}
+
 /// Runs the round with and without chunk affinity against the llama.cpp
 /// server at `upstream` (its root, `http://127.0.0.1:PORT`), serving
 /// `model`.
@@ -78,49 +127,25 @@ pub async fn run_prefix(
         ..ModelSettings::default()
     };
     let local: Arc<dyn ChatModel> = minions::chat_model(&spec, &settings)?;
-    let stand_ins = scripted::start().await?;
-    let tasks: Vec<_> = TASKS
-        .iter()
-        .map(|(id, instruction)| json!({"id": id, "instruction": instruction}))
-        .collect();
-    stand_ins.remote_server.respond_with(move |request| {
-        if request.last_user_message().contains("Plan this round's work") {
-            Reply::json(&json!({"tasks": tasks, "chunking": {"unit": "paragraphs", "size": 1500, "overlap": 0}, "select": "all"}))
-        } else {
-            Reply::json(&json!({"reasoning": "r", "decision": "final", "answer": "done"}))
-        }
-    });
-    let models = RunModels::new(stand_ins.remote.clone(), local);
+    let stand_ins = fixed_planner().await?;
     let mut runs = Vec::new();
     // Interleaved first: a cache warmed by the affinity run cannot help it.
     for (tag, affinity) in [("Alpha", false), ("Beta", true)] {
-        let context = [ContextDocument::new(
-            format!("{tag}.txt"),
-            document(tag, chunks),
-        )];
         let options = RunOptions {
             chunk_affinity: Some(affinity),
             ..RunOptions::default()
         }
-        .protocol(ProtocolKind::Minions)
         .local_concurrency(concurrency as u32)
-        .local_max_tokens(max_tokens)
-        .max_rounds(1)
-        .max_cost_ratio(0.0)
-        .build()
-        .map_err(|e| minions::Error::config(e.to_string()))?;
+        .local_max_tokens(max_tokens);
         let before = proxy.exchanges().len();
-        let began = Instant::now();
-        let transcript = minions::run(
-            &models,
-            "What happened at the visits?",
-            &context,
-            &options,
-            None,
+        let transcript = fixed_round(
+            stand_ins.remote.clone(),
+            local.clone(),
+            tag,
+            chunks,
+            options,
         )
-        .await
-        .map_err(|e| minions::Error::config(e.to_string()))?;
-        tracing::info!(seconds = began.elapsed().as_secs_f64(), "round done");
+        .await?;
         let (mut prompt_n, mut cache_n, mut prompt_ms) = (0, 0, 0.0);
         for exchange in proxy
             .exchanges()

@@ -13,6 +13,8 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use minions_core::FinishReason;
 use tokio::sync::oneshot;
 
@@ -38,6 +40,8 @@ pub(crate) struct Job {
 pub(crate) struct Generated {
     pub text: String,
     pub prompt_tokens: u64,
+    /// Prompt tokens found in the sequence's cache, not read again.
+    pub cached_tokens: u64,
     pub completion_tokens: u64,
     pub finish: FinishReason,
 }
@@ -45,9 +49,14 @@ pub(crate) struct Generated {
 /// A sequence in progress.
 struct Active {
     job: Job,
+    /// Greedy, or temperature and seed.
     sampler: LlamaSampler,
+    /// The job's grammar, consulted only when the sampled token breaks it.
+    grammar: Option<LlamaSampler>,
     /// Prompt tokens already in the cache.
     fed: usize,
+    /// Of those, the ones an earlier job left there.
+    reused: usize,
     /// The next position in this sequence.
     position: i32,
     /// The token to feed next, once the prompt is in.
@@ -90,19 +99,22 @@ pub(crate) fn run(
     };
     let mut batch = LlamaBatch::new(settings.batch as usize, 1);
     let mut slots: Vec<Option<Active>> = (0..sequences).map(|_| None).collect();
+    // What each sequence's cache holds, kept after its job ends: the next
+    // job that starts the same way (the same system text and chunk) reuses
+    // it instead of reading it again.
+    let mut cached: Vec<Vec<LlamaToken>> = vec![Vec::new(); sequences as usize];
     loop {
-        if !admit(&jobs, &mut slots, &model, &mut context) {
+        if !admit(&jobs, &mut slots, &mut cached, &model, &mut context) {
             return;
         }
         // A caller that stopped waiting frees its sequence at once.
-        for (seq, slot) in slots.iter_mut().enumerate() {
+        for slot in slots.iter_mut() {
             if slot.as_ref().is_some_and(|a| a.job.reply.is_closed()) {
                 *slot = None;
-                let _ = context.clear_kv_cache_seq(Some(seq as u32), None, None);
             }
         }
         batch.clear();
-        fill(&mut batch, &mut slots, settings.batch as usize);
+        fill(&mut batch, &mut slots, &mut cached, settings.batch as usize);
         if batch.n_tokens() == 0 {
             continue;
         }
@@ -113,25 +125,24 @@ pub(crate) fn run(
             for (seq, slot) in slots.iter_mut().enumerate() {
                 if let Some(active) = slot.take() {
                     let _ = active.job.reply.send(Err(message.clone()));
-                    let _ = context.clear_kv_cache_seq(Some(seq as u32), None, None);
                 }
+                let _ = context.clear_kv_cache_seq(Some(seq as u32), None, None);
+                cached[seq].clear();
             }
             continue;
         }
-        for (seq, slot) in slots.iter_mut().enumerate() {
+        for slot in slots.iter_mut() {
             let Some(active) = slot.as_mut() else {
                 continue;
             };
             let Some(index) = active.logits_at.take() else {
                 continue;
             };
-            let token = active.sampler.sample(&context, index);
-            let finish = step(active, &model, token);
-            if let Some(finish) = finish {
-                if let Some(active) = slot.take() {
-                    finish_job(active, finish);
-                }
-                let _ = context.clear_kv_cache_seq(Some(seq as u32), None, None);
+            let token = sample(active, &context, index);
+            if let Some(finish) = step(active, &model, token)
+                && let Some(active) = slot.take()
+            {
+                finish_job(active, finish);
             }
         }
     }
@@ -142,13 +153,14 @@ pub(crate) fn run(
 fn admit(
     jobs: &Receiver<Job>,
     slots: &mut [Option<Active>],
+    cached: &mut [Vec<LlamaToken>],
     model: &LlamaModel,
     context: &mut LlamaContext<'_>,
 ) -> bool {
     loop {
-        let Some(free) = slots.iter().position(Option::is_none) else {
+        if slots.iter().all(Option::is_some) {
             return true;
-        };
+        }
         let idle = slots.iter().all(Option::is_none);
         let job = if idle {
             match jobs.recv() {
@@ -164,19 +176,49 @@ fn admit(
         if job.reply.is_closed() {
             continue;
         }
-        let sampler = match sampler(model, &job) {
-            Ok(sampler) => sampler,
-            Err(message) => {
-                let _ = job.reply.send(Err(message));
-                continue;
-            }
+        let grammar = match &job.grammar {
+            None => None,
+            Some(grammar) => match LlamaSampler::grammar(model, grammar, "root") {
+                Ok(sampler) => Some(sampler),
+                Err(error) => {
+                    let _ = job
+                        .reply
+                        .send(Err(format!("llama.cpp refused the JSON grammar: {error}")));
+                    continue;
+                }
+            },
         };
-        let _ = context.clear_kv_cache_seq(Some(free as u32), None, None);
+        // The free sequence whose cache shares the longest start with this
+        // prompt; at least the last prompt token is always read again, for
+        // its logits.
+        let Some((free, shared)) = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.is_none())
+            .map(|(seq, _)| (seq, common_prefix(&cached[seq], &job.prompt)))
+            .max_by_key(|(_, shared)| *shared)
+        else {
+            return true;
+        };
+        let keep = shared.min(job.prompt.len().saturating_sub(1));
+        if !matches!(
+            context.clear_kv_cache_seq(Some(free as u32), Some(keep as u32), None),
+            Ok(true)
+        ) {
+            // The cache could not drop the tail: start this sequence afresh.
+            let _ = context.clear_kv_cache_seq(Some(free as u32), None, None);
+            cached[free].clear();
+        }
+        let keep = keep.min(cached[free].len());
+        cached[free].truncate(keep);
+        let sampler = base_sampler(&job);
         slots[free] = Some(Active {
             job,
             sampler,
-            fed: 0,
-            position: 0,
+            grammar,
+            fed: keep,
+            reused: keep,
+            position: keep as i32,
             last: None,
             bytes: Vec::new(),
             generated: 0,
@@ -185,28 +227,57 @@ fn admit(
     }
 }
 
-/// The sampler chain of a job: its grammar first, then greedy (at
-/// temperature 0) or temperature sampling with its seed.
-fn sampler(model: &LlamaModel, job: &Job) -> Result<LlamaSampler, String> {
-    let mut chain = Vec::new();
-    if let Some(grammar) = &job.grammar {
-        chain.push(
-            LlamaSampler::grammar(model, grammar, "root")
-                .map_err(|e| format!("llama.cpp refused the JSON grammar: {e}"))?,
-        );
-    }
+/// How many tokens `a` and `b` share at their start.
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Greedy at temperature 0; otherwise temperature sampling with the job's
+/// seed.
+fn base_sampler(job: &Job) -> LlamaSampler {
     if job.temperature <= 0.0 {
-        chain.push(LlamaSampler::greedy());
+        LlamaSampler::greedy()
     } else {
-        chain.push(LlamaSampler::temp(job.temperature));
-        chain.push(LlamaSampler::dist(job.seed));
+        LlamaSampler::chain_simple([
+            LlamaSampler::temp(job.temperature),
+            LlamaSampler::dist(job.seed),
+        ])
     }
-    Ok(LlamaSampler::chain_simple(chain))
+}
+
+/// Samples the next token. The grammar is checked against the token the
+/// model wants first, and applied to every candidate only when that token
+/// breaks it: most tokens of a JSON answer are allowed anyway, and
+/// constraining the whole vocabulary at every step would cost more than the
+/// model's own pass over a small model.
+fn sample(active: &mut Active, context: &LlamaContext<'_>, index: i32) -> LlamaToken {
+    let wanted = active.sampler.sample(context, index);
+    let Some(grammar) = active.grammar.as_mut() else {
+        return wanted;
+    };
+    let mut alone = LlamaTokenDataArray::new(vec![LlamaTokenData::new(wanted, 1.0, 0.0)], false);
+    alone.apply_sampler(grammar);
+    let allowed = alone.data.first().is_some_and(|d| d.logit().is_finite());
+    let token = if allowed {
+        wanted
+    } else {
+        let mut all = context.token_data_array_ith(index);
+        all.apply_sampler(grammar);
+        all.apply_sampler(&mut active.sampler);
+        all.selected_token().unwrap_or(wanted)
+    };
+    grammar.accept(token);
+    token
 }
 
 /// Puts one step of every active sequence into the batch: the next token of
 /// those generating, then as much prompt as fits of those still reading.
-fn fill(batch: &mut LlamaBatch<'_>, slots: &mut [Option<Active>], capacity: usize) {
+fn fill(
+    batch: &mut LlamaBatch<'_>,
+    slots: &mut [Option<Active>],
+    cached: &mut [Vec<LlamaToken>],
+    capacity: usize,
+) {
     for (seq, slot) in slots.iter_mut().enumerate() {
         let Some(active) = slot.as_mut() else {
             continue;
@@ -218,6 +289,7 @@ fn fill(batch: &mut LlamaBatch<'_>, slots: &mut [Option<Active>], capacity: usiz
         {
             active.logits_at = Some(batch.n_tokens() - 1);
             active.position += 1;
+            cached[seq].push(token);
         }
     }
     for (seq, slot) in slots.iter_mut().enumerate() {
@@ -238,6 +310,7 @@ fn fill(batch: &mut LlamaBatch<'_>, slots: &mut [Option<Active>], capacity: usiz
             }
             active.fed += 1;
             active.position += 1;
+            cached[seq].push(token);
             if is_last {
                 active.logits_at = Some(batch.n_tokens() - 1);
             }
@@ -282,6 +355,7 @@ fn finish_job(active: Active, finish: FinishReason) {
     let generated = Generated {
         text: String::from_utf8_lossy(&active.bytes).into_owned(),
         prompt_tokens: active.job.prompt.len() as u64,
+        cached_tokens: active.reused as u64,
         completion_tokens: active.generated,
         finish,
     };

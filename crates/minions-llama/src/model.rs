@@ -331,7 +331,11 @@ impl ChatModel for EmbeddedModel {
         Ok(ChatResponse {
             content: generated.text,
             finish_reason: Some(generated.finish),
-            usage: Usage::new(generated.prompt_tokens, generated.completion_tokens),
+            usage: Usage {
+                prompt_tokens: generated.prompt_tokens,
+                completion_tokens: generated.completion_tokens,
+                cached_prompt_tokens: generated.cached_tokens,
+            },
             model: self.id.model.clone(),
         })
     }

@@ -164,6 +164,29 @@ async fn a_prompt_too_long_is_refused_with_both_numbers_and_a_dropped_request_fr
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_second_task_on_the_same_excerpt_reuses_the_cached_prefix() {
+    let Some(path) = smollm2() else { return };
+    let model = EmbeddedModel::new(&path, settings(2)).unwrap();
+    let excerpt = "The committee met on 4 May. It approved the budget of 12,000 euros and asked for a report by June. ".repeat(6);
+    let first = model
+        .chat(&job(&excerpt, "When did the committee meet?"))
+        .await
+        .unwrap();
+    let second = model
+        .chat(&job(&excerpt, "What budget was approved?"))
+        .await
+        .unwrap();
+    assert_eq!(first.usage.cached_prompt_tokens, 0);
+    // Everything before the task (system text and excerpt) is shared.
+    assert!(
+        second.usage.cached_prompt_tokens > second.usage.prompt_tokens / 2,
+        "{:?}",
+        second.usage
+    );
+    assert!(second.usage.cached_prompt_tokens < second.usage.prompt_tokens);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn missing_foreign_and_truncated_files_get_clear_errors() {
     let dir = std::env::temp_dir().join(format!("minions-llama-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
