@@ -22,8 +22,9 @@ const CI_STEPS: &[&[&str]] = &[
     &["cargo", "test", "--workspace"],
     // The on-device model (llama.cpp, built with cmake): linted and tested
     // with its feature on, with the real model the tests need.
-    &["cargo", "clippy", "-p", "minions-llama", "-p", "minions-cli", "--features",
-      "minions-llama/native,minions-cli/embedded", "--all-targets", "--", "-D", "warnings"],
+    &["cargo", "clippy", "-p", "minions-llama", "-p", "minions-cli", "-p", "minions-bench",
+      "--features", "minions-llama/native,minions-cli/embedded,minions-bench/embedded",
+      "--all-targets", "--", "-D", "warnings"],
     &["cargo", "test", "-p", "minions-llama", "--features", "native"],
     &["cargo", "test", "-p", "minions-cli", "--features", "embedded", "--test", "embedded"],
 ];

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use minions::llama::{EmbeddedModel, LlamaSettings};
 use minions::{ChatModel, ModelSettings, ModelSpec, RunOptions};
 
-use crate::overhead::peak_rss;
+use crate::overhead::{peak_rss, peak_rss_of};
 use crate::prefix::{fixed_planner, fixed_round};
 
 /// One measured round.
@@ -34,6 +34,27 @@ pub struct EngineRun {
     pub peak_rss: u64,
 }
 
+impl EngineRun {
+    fn of(
+        engine: &'static str,
+        sequences: u32,
+        result: &minions::RunResult,
+        load: Duration,
+        peak_rss: u64,
+    ) -> Self {
+        Self {
+            engine,
+            sequences,
+            jobs: result.jobs.total,
+            local_wall: result.timing.local,
+            prompt_tokens: result.local_usage.prompt_tokens,
+            completion_tokens: result.local_usage.completion_tokens,
+            load,
+            peak_rss,
+        }
+    }
+}
+
 /// A llama-server child, stopped on drop.
 struct Server(Child);
 
@@ -49,19 +70,6 @@ fn free_port() -> minions::Result<u16> {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(|e| minions::Error::config(format!("no free port: {e}")))
-}
-
-/// Peak resident memory of a process, from Linux's /proc.
-fn child_peak_rss(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 async fn start_server(
@@ -148,17 +156,13 @@ pub async fn run_embedded(
             options(),
         )
         .await?;
-        let result = transcript.result;
-        runs.push(EngineRun {
-            engine: "embedded",
+        runs.push(EngineRun::of(
+            "embedded",
             sequences,
-            jobs: result.jobs.total,
-            local_wall: result.timing.local,
-            prompt_tokens: result.local_usage.prompt_tokens,
-            completion_tokens: result.local_usage.completion_tokens,
+            &transcript.result,
             load,
-            peak_rss: peak_rss(),
-        });
+            peak_rss(),
+        ));
         tracing::info!(
             sequences,
             peak = embedded.peak_batched_sequences(),
@@ -186,17 +190,13 @@ pub async fn run_embedded(
             options(),
         )
         .await?;
-        let result = transcript.result;
-        runs.push(EngineRun {
-            engine: "llama-server",
+        runs.push(EngineRun::of(
+            "llama-server",
             sequences,
-            jobs: result.jobs.total,
-            local_wall: result.timing.local,
-            prompt_tokens: result.local_usage.prompt_tokens,
-            completion_tokens: result.local_usage.completion_tokens,
+            &transcript.result,
             load,
-            peak_rss: child_peak_rss(server.0.id()),
-        });
+            peak_rss_of(&server.0.id().to_string()),
+        ));
     }
     Ok(runs)
 }

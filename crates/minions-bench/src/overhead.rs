@@ -69,9 +69,14 @@ fn cpu_time() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-/// Peak resident memory, from Linux's /proc.
+/// Peak resident memory of this process, from Linux's /proc.
 pub fn peak_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    peak_rss_of("self")
+}
+
+/// Peak resident memory of process `pid` (or `self`), from Linux's /proc.
+pub fn peak_rss_of(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

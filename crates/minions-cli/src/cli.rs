@@ -241,12 +241,10 @@ pub(crate) struct ConfigArgs {
     pub run: RunArgs,
 }
 
+/// Who may talk to `serve` and `mcp --http`.
 #[derive(Debug, Clone, Args)]
-pub(crate) struct ServeArgs {
-    /// Address to listen on, as HOST:PORT (localhost:8080 works); anything beyond loopback needs --token.
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
-    pub bind: String,
-    /// Bearer token required on every /v1 route (env MINIONS_SERVER_TOKEN).
+pub(crate) struct AccessArgs {
+    /// Bearer token every HTTP request must carry (`Authorization: Bearer TOKEN`); required to listen beyond loopback (env MINIONS_SERVER_TOKEN).
     #[arg(
         long,
         env = "MINIONS_SERVER_TOKEN",
@@ -254,6 +252,15 @@ pub(crate) struct ServeArgs {
         value_name = "TOKEN"
     )]
     pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on, as HOST:PORT (localhost:8080 works); anything beyond loopback needs --token.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub bind: String,
+    #[command(flatten)]
+    pub access: AccessArgs,
     /// Largest request body in bytes, documents included.
     #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
     pub max_body_bytes: usize,
@@ -285,14 +292,8 @@ pub(crate) struct McpArgs {
     /// Serve streamable HTTP on HOST:PORT (at /mcp) instead of stdio; beyond loopback it needs --token.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<String>,
-    /// With --http: bearer token required on every request (env MINIONS_SERVER_TOKEN).
-    #[arg(
-        long,
-        env = "MINIONS_SERVER_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN"
-    )]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub access: AccessArgs,
     /// A directory whose files the tools may read (repeat for several); the client's roots are added.
     #[arg(long = "allow-dir", value_name = "DIR")]
     pub allow_dirs: Vec<PathBuf>,

@@ -19,25 +19,11 @@ use serde_json::Value;
 const FACT: &str = "The archive room code is 5519-ALPHA.";
 
 fn smollm2() -> Option<PathBuf> {
-    let path = std::env::var_os("SMOLLM2_GGUF")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/real-models/weights/SmolLM2-135M-Instruct.Q4_1.gguf")
-        });
-    if path.exists() {
-        return Some(path.canonicalize().unwrap());
+    let path = minions_testkit::real_models::smollm2_gguf();
+    if path.is_none() {
+        eprintln!("skipped: no SmolLM2 GGUF (cargo xtask models)");
     }
-    assert!(
-        std::env::var("MINIONS_REQUIRE_REAL_MODELS").as_deref() != Ok("1"),
-        "MINIONS_REQUIRE_REAL_MODELS=1 but {} is missing: run `cargo xtask models`",
-        path.display()
-    );
-    eprintln!(
-        "skipped: {} is missing (cargo xtask models)",
-        path.display()
-    );
-    None
+    path
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -17,6 +17,7 @@
 pub mod adversary;
 pub mod conformance;
 mod proxy;
+pub mod real_models;
 mod recorded;
 mod reply;
 mod scripted;

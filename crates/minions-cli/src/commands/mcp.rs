@@ -14,7 +14,7 @@ use crate::setup;
 /// Nothing but MCP messages goes to stdout: notes go to stderr.
 #[allow(clippy::print_stderr)]
 pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliError> {
-    if args.http.is_none() && args.token.as_deref().is_some_and(|t| !t.is_empty()) {
+    if args.http.is_none() && args.access.token.as_deref().is_some_and(|t| !t.is_empty()) {
         tracing::debug!("--token applies to --http only; stdio needs none");
     }
     let roots = AllowedRoots::new(&args.allow_dirs).map_err(CliError::usage)?;
@@ -53,7 +53,7 @@ pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliErr
         Some(address) => {
             let options = HttpOptions {
                 bind: bind_address(&address)?,
-                token: args.token,
+                token: args.access.token,
             };
             let shutdown = CancellationToken::new();
             let on_ctrl_c = shutdown.clone();

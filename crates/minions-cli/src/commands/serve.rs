@@ -13,7 +13,7 @@ use crate::setup;
 pub(crate) async fn serve(args: ServeArgs, settings: Effective) -> Result<u8, CliError> {
     let config = ServerConfig {
         bind: bind_address(&args.bind)?,
-        token: args.token.filter(|t| !t.trim().is_empty()),
+        token: args.access.token.filter(|t| !t.trim().is_empty()),
         max_body_bytes: args.max_body_bytes,
         runs: RunLimits {
             concurrent: args.max_runs.max(1),
