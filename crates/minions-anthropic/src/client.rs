@@ -7,7 +7,8 @@ use minions_core::{
     env,
 };
 use minions_http::{
-    HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest, checked_base_url, require_key,
+    Connection, ConnectionSettings, HttpClient, ProviderClient, WireRequest, checked_base_url,
+    require_key,
 };
 
 use crate::adapter::AnthropicAdapter;
@@ -24,38 +25,17 @@ pub(crate) const PROVIDER: &str = "anthropic";
 #[derive(Debug, Clone)]
 pub struct AnthropicBuilder {
     model: String,
-    base_url: Option<String>,
-    api_key: Option<ApiKey>,
-    http: HttpConfig,
-    retry: RetryPolicy,
+    connection: Connection,
     default_max_tokens: u32,
 }
 
+impl ConnectionSettings for AnthropicBuilder {
+    fn connection(&mut self) -> &mut Connection {
+        &mut self.connection
+    }
+}
+
 impl AnthropicBuilder {
-    /// The base URL (without `/v1/messages`).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
-    /// The API key.
-    pub fn api_key(mut self, key: ApiKey) -> Self {
-        self.api_key = Some(key);
-        self
-    }
-
-    /// Timeouts.
-    pub fn http_config(mut self, config: HttpConfig) -> Self {
-        self.http = config;
-        self
-    }
-
-    /// The retry policy (529 "overloaded" is retried like a 503).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// `max_tokens` for requests that set none.
     pub fn default_max_tokens(mut self, tokens: u32) -> Self {
         self.default_max_tokens = tokens;
@@ -65,11 +45,12 @@ impl AnthropicBuilder {
     /// Fills the key and base URL from `ANTHROPIC_API_KEY` and
     /// `ANTHROPIC_BASE_URL` where they were not set.
     pub fn with_env(mut self) -> Self {
-        if self.api_key.is_none() {
-            self.api_key = ApiKey::from_env(env::ANTHROPIC_API_KEY);
+        let connection = &mut self.connection;
+        if connection.api_key.is_none() {
+            connection.api_key = ApiKey::from_env(env::ANTHROPIC_API_KEY);
         }
-        if self.base_url.is_none() {
-            self.base_url = env::read(env::ANTHROPIC_BASE_URL);
+        if connection.base_url.is_none() {
+            connection.base_url = env::read(env::ANTHROPIC_BASE_URL);
         }
         self
     }
@@ -78,10 +59,16 @@ impl AnthropicBuilder {
     /// when there is no key.
     pub fn build(self) -> Result<AnthropicClient> {
         let id = ModelId::new(PROVIDER, self.model);
-        let key = require_key(&id, self.api_key, env::ANTHROPIC_API_KEY)?;
+        let Connection {
+            base_url,
+            api_key,
+            http,
+            retry,
+        } = self.connection;
+        let key = require_key(&id, api_key, env::ANTHROPIC_API_KEY)?;
         let base = checked_base_url(
             &id,
-            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
             env::ANTHROPIC_BASE_URL,
         )?;
         let capabilities = Capabilities {
@@ -93,8 +80,8 @@ impl AnthropicBuilder {
         };
         let http = HttpClient::builder(PROVIDER)
             .key_var(env::ANTHROPIC_API_KEY)
-            .retry(self.retry)
-            .config(self.http)
+            .retry(retry)
+            .config(http)
             .build()?;
         let adapter = AnthropicAdapter {
             model: id.model.clone(),
@@ -134,10 +121,7 @@ impl AnthropicClient {
     pub fn builder(model: impl Into<String>) -> AnthropicBuilder {
         AnthropicBuilder {
             model: model.into(),
-            base_url: None,
-            api_key: None,
-            http: HttpConfig::default(),
-            retry: RetryPolicy::default(),
+            connection: Connection::default(),
             default_max_tokens: DEFAULT_MAX_TOKENS,
         }
     }

@@ -28,3 +28,5 @@ pub use adapter::AnthropicAdapter;
 pub use client::{
     API_VERSION, AnthropicBuilder, AnthropicClient, DEFAULT_BASE_URL, DEFAULT_MAX_TOKENS,
 };
+/// The connection setters (`base_url`, `api_key`, `http_config`, `retry`) of the builder.
+pub use minions_http::ConnectionSettings;

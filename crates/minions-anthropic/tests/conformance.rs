@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use minions_anthropic::AnthropicClient;
+use minions_anthropic::{AnthropicClient, ConnectionSettings};
 use minions_core::structured::StructuredLevel;
 use minions_core::{ApiKey, ChatModel, ChatRequest, Message, ResponseFormat};
 use minions_http::HttpConfig;

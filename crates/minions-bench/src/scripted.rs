@@ -4,7 +4,7 @@
 
 use minions::ollama::OllamaClient;
 use minions::openai::OpenAiClient;
-use minions::{ApiKey, ChatModel};
+use minions::{ApiKey, ChatModel, ConnectionSettings};
 use minions_testkit::{FakeServer, RecordedRequest, Reply};
 use serde_json::json;
 use std::sync::Arc;

@@ -33,7 +33,7 @@ pub use error_capture::{parse_retry_after, redact_url};
 pub use ndjson::{NdjsonDecoder, ndjson_lines};
 pub use provider_client::ProviderClient;
 pub use retry::RetryPolicy;
-pub use settings::{checked_base_url, require_key};
+pub use settings::{Connection, ConnectionSettings, checked_base_url, require_key};
 pub use sse::{SseEvent, sse_events};
 pub use tls::install_crypto_provider;
 

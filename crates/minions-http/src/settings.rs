@@ -1,7 +1,54 @@
-//! The checks every provider builder makes before it builds a client, in
-//! one place so that the messages read the same for every provider.
+//! What every provider builder shares: its connection settings with their
+//! setters, and the checks made before a client is built, in one place so
+//! that the builders and their messages read the same for every provider.
 
 use minions_core::{ApiKey, Error, ModelId, Result};
+
+use crate::{HttpConfig, RetryPolicy};
+
+/// Where a provider is and how to reach it: what every provider builder
+/// takes besides its own options.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// The base URL; the provider's variable or default when unset.
+    pub base_url: Option<String>,
+    /// The API key; the provider's variable when unset.
+    pub api_key: Option<ApiKey>,
+    /// Timeouts and user agent.
+    pub http: HttpConfig,
+    /// The retry policy.
+    pub retry: RetryPolicy,
+}
+
+/// The setters every provider builder has, over its [`Connection`].
+pub trait ConnectionSettings: Sized {
+    /// The builder's connection settings.
+    fn connection(&mut self) -> &mut Connection;
+
+    /// The base URL.
+    fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.connection().base_url = Some(url.into());
+        self
+    }
+
+    /// The API key (a provider that takes none, such as Ollama, ignores it).
+    fn api_key(mut self, key: ApiKey) -> Self {
+        self.connection().api_key = Some(key);
+        self
+    }
+
+    /// Timeouts. A non-default configuration gets its own connection pool.
+    fn http_config(mut self, config: HttpConfig) -> Self {
+        self.connection().http = config;
+        self
+    }
+
+    /// The retry policy.
+    fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.connection().retry = retry;
+        self
+    }
+}
 
 /// The key, or an error that names the variable to set.
 pub fn require_key(id: &ModelId, key: Option<ApiKey>, var: &str) -> Result<ApiKey> {

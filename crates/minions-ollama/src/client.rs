@@ -8,7 +8,7 @@ use minions_core::{
     Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings, Error,
     ModelId, Probe, Result, env,
 };
-use minions_http::{HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest};
+use minions_http::{Connection, ConnectionSettings, HttpClient, ProviderClient, WireRequest};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -23,19 +23,17 @@ pub(crate) const PROVIDER: &str = "ollama";
 #[derive(Debug, Clone)]
 pub struct OllamaBuilder {
     model: String,
-    base_url: Option<String>,
+    connection: Connection,
     options: OllamaOptions,
-    http: HttpConfig,
-    retry: RetryPolicy,
+}
+
+impl ConnectionSettings for OllamaBuilder {
+    fn connection(&mut self) -> &mut Connection {
+        &mut self.connection
+    }
 }
 
 impl OllamaBuilder {
-    /// The server, as a URL or as `OLLAMA_HOST` accepts it (`host:port`).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
     /// How long the model stays loaded after each request.
     pub fn keep_alive(mut self, duration: impl Into<String>) -> Self {
         self.options.keep_alive = Some(duration.into());
@@ -48,30 +46,23 @@ impl OllamaBuilder {
         self
     }
 
-    /// Timeouts. The default idle read timeout is generous because a local
-    /// model may take minutes to read a long prompt before its first token.
-    pub fn http_config(mut self, config: HttpConfig) -> Self {
-        self.http = config;
-        self
-    }
-
-    /// The retry policy.
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// Reads `OLLAMA_HOST` when no base URL was set.
     pub fn with_env(mut self) -> Self {
-        if self.base_url.is_none() {
-            self.base_url = env::read(env::OLLAMA_HOST);
+        if self.connection.base_url.is_none() {
+            self.connection.base_url = env::read(env::OLLAMA_HOST);
         }
         self
     }
 
     /// Builds the client. Nothing is contacted until the first request.
     pub fn build(self) -> Result<OllamaClient> {
-        let base = match self.base_url {
+        let Connection {
+            base_url,
+            http,
+            retry,
+            ..
+        } = self.connection;
+        let base = match base_url {
             Some(url) => wire::base_url_from_host(&url),
             None => DEFAULT_BASE_URL.to_string(),
         };
@@ -80,8 +71,8 @@ impl OllamaBuilder {
                 "is Ollama running? Start it with `ollama serve` (or open the Ollama app), or set {} to where it listens",
                 env::OLLAMA_HOST
             ))
-            .retry(self.retry)
-            .config(self.http)
+            .retry(retry)
+            .config(http)
             .build()?;
         let capabilities = Capabilities {
             json_schema: true,
@@ -139,10 +130,8 @@ impl OllamaClient {
     pub fn builder(model: impl Into<String>) -> OllamaBuilder {
         OllamaBuilder {
             model: model.into(),
-            base_url: None,
+            connection: Connection::default(),
             options: OllamaOptions::default(),
-            http: HttpConfig::default(),
-            retry: RetryPolicy::default(),
         }
     }
 

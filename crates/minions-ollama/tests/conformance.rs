@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use minions_core::{ChatModel, ChatRequest, Embedder, ErrorKind, Message, ResponseFormat};
 use minions_http::{HttpConfig, RetryPolicy};
-use minions_ollama::OllamaClient;
+use minions_ollama::{ConnectionSettings, OllamaClient};
 use minions_testkit::conformance::{self, Conformance, chat_requests};
 use minions_testkit::{FakeServer, Reply, unused_local_url};
 use serde_json::json;

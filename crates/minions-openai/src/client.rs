@@ -7,7 +7,8 @@ use minions_core::{
     Error, ModelId, Probe, Result, env,
 };
 use minions_http::{
-    HttpClient, HttpConfig, ProviderClient, RetryPolicy, WireRequest, checked_base_url, require_key,
+    Connection, ConnectionSettings, HttpClient, ProviderClient, WireRequest, checked_base_url,
+    require_key,
 };
 
 use crate::adapter::OpenAiAdapter;
@@ -18,34 +19,24 @@ use crate::wire::{self, EmbeddingsBody};
 /// first generally available one with structured outputs.
 pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
 
+impl ConnectionSettings for OpenAiBuilder {
+    fn connection(&mut self) -> &mut Connection {
+        &mut self.connection
+    }
+}
+
 /// Configures an [`OpenAiClient`].
 #[derive(Debug, Clone)]
 pub struct OpenAiBuilder {
     preset: &'static Preset,
     model: String,
-    base_url: Option<String>,
-    api_key: Option<ApiKey>,
+    connection: Connection,
     api_version: Option<String>,
     headers: Vec<(String, String)>,
-    http: HttpConfig,
-    retry: RetryPolicy,
     max_context_tokens: Option<u32>,
 }
 
 impl OpenAiBuilder {
-    /// The base URL (ending before `/chat/completions`; for Azure, the
-    /// resource endpoint).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
-    /// The API key.
-    pub fn api_key(mut self, key: ApiKey) -> Self {
-        self.api_key = Some(key);
-        self
-    }
-
     /// Azure's `api-version`.
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = Some(version.into());
@@ -58,18 +49,6 @@ impl OpenAiBuilder {
         self
     }
 
-    /// Timeouts.
-    pub fn http_config(mut self, config: HttpConfig) -> Self {
-        self.http = config;
-        self
-    }
-
-    /// The retry policy.
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// The model's context window, reported in [`Capabilities`].
     pub fn max_context_tokens(mut self, tokens: u32) -> Self {
         self.max_context_tokens = Some(tokens);
@@ -79,11 +58,12 @@ impl OpenAiBuilder {
     /// Fills the base URL, key and API version from the preset's variables
     /// where they were not set explicitly.
     pub fn with_env(mut self) -> Self {
-        if self.base_url.is_none() {
-            self.base_url = self.preset.base_url_var.and_then(env::read);
+        let connection = &mut self.connection;
+        if connection.base_url.is_none() {
+            connection.base_url = self.preset.base_url_var.and_then(env::read);
         }
-        if self.api_key.is_none() {
-            self.api_key = self.preset.key_var.and_then(ApiKey::from_env);
+        if connection.api_key.is_none() {
+            connection.api_key = self.preset.key_var.and_then(ApiKey::from_env);
         }
         if self.api_version.is_none() && self.preset.name == "azure" {
             self.api_version = env::read(env::AZURE_OPENAI_API_VERSION);
@@ -96,15 +76,21 @@ impl OpenAiBuilder {
     pub fn build(self) -> Result<OpenAiClient> {
         let preset = self.preset;
         let id = ModelId::new(preset.name, self.model.clone());
+        let Connection {
+            base_url,
+            api_key,
+            http: http_config,
+            retry,
+        } = self.connection;
         let api_key = match preset.key_required {
             true => Some(require_key(
                 &id,
-                self.api_key,
+                api_key,
                 preset.key_var.unwrap_or("the provider's API key variable"),
             )?),
-            false => self.api_key,
+            false => api_key,
         };
-        let base = match (&self.base_url, preset.name) {
+        let base = match (&base_url, preset.name) {
             (Some(url), _) => url.as_str(),
             (None, "azure") => {
                 return Err(Error::config(format!(
@@ -143,8 +129,8 @@ impl OpenAiBuilder {
             headers.push(("X-Title".into(), "minions-rs".into()));
         }
         let mut http = HttpClient::builder(preset.name)
-            .retry(self.retry)
-            .config(self.http);
+            .retry(retry)
+            .config(http_config);
         if let Some(var) = preset.key_var {
             http = http.key_var(var);
         }
@@ -217,12 +203,9 @@ impl OpenAiClient {
         Ok(OpenAiBuilder {
             preset,
             model: model.into(),
-            base_url: None,
-            api_key: None,
+            connection: Connection::default(),
             api_version: None,
             headers: Vec::new(),
-            http: HttpConfig::default(),
-            retry: RetryPolicy::default(),
             max_context_tokens: None,
         })
     }

@@ -29,4 +29,6 @@ pub mod wire;
 
 pub use adapter::OpenAiAdapter;
 pub use client::{AZURE_DEFAULT_API_VERSION, OpenAiBuilder, OpenAiClient};
+/// The connection setters (`base_url`, `api_key`, `http_config`, `retry`) of the builder.
+pub use minions_http::ConnectionSettings;
 pub use preset::{AuthStyle, PRESETS, Preset, preset};

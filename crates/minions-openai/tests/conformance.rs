@@ -10,7 +10,7 @@ use std::time::Duration;
 use minions_core::structured::StructuredLevel;
 use minions_core::{ApiKey, ChatModel, ChatRequest, Embedder, Message, ResponseFormat};
 use minions_http::HttpConfig;
-use minions_openai::OpenAiClient;
+use minions_openai::{ConnectionSettings, OpenAiClient};
 use minions_testkit::conformance::{self, Conformance, chat_requests};
 use minions_testkit::{FakeServer, Reply};
 use serde_json::json;

@@ -26,7 +26,7 @@ mod registry;
 pub use minions_core::*;
 /// The shared HTTP layer (client, retries, streaming decoders).
 pub use minions_http as http;
-pub use minions_http::{HttpConfig, RetryPolicy};
+pub use minions_http::{ConnectionSettings, HttpConfig, RetryPolicy};
 /// The on-device model (`gguf/PATH`, `gguf/hf.co/OWNER/REPO:QUANT`).
 #[cfg(feature = "llama")]
 pub use minions_llama as llama;

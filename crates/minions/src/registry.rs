@@ -157,19 +157,14 @@ fn single_chat_model(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<d
         #[cfg(feature = "ollama")]
         "ollama" => Ok(Arc::new(ollama(spec, settings)?)),
         #[cfg(feature = "anthropic")]
-        "anthropic" => {
-            let mut builder = minions_anthropic::AnthropicClient::builder(spec.model.clone());
-            if let Some(url) = &settings.base_url {
-                builder = builder.base_url(url.clone());
-            }
-            if let Some(key) = &settings.api_key {
-                builder = builder.api_key(key.clone());
-            }
-            if let Some(http) = &settings.http {
-                builder = builder.http_config(http.clone());
-            }
-            Ok(Arc::new(builder.with_env().build()?))
-        }
+        "anthropic" => Ok(Arc::new(
+            connect(
+                minions_anthropic::AnthropicClient::builder(spec.model.clone()),
+                settings,
+            )
+            .with_env()
+            .build()?,
+        )),
         #[cfg(feature = "llama")]
         "gguf" => {
             let settings = minions_llama::LlamaSettings::from_env().map_err(Error::config)?;
@@ -202,19 +197,23 @@ fn expand_home(path: &str) -> std::path::PathBuf {
 
 #[cfg(feature = "ollama")]
 fn ollama(spec: &ModelSpec, settings: &ModelSettings) -> Result<minions_ollama::OllamaClient> {
-    let mut builder = minions_ollama::OllamaClient::builder(spec.model.clone());
-    if let Some(url) = &settings.base_url {
-        builder = builder.base_url(url.clone());
-    }
-    if let Some(http) = &settings.http {
-        builder = builder.http_config(http.clone());
-    }
-    builder.with_env().build()
+    connect(
+        minions_ollama::OllamaClient::builder(spec.model.clone()),
+        settings,
+    )
+    .with_env()
+    .build()
 }
 
 #[cfg(feature = "openai")]
 fn openai(spec: &ModelSpec, settings: &ModelSettings) -> Result<minions_openai::OpenAiClient> {
-    let mut builder = minions_openai::OpenAiClient::builder(&spec.provider, spec.model.clone())?;
+    let builder = minions_openai::OpenAiClient::builder(&spec.provider, spec.model.clone())?;
+    connect(builder, settings).with_env().build()
+}
+
+/// Lays what `settings` set over a provider builder.
+#[allow(dead_code)] // unused when no provider feature is on
+fn connect<B: minions_http::ConnectionSettings>(mut builder: B, settings: &ModelSettings) -> B {
     if let Some(url) = &settings.base_url {
         builder = builder.base_url(url.clone());
     }
@@ -224,7 +223,7 @@ fn openai(spec: &ModelSpec, settings: &ModelSettings) -> Result<minions_openai::
     if let Some(http) = &settings.http {
         builder = builder.http_config(http.clone());
     }
-    builder.with_env().build()
+    builder
 }
 
 /// Builds the embedding model `spec` names (Ollama, or any OpenAI-compatible

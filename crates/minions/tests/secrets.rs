@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use minions::anthropic::AnthropicClient;
 use minions::openai::OpenAiClient;
-use minions::{ApiKey, ChatModel, ChatRequest, Message, RetryPolicy};
+use minions::{ApiKey, ChatModel, ChatRequest, ConnectionSettings, Message, RetryPolicy};
 use minions_testkit::{FakeServer, Reply};
 
 const SECRET: &str = "sk-live-DO-NOT-LEAK-42";

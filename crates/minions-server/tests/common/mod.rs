@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use minions::ollama::OllamaClient;
 use minions::openai::OpenAiClient;
-use minions::{ApiKey, ChatModel, Pricing};
+use minions::{ApiKey, ChatModel, ConnectionSettings, Pricing};
 use minions_server::{ServerConfig, ServerModels, app};
 use minions_testkit::{FakeServer, RecordedRequest, Reply};
 use serde_json::json;
