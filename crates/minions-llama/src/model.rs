@@ -10,11 +10,11 @@ use std::time::Instant;
 use async_trait::async_trait;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
-use minions_core::structured::schema_instruction;
 use minions_core::{
     Capabilities, ChatModel, ChatRequest, ChatResponse, Error, ModelId, Probe, ResponseFormat,
-    Result, Role, Usage,
+    Result, Usage,
 };
+use minions_http::wire_messages;
 use tokio::sync::{OnceCell, oneshot};
 
 use crate::backend::backend;
@@ -239,36 +239,18 @@ fn grammar(format: &ResponseFormat) -> Option<String> {
 /// The prompt: the model's chat template over the messages (with the JSON
 /// instruction when no grammar enforces the format).
 fn prompt(loaded: &Loaded, request: &ChatRequest, instruct_json: bool) -> Result<String> {
-    let mut messages: Vec<(Role, String)> = request
-        .messages
-        .iter()
-        .map(|m| (m.role, m.content.clone()))
-        .collect();
-    if instruct_json {
-        let schema = match &request.response_format {
-            ResponseFormat::JsonSchema { schema, .. } => Some(schema),
-            _ => None,
-        };
-        let instruction = schema_instruction(schema);
-        match messages.iter_mut().find(|(role, _)| *role == Role::System) {
-            Some((_, content)) => {
-                content.push_str("\n\n");
-                content.push_str(&instruction);
-            }
-            None => messages.insert(0, (Role::System, instruction)),
-        }
-    }
+    let messages = wire_messages(request, instruct_json);
     let Some(template) = &loaded.template else {
         let mut text: String = messages
             .iter()
-            .map(|(role, content)| format!("{}: {content}\n", role.as_str()))
+            .map(|m| format!("{}: {}\n", m.role.as_str(), m.content))
             .collect();
         text.push_str("assistant: ");
         return Ok(text);
     };
     let chat = messages
         .into_iter()
-        .map(|(role, content)| LlamaChatMessage::new(role.as_str().to_string(), content))
+        .map(|m| LlamaChatMessage::new(m.role.as_str().to_string(), m.content.into_owned()))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| Error::invalid_request(PROVIDER, format!("a message cannot be sent: {e}")))?;
     loaded
