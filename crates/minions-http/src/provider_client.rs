@@ -10,7 +10,7 @@ use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downg
 use minions_core::{
     Capabilities, ChatRequest, ChatResponse, ChatStream, Error, Result, StreamEvent,
 };
-use reqwest::Response;
+use reqwest::{Request, Response};
 use serde::de::DeserializeOwned;
 
 use crate::adapter::{Frame, Framing, ProviderAdapter, WireRequest};
@@ -58,9 +58,8 @@ impl<A: ProviderAdapter> ProviderClient<A> {
         self.structured.current()
     }
 
-    /// Sends a request with the provider's authentication, retrying what is
-    /// retryable; returns once a success status arrived.
-    pub async fn send(&self, request: WireRequest) -> Result<Response> {
+    /// The HTTP request for `request`, with the provider's authentication.
+    fn build(&self, request: WireRequest) -> Result<Request> {
         let request = self.adapter.authorize(request)?;
         let mut builder = self
             .http
@@ -70,14 +69,19 @@ impl<A: ProviderAdapter> ProviderClient<A> {
         if let Some(body) = request.body {
             builder = builder.body(body);
         }
-        let built = builder.build().map_err(|e| {
+        builder.build().map_err(|e| {
             Error::config(format!(
                 "cannot build a request to {}: {e}",
                 self.adapter.provider()
             ))
-        })?;
+        })
+    }
+
+    /// Sends a request with the provider's authentication, retrying what is
+    /// retryable; returns once a success status arrived.
+    pub async fn send(&self, request: WireRequest) -> Result<Response> {
         self.http
-            .send(built)
+            .send(self.build(request)?)
             .await
             .map_err(|e| self.adapter.classify_error(e))
     }
@@ -90,14 +94,10 @@ impl<A: ProviderAdapter> ProviderClient<A> {
 
     /// Sends a request and decodes its JSON answer.
     pub async fn send_json<T: DeserializeOwned>(&self, request: WireRequest) -> Result<T> {
-        let body = self.send_for_body(request).await?;
-        serde_json::from_slice(&body).map_err(|e| {
-            Error::decode(
-                self.adapter.provider(),
-                format!("unexpected JSON ({e})"),
-                String::from_utf8_lossy(&body),
-            )
-        })
+        self.http
+            .send_json(self.build(request)?)
+            .await
+            .map_err(|e| self.adapter.classify_error(e))
     }
 
     async fn send_chat(

@@ -10,9 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use minions_core::{Error, Result, env};
-use minions_http::HttpClient;
-use minions_http::reqwest::header::{AUTHORIZATION, HeaderValue, RANGE};
+use minions_core::{ApiKey, Error, Result, env};
+use minions_http::reqwest::header::{AUTHORIZATION, RANGE};
+use minions_http::{HttpClient, secret_header};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -98,7 +98,7 @@ struct Lfs {
 #[derive(Debug, Clone)]
 pub struct Hub {
     endpoint: String,
-    token: Option<String>,
+    token: Option<ApiKey>,
     http: HttpClient,
 }
 
@@ -121,7 +121,7 @@ impl Hub {
             .build()?;
         Ok(Self {
             endpoint,
-            token,
+            token: token.map(ApiKey::new),
             http,
         })
     }
@@ -129,10 +129,7 @@ impl Hub {
     fn get(&self, url: &str) -> Result<minions_http::reqwest::RequestBuilder> {
         let mut builder = self.http.reqwest().get(url);
         if let Some(token) = &self.token {
-            let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|_| Error::config("HF_TOKEN has characters a header cannot carry"))?;
-            value.set_sensitive(true);
-            builder = builder.header(AUTHORIZATION, value);
+            builder = builder.header(AUTHORIZATION, secret_header(token, "Bearer ")?);
         }
         Ok(builder)
     }

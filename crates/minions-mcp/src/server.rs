@@ -3,9 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use minions::protocol::{Event, RunFailure};
-use minions::tokens::{Encoding, count_tokens};
-use minions::{ContextDocument, Pricing, ProtocolKind, RunModels, RunOptions, Usage};
+use minions::protocol::{Event, ReadingEstimate, RunFailure};
+use minions::{ContextDocument, Pricing, ProtocolKind, RunModels, RunOptions};
 use minions_ingest::IngestOptions;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -188,41 +187,25 @@ impl MinionsMcp {
             Err(message) => return Ok(tool_error(&message)),
         };
         let remote = self.settings.models.remote.id().clone();
-        let encoding = Encoding::for_model(&remote.model);
-        let rows: Vec<(String, usize, usize)> = context
-            .iter()
-            .map(|d| {
-                (
-                    d.name.clone(),
-                    d.text.chars().count(),
-                    count_tokens(&d.text, encoding),
-                )
-            })
-            .collect();
-        let tokens: usize = rows.iter().map(|r| r.2).sum();
-        let chars: usize = rows.iter().map(|r| r.1).sum();
         let pricing = &self.settings.pricing;
-        let cost = pricing
-            .price(&remote)
-            .map(|p| p.cost(&Usage::new(tokens as u64, 0)).total_usd());
-        let documents: Vec<Value> = rows
-            .iter()
-            .map(|(name, chars, tokens)| json!({"name": name, "chars": chars, "tokens": tokens}))
-            .collect();
-        let text = match cost {
+        let estimate = ReadingEstimate::of(
+            context.iter().map(|d| (d.name.as_str(), d.text.as_ref())),
+            &remote,
+            pricing,
+        );
+        let (chars, tokens, count) = (estimate.chars, estimate.tokens, estimate.documents.len());
+        let text = match estimate.input_cost_usd {
             Some(cost) => format!(
-                "{} document(s), {chars} characters, {tokens} tokens: reading all of it once with {remote} costs about ${cost:.4} in input tokens (prices of {}).",
-                rows.len(),
+                "{count} document(s), {chars} characters, {tokens} tokens: reading all of it once with {remote} costs about ${cost:.4} in input tokens (prices of {}).",
                 pricing.taken()
             ),
             None => format!(
-                "{} document(s), {chars} characters, {tokens} tokens; no price is known for {remote}.",
-                rows.len()
+                "{count} document(s), {chars} characters, {tokens} tokens; no price is known for {remote}."
             ),
         };
         let mut reply = CallToolResult::structured(json!({
-            "documents": documents, "chars": chars, "tokens": tokens, "remote": remote.to_string(),
-            "remote_only_input_cost_usd": cost, "prices_taken": pricing.taken()
+            "documents": estimate.documents, "chars": chars, "tokens": tokens, "remote": remote.to_string(),
+            "remote_only_input_cost_usd": estimate.input_cost_usd, "prices_taken": pricing.taken()
         }));
         reply.content = vec![ContentBlock::text(text)];
         Ok(reply)
@@ -298,11 +281,7 @@ impl MinionsMcp {
                 return Err(format!("document `{}` is empty", document.name));
             }
             total += document.text.len() as u64;
-            context.push(ContextDocument {
-                name: document.name,
-                text: document.text.into(),
-                pages: None,
-            });
+            context.push(ContextDocument::new(document.name, document.text));
         }
         if total > limit {
             return Err(format!(

@@ -44,7 +44,10 @@ pub use error::ProtocolError;
 pub use events::Event;
 pub use history::{History, Turn};
 pub use kind::{ProtocolKind, UnknownProtocol};
-pub use result::{JobStats, RemoteOnlyEstimate, RunResult, StopReason, Timing, Transcript};
+pub use result::{
+    DocumentSize, JobStats, ReadingEstimate, RemoteOnlyEstimate, RunResult, StopReason, Timing,
+    Transcript,
+};
 pub use run::{RunFailure, RunModels, run};
 pub use spec::{Bound, Retrieval, RunOptions, RunSpec, SpecError, bounds};
 pub use tokio_util::sync::CancellationToken;

@@ -103,6 +103,61 @@ pub struct JobStats {
     pub failed: usize,
 }
 
+/// One document's size as the remote model would read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentSize {
+    /// The document's name.
+    pub name: String,
+    /// Characters.
+    pub chars: usize,
+    /// Tokens, counted with the remote model's tokenizer.
+    pub tokens: usize,
+}
+
+/// What reading documents once with the remote model would cost in input
+/// tokens (`minions estimate`, the MCP `estimate` tool).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadingEstimate {
+    /// Each document, in order.
+    pub documents: Vec<DocumentSize>,
+    /// Characters in all.
+    pub chars: usize,
+    /// Tokens in all.
+    pub tokens: usize,
+    /// The input cost, when a price for the remote model is known.
+    pub input_cost_usd: Option<f64>,
+}
+
+impl ReadingEstimate {
+    /// Counts `(name, text)` documents for `remote` and prices them.
+    pub fn of<'a>(
+        documents: impl IntoIterator<Item = (&'a str, &'a str)>,
+        remote: &ModelSpec,
+        pricing: &Pricing,
+    ) -> Self {
+        let encoding = Encoding::for_model(&remote.model);
+        let documents: Vec<DocumentSize> = documents
+            .into_iter()
+            .map(|(name, text)| DocumentSize {
+                name: name.to_string(),
+                chars: text.chars().count(),
+                tokens: count_tokens(text, encoding),
+            })
+            .collect();
+        let chars = documents.iter().map(|d| d.chars).sum();
+        let tokens: usize = documents.iter().map(|d| d.tokens).sum();
+        let input_cost_usd = pricing
+            .price(remote)
+            .map(|p| p.cost(&Usage::new(tokens as u64, 0)).total_usd());
+        Self {
+            documents,
+            chars,
+            tokens,
+            input_cost_usd,
+        }
+    }
+}
+
 /// What sending the whole context to the remote model would have cost.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct RemoteOnlyEstimate {

@@ -1,7 +1,6 @@
 //! `minions estimate`.
 
-use minions::Usage;
-use minions::tokens::{Encoding, count_tokens};
+use minions::protocol::ReadingEstimate;
 use serde_json::json;
 
 use crate::cli::EstimateArgs;
@@ -17,23 +16,27 @@ pub(crate) async fn estimate(args: EstimateArgs, settings: Effective) -> Result<
     )?;
     let pricing = setup::pricing(&settings)?;
     let documents = setup::documents(&args.context.context, &settings).await?;
-    let encoding = Encoding::for_model(&remote.model);
+    let estimate = ReadingEstimate::of(
+        documents.iter().map(|d| (d.name.as_str(), d.text.as_str())),
+        &remote,
+        &pricing,
+    );
     let rows: Vec<(String, String, usize, usize, Option<usize>)> = documents
         .iter()
-        .map(|d| {
+        .zip(&estimate.documents)
+        .map(|(d, size)| {
             (
                 d.name.clone(),
                 format!("{:?}", d.kind).to_lowercase(),
-                d.chars(),
-                count_tokens(&d.text, encoding),
+                size.chars,
+                size.tokens,
                 d.pages,
             )
         })
         .collect();
-    let chars: usize = rows.iter().map(|r| r.2).sum();
-    let tokens: usize = rows.iter().map(|r| r.3).sum();
+    let (chars, tokens) = (estimate.chars, estimate.tokens);
     let price = pricing.price(&remote);
-    let cost = price.map(|p| p.cost(&Usage::new(tokens as u64, 0)).total_usd());
+    let cost = estimate.input_cost_usd;
     if args.json {
         let docs: Vec<_> = rows
             .iter()
