@@ -78,7 +78,7 @@ struct Listing {
     siblings: Vec<Sibling>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct Sibling {
     rfilename: String,
     #[serde(default)]
@@ -87,7 +87,7 @@ struct Sibling {
     lfs: Option<Lfs>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct Lfs {
     sha256: String,
     #[serde(default)]
@@ -235,14 +235,7 @@ impl Hub {
                 one.rfilename,
                 names()
             ))),
-            [one] => Ok(Sibling {
-                rfilename: one.rfilename.clone(),
-                size: one.size,
-                lfs: one.lfs.as_ref().map(|l| Lfs {
-                    sha256: l.sha256.clone(),
-                    size: l.size,
-                }),
-            }),
+            [one] => Ok((*one).clone()),
             [] => Err(Error::config(format!(
                 "{model}: no .gguf file for quantization {}; the repository has: {}",
                 model.quant.as_deref().unwrap_or(DEFAULT_QUANT),
