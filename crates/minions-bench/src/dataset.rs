@@ -256,6 +256,79 @@ pub fn load_jsonl(path: &Path) -> Result<Vec<Item>, DatasetError> {
         .collect()
 }
 
+/// One line of a document-set file (`questions.jsonl` of the `real` set):
+/// an item whose context is files or directories next to the file, read
+/// the way `minions ask -c PATH` reads them.
+#[derive(Debug, Deserialize)]
+struct DocumentItem {
+    id: String,
+    kind: String,
+    documents: Vec<String>,
+    question: String,
+    gold: Vec<String>,
+    scoring: Scoring,
+}
+
+/// The built-in set of real documents nobody on the team wrote (licences,
+/// manuals, changelogs and configuration that ship with Debian, Python and
+/// pyenv), with hand-written questions: `data/real/questions.jsonl`.
+pub fn real_documents_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join("real")
+}
+
+/// A document set: `questions.jsonl` in `dir`, each line naming the files
+/// or directories (relative to `dir`) that form its context. Each is loaded
+/// once through `minions-ingest`, so HTML is read as text and a directory
+/// as its files, as the CLI would.
+pub fn load_document_set(dir: &Path) -> Result<Vec<Item>, DatasetError> {
+    let path = dir.join("questions.jsonl");
+    let mut loaded: std::collections::HashMap<String, ContextDocument> =
+        std::collections::HashMap::new();
+    let mut items = Vec::new();
+    for (n, line) in read(&path)?.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: DocumentItem = serde_json::from_str(line).map_err(|e| {
+            format_error(&path, "document-set JSONL", format!("line {}: {e}", n + 1))
+        })?;
+        let mut context = Vec::new();
+        for name in &row.documents {
+            if !loaded.contains_key(name) {
+                let document = minions_ingest::load_path(
+                    &dir.join(name),
+                    &minions_ingest::IngestOptions::default(),
+                )
+                .map_err(|e| {
+                    format_error(&path, "document-set JSONL", format!("line {}: {e}", n + 1))
+                })?;
+                loaded.insert(
+                    name.clone(),
+                    ContextDocument {
+                        name: name.clone(),
+                        text: document.text.into(),
+                        pages: document.pages,
+                    },
+                );
+            }
+            if let Some(document) = loaded.get(name) {
+                context.push(document.clone());
+            }
+        }
+        items.push(Item {
+            id: row.id,
+            kind: row.kind,
+            context,
+            question: row.question,
+            gold: row.gold,
+            scoring: row.scoring,
+        });
+    }
+    Ok(items)
+}
+
 /// LongHealth (`benchmark_v5.json`): patients keyed by id, each with
 /// `texts` (a map of clinical documents) and `questions` with `question`,
 /// `answer_a` to `answer_e` and `correct` (the correct answer's text).

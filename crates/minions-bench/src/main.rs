@@ -39,10 +39,14 @@ struct Args {
     /// Remote model (provider/model).
     #[arg(long)]
     remote: Option<String>,
+    /// Price the remote model's tokens as this model's (provider/model, e.g.
+    /// openai/gpt-4o), for a remote served locally that has no price.
+    #[arg(long, value_name = "PROVIDER/MODEL")]
+    price_as: Option<String>,
     /// An LLM judge (provider/model) for text answers the rules reject.
     #[arg(long)]
     judge: Option<String>,
-    /// synthetic, sample, longhealth:PATH, qasper:PATH, financebench:PATH[:PDF_DIR], or jsonl:PATH.
+    /// synthetic, real (the built-in real documents), sample, docs:DIR (a questions.jsonl naming files in DIR), longhealth:PATH, qasper:PATH, financebench:PATH[:PDF_DIR], or jsonl:PATH.
     #[arg(long, default_value = "synthetic")]
     dataset: String,
     /// Items at most (synthetic: how many to generate).
@@ -64,6 +68,10 @@ struct Args {
     /// Items run at once.
     #[arg(long, default_value_t = 2)]
     concurrency: usize,
+    /// Seconds a model may stay silent before its call fails (a CPU model
+    /// reading a long document whole takes many minutes).
+    #[arg(long, default_value_t = 3600)]
+    read_timeout: u64,
     /// Stop starting remote work once this much was spent (USD).
     #[arg(long)]
     budget_usd: Option<f64>,
@@ -124,6 +132,9 @@ fn items(args: &Args) -> Result<Vec<Item>, String> {
         )
         .map_err(|e| e.to_string())?,
         "jsonl" => minions_bench::load_jsonl(path.as_ref()).map_err(|e| e.to_string())?,
+        "real" => minions_bench::load_document_set(&minions_bench::real_documents_dir())
+            .map_err(|e| e.to_string())?,
+        "docs" => minions_bench::load_document_set(path.as_ref()).map_err(|e| e.to_string())?,
         "longhealth" => minions_bench::load_longhealth(path.as_ref()).map_err(|e| e.to_string())?,
         "qasper" => minions_bench::load_qasper(path.as_ref()).map_err(|e| e.to_string())?,
         "financebench" => {
@@ -135,7 +146,7 @@ fn items(args: &Args) -> Result<Vec<Item>, String> {
         }
         other => {
             return Err(format!(
-                "unknown dataset `{other}`: synthetic, sample, longhealth:PATH, qasper:PATH, financebench:PATH, jsonl:PATH"
+                "unknown dataset `{other}`: synthetic, real, sample, docs:DIR, longhealth:PATH, qasper:PATH, financebench:PATH, jsonl:PATH"
             ));
         }
     };
@@ -146,9 +157,34 @@ fn items(args: &Args) -> Result<Vec<Item>, String> {
     Ok(items)
 }
 
-fn model(name: &str) -> Result<Arc<dyn ChatModel>, String> {
+/// A model by name. A slow model reading a whole long document in one
+/// request (remote-only over 100,000 characters on a CPU) sends nothing for
+/// many minutes, so the silence allowed is `read_timeout`, not the usual 600 s.
+fn model(name: &str, read_timeout: Duration) -> Result<Arc<dyn ChatModel>, String> {
     let spec: ModelSpec = name.parse().map_err(|e| format!("{name}: {e}"))?;
-    chat_model(&spec, &ModelSettings::default()).map_err(|e| e.to_string())
+    let settings = ModelSettings {
+        http: Some(minions::HttpConfig {
+            read_timeout,
+            ..minions::HttpConfig::default()
+        }),
+        ..ModelSettings::default()
+    };
+    chat_model(&spec, &settings).map_err(|e| e.to_string())
+}
+
+/// The price table, with the remote model priced as `price_as` when given.
+fn pricing(price_as: Option<&str>, models: &Models) -> Result<Pricing, String> {
+    let mut pricing = Pricing::from_env().map_err(|e| e.to_string())?;
+    if let Some(name) = price_as {
+        let spec: ModelSpec = name
+            .parse()
+            .map_err(|e| format!("--price-as {name}: {e}"))?;
+        let price = pricing.price(&spec).ok_or_else(|| {
+            format!("--price-as {name}: no price known for it (see docs/pricing.md to add one)")
+        })?;
+        pricing.set(models.remote.id(), price);
+    }
+    Ok(pricing)
 }
 
 fn slug(text: &str) -> String {
@@ -195,10 +231,21 @@ async fn quality(args: Args) -> Result<(), String> {
             scripted: true,
         }
     } else {
+        let read_timeout = Duration::from_secs(args.read_timeout);
         Models {
-            local: model(local_name.as_deref().unwrap_or("ollama/llama3.2"))?,
-            remote: model(remote_name.as_deref().unwrap_or("openai/gpt-4o"))?,
-            judge: args.judge.as_deref().map(model).transpose()?,
+            local: model(
+                local_name.as_deref().unwrap_or("ollama/llama3.2"),
+                read_timeout,
+            )?,
+            remote: model(
+                remote_name.as_deref().unwrap_or("openai/gpt-4o"),
+                read_timeout,
+            )?,
+            judge: args
+                .judge
+                .as_deref()
+                .map(|name| model(name, read_timeout))
+                .transpose()?,
             scripted: false,
         }
     };
@@ -229,7 +276,7 @@ async fn quality(args: Args) -> Result<(), String> {
         concurrency: args.concurrency,
         budget_usd: args.budget_usd,
         results: results.clone(),
-        pricing: Pricing::from_env().map_err(|e| e.to_string())?,
+        pricing: pricing(args.price_as.as_deref(), &models)?,
         max_rounds: args.max_rounds,
         options: match &args.options {
             Some(json) => {
@@ -254,11 +301,15 @@ async fn quality(args: Args) -> Result<(), String> {
         .collect();
     let summaries = report::summarise(&current);
     let title = format!(
-        "{} items of `{}`: local {}, remote {}",
+        "{} items of `{}`: local {}, remote {}{}",
         run.items.len(),
         args.dataset,
         models.local.id(),
-        models.remote.id()
+        models.remote.id(),
+        args.price_as
+            .as_deref()
+            .map(|p| format!(" (priced as {p})"))
+            .unwrap_or_default()
     );
     let table = report::markdown(&summaries, models.scripted, &title);
     println!("{table}");

@@ -101,6 +101,25 @@ pub struct Record {
     pub latency_s: f64,
     /// Whether scripted stand-ins answered.
     pub scripted: bool,
+    /// The run ended without an answer it stands by: it failed, a budget
+    /// stopped it, the remote model's replies were unusable and a fallback
+    /// filled in, or the answer is empty. Such an answer is never counted
+    /// as a real one, even when the scorer would accept it.
+    #[serde(default)]
+    pub no_answer: bool,
+    /// How the run ended (the protocols' stop reason, `answered` for the
+    /// baselines), for reading results.
+    #[serde(default)]
+    pub stop: String,
+    /// The documents the item asks about (names), so results over the same
+    /// documents can be grouped (prompt caching).
+    #[serde(default)]
+    pub document: String,
+    /// Remote-only: what the call costs when the document's prefix is read
+    /// from the provider's prompt cache (a second question on the same
+    /// document).
+    #[serde(default)]
+    pub cached_cost_usd: Option<f64>,
 }
 
 /// The models of a run.
@@ -148,6 +167,15 @@ fn joined(item: &Item) -> String {
         .map(|d| format!("### {}\n\n{}", d.name, d.text))
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+/// The documents an item asks about, as one key.
+pub fn document_key(item: &Item) -> String {
+    item.context
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 /// Results already in the file: the (item, protocol) pairs done.
@@ -207,11 +235,25 @@ pub async fn run_quality(
         ),
         spent: Mutex::new(0.0),
     });
-    let mut work = Vec::new();
+    // Questions about the same documents run one protocol after another,
+    // each protocol over all of them before the next, so that a server's
+    // prompt cache still holds the documents when the next question comes
+    // (remote-only's second question reads them from cache, as it would at
+    // a provider), and every document finishes before the next begins.
+    let mut documents: Vec<String> = Vec::new();
     for item in &run.items {
+        let key = document_key(item);
+        if !documents.contains(&key) {
+            documents.push(key);
+        }
+    }
+    let mut work = Vec::new();
+    for key in &documents {
         for protocol in &run.protocols {
-            if !done.contains(&(item.id.clone(), *protocol)) {
-                work.push((item.clone(), *protocol));
+            for item in run.items.iter().filter(|i| document_key(i) == *key) {
+                if !done.contains(&(item.id.clone(), *protocol)) {
+                    work.push((item.clone(), *protocol));
+                }
             }
         }
     }
@@ -284,6 +326,18 @@ async fn judge(judge: &dyn ChatModel, item: &Item, answer: &str) -> bool {
     }
 }
 
+/// A stop reason's name, for results files.
+fn stop_name(stop: &StopReason) -> &'static str {
+    match stop {
+        StopReason::Answered => "answered",
+        StopReason::MaxRounds => "max_rounds",
+        StopReason::Budget { .. } => "budget",
+        StopReason::Fallback { .. } => "fallback",
+        StopReason::Failed { .. } => "failed",
+        StopReason::Cancelled => "cancelled",
+    }
+}
+
 /// Runs one protocol on one item.
 pub async fn run_one(
     run: &QualityRun,
@@ -314,6 +368,10 @@ pub async fn run_one(
         remote_only_cost_usd: estimate.cost_usd,
         latency_s: 0.0,
         scripted: models.scripted,
+        no_answer: false,
+        stop: "answered".into(),
+        document: document_key(item),
+        cached_cost_usd: None,
     };
     let began = Instant::now();
     match protocol {
@@ -355,18 +413,37 @@ pub async fn run_one(
                             .pricing
                             .cost(models.remote.id(), &response.usage)
                             .total_usd();
+                        // Everything before the question is the same for
+                        // every question on these documents: a provider's
+                        // prompt cache serves it from the second one on.
+                        let question =
+                            count_tokens(&item.question, Encoding::O200kBase) as u64 + 16;
+                        let mut warm = response.usage;
+                        warm.cached_prompt_tokens = warm.prompt_tokens.saturating_sub(question);
+                        record.cached_cost_usd =
+                            Some(run.pricing.cost(models.remote.id(), &warm).total_usd());
                     } else {
                         record.local_usage = response.usage;
                     }
                 }
-                Err(error) => record.error = Some(error.to_string()),
+                Err(error) => {
+                    record.stop = "failed".into();
+                    record.error = Some(error.to_string());
+                }
             }
         }
         Protocol::Run(kind) => {
-            let mut options = RunOptions::default()
+            let mut options = run
+                .options
+                .clone()
                 .protocol(kind)
                 .max_rounds(run.max_rounds);
             options.budget_usd = budget_left.filter(|left| *left > 0.0);
+            // The bench measures what a run costs and whether it answers: a
+            // cost cap that stops it early would hide both, and a CPU model
+            // reading a long document may need more than the usual time.
+            options.max_cost_ratio = options.max_cost_ratio.or(Some(0.0));
+            options.local_timeout_secs = options.local_timeout_secs.or(Some(1800));
             let spec = match options.build() {
                 Ok(spec) => spec.with_pricing(run.pricing.clone()),
                 Err(error) => {
@@ -386,13 +463,16 @@ pub async fn run_one(
             record.local_usage = result.local_usage;
             record.remote_cost_usd = result.remote_cost.total_usd();
             record.error = error;
+            record.no_answer = !matches!(result.stop, StopReason::Answered | StopReason::MaxRounds);
+            record.stop = stop_name(&result.stop).into();
             if let StopReason::Budget { reason } = result.stop {
                 record.skipped = Some(format!("budget: {reason}"));
             }
         }
     }
     record.latency_s = began.elapsed().as_secs_f64();
-    if record.error.is_none() && record.skipped.is_none() {
+    record.no_answer |= record.answer.trim().is_empty() || record.error.is_some();
+    if record.error.is_none() && record.skipped.is_none() && !record.no_answer {
         record.correct = is_correct(&record.answer, &item.gold, &item.scoring);
         if !record.correct
             && matches!(item.scoring, Scoring::Text)

@@ -99,6 +99,17 @@ const NOT_FOUND: &[&str] = &[
     "does not specify",
     "not available",
     "unknown",
+    // The plural forms, for answers about "the documents".
+    "do not mention",
+    "do not say",
+    "do not specify",
+    "do not contain",
+    "do not provide",
+    "do not state",
+    "does not provide",
+    "does not state",
+    "no mention",
+    "not given",
 ];
 
 /// Whether `prediction` is right.

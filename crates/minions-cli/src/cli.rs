@@ -123,6 +123,9 @@ pub(crate) struct RunArgs {
     /// Also redact this term (repeatable).
     #[arg(long, value_name = "TERM")]
     pub redact: Vec<String>,
+    /// The longest run of the documents' own text the remote may see in the local model's words; longer runs become [...] (default 120; 0 is off).
+    #[arg(long, value_name = "CHARS")]
+    pub max_verbatim_chars: Option<u32>,
     /// Remote sampling temperature (default 0).
     #[arg(long, value_name = "T")]
     pub remote_temperature: Option<f32>,
@@ -158,6 +161,7 @@ impl RunArgs {
             max_cost_ratio: self.max_cost_ratio,
             privacy: self.privacy.then_some(true),
             redact: (!self.redact.is_empty()).then(|| self.redact.clone()),
+            max_verbatim_chars: self.max_verbatim_chars,
             remote_temperature: self.remote_temperature,
             remote_max_tokens: self.remote_max_tokens,
             local_temperature: self.local_temperature,

@@ -76,6 +76,8 @@ pub(crate) struct Ledger<'a> {
     pub(crate) best_answer: Option<String>,
     /// What the local side found so far, as an answer of last resort.
     pub(crate) findings_answer: Option<String>,
+    /// The documents' index for the verbatim bound (none when it is off).
+    pub(crate) verbatim: Option<crate::verbatim::VerbatimGuard>,
     remote_only_prompt_tokens: u64,
     rounds: u32,
     started: Instant,
@@ -122,6 +124,7 @@ impl<'a> Ledger<'a> {
             local_context_tokens: None,
             best_answer: None,
             findings_answer: None,
+            verbatim: None,
             remote_only_prompt_tokens,
             rounds: 0,
             started: Instant::now(),
@@ -288,18 +291,32 @@ impl<'a> Ledger<'a> {
         self.local_calls += calls;
     }
 
-    /// Redacts text bound for the remote model, when the privacy filter is on
-    /// or terms were given, and records what was redacted.
+    /// Makes local text fit to send to the remote model: long runs copied
+    /// from the documents are elided (the verbatim bound), then personal
+    /// data is redacted when the privacy filter is on or terms were given.
+    /// What was removed is counted per kind and announced.
     pub(crate) fn redact(&mut self, round: u32, text: &str) -> String {
         let spec = self.spec;
-        if !spec.privacy && spec.redact.is_empty() {
-            return text.to_string();
-        }
-        let filter = privacy::Privacy {
-            enabled: spec.privacy,
-            terms: spec.redact.clone(),
+        let mut counts = Vec::new();
+        let mut clean = match &self.verbatim {
+            Some(guard) => {
+                let (bounded, elided) = guard.bound(text);
+                if elided > 0 {
+                    counts.push(("verbatim".to_string(), elided));
+                }
+                bounded
+            }
+            None => text.to_string(),
         };
-        let (clean, counts) = privacy::redact(text, &filter);
+        if spec.privacy || !spec.redact.is_empty() {
+            let filter = privacy::Privacy {
+                enabled: spec.privacy,
+                terms: spec.redact.clone(),
+            };
+            let (redacted, found) = privacy::redact(&clean, &filter);
+            clean = redacted;
+            counts.extend(found);
+        }
         if !counts.is_empty() {
             for (kind, n) in &counts {
                 match self.redactions.iter_mut().find(|(k, _)| k == kind) {

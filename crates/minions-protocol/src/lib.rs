@@ -38,6 +38,7 @@ pub mod replies;
 mod result;
 mod run;
 mod spec;
+mod verbatim;
 
 pub use context::{ContextDocument, DocumentMetadata};
 pub use error::ProtocolError;

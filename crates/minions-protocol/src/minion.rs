@@ -120,7 +120,7 @@ pub(crate) async fn run(
         let shared = ledger.redact(round, &said);
         // The answer of last resort is the local model's own last answer;
         // the stop reason says how it was reached.
-        ledger.findings_answer = Some(shared.clone());
+        ledger.findings_answer = Some(answer_text(&shared));
         remote_messages.push(Message::user(prompts::minion_after_answer(
             &shared, round, max_rounds,
         )));
@@ -162,6 +162,23 @@ pub(crate) async fn run(
         crate::ledger::Halt::Unusable("no final answer after the last round".into()),
         max_rounds,
     )
+}
+
+/// What the local model said, as an answer a user can read: small models
+/// often reply in the JSON shape of the worker prompt they were tuned on
+/// (`{"explanation": ..., "answer": ...}`); then its `answer` is the text.
+fn answer_text(said: &str) -> String {
+    minions_core::json::extract_json(said)
+        .ok()
+        .and_then(|value| {
+            value
+                .get("answer")
+                .and_then(serde_json::Value::as_str)
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| said.trim().to_string())
 }
 
 /// The documents cut into chunks, for a local model whose window cannot
@@ -217,5 +234,22 @@ impl<'a> Excerpts<'a> {
             self.texts.len()
         );
         (text, note)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answer_text;
+
+    #[test]
+    fn a_local_json_reply_falls_back_to_its_answer_text() {
+        let said =
+            r#"{"explanation": "Section 8 says so.", "citation": "30 days", "answer": "30 days"}"#;
+        assert_eq!(answer_text(said), "30 days");
+        assert_eq!(
+            answer_text("  The notice is 30 days. "),
+            "The notice is 30 days."
+        );
+        assert_eq!(answer_text(r#"{"answer": ""}"#), r#"{"answer": ""}"#);
     }
 }

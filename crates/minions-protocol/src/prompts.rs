@@ -39,7 +39,7 @@ You are the supervisor in a collaboration with a small language model that runs 
 The small model has the user's documents; you do not, and you will not see them. \
 You answer the user's task by asking the small model questions about the documents, one at a time. \
 The small model is capable but literal and easily confused: ask short, specific questions, one fact or one step at a time, \
-and ask it to quote the passage it relies on. Check its answers for consistency; ask again, differently, when they look wrong. \
+and ask it for the few words of the documents it relies on. Check its answers for consistency; ask again, differently, when they look wrong. \
 Always reply with a single JSON object and nothing else.";
 
 /// The first remote message of Minion.
@@ -56,8 +56,8 @@ reasoning ({}) and message ({}).",
 }
 
 /// The fixed part of the local model's system prompt in Minion.
-pub const MINION_LOCAL_INSTRUCTIONS: &str = "Answer only from the documents. Quote the exact passage you rely on. \
-If the documents do not say, answer that they do not say; never guess. Answer in a few sentences.";
+pub const MINION_LOCAL_INSTRUCTIONS: &str = "Answer only from the documents. Quote the few exact words you rely on, not whole passages. \
+If the documents do not say, answer that they do not say; never guess. Answer in one to three sentences.";
 
 /// The local model's system prompt in Minion: the whole context, then the
 /// task, so that the long shared part comes first for prefix caches.
@@ -261,7 +261,8 @@ pub const WORKER_SYSTEM: &str = "\
 You read one excerpt of a longer document and carry out one task on it. \
 Use only the excerpt. If the excerpt does not contain what the task asks for, the answer is null: never guess and never use outside knowledge. \
 Reply with a single JSON object with three fields: explanation (one sentence on what you found), \
-citation (words copied exactly from the excerpt that support the answer, or null) and answer (the answer, or null). Keep it short.";
+citation (words copied exactly from the excerpt that support the answer, or null) and answer (the answer, or null). Keep it short: \
+when the answer is null, the explanation is an empty string and the citation is null.";
 
 /// One local job's message.
 pub fn worker(document: &str, chunk: &str, instruction: &str, advice: &str) -> String {
@@ -289,7 +290,7 @@ pub fn worker_schema() -> Value {
         "type": "object",
         "properties": {
             "explanation": {"type": "string", "maxLength": 200},
-            "citation": {"type": ["string", "null"], "maxLength": 200},
+            "citation": {"type": ["string", "null"], "maxLength": 120},
             "answer": {"type": ["string", "null"], "maxLength": 200}
         },
         "required": ["explanation", "citation", "answer"]

@@ -97,7 +97,7 @@ pub mod describe {
     pub const MESSAGE: &str =
         "One short, specific question for the small model about the documents.";
     /// The answer.
-    pub const ANSWER: &str = "Your answer to the task in plain words, or your best answer so far.";
+    pub const ANSWER: &str = "The answer to the task itself, as the user will read it, or your best answer so far; if the documents do not say, say so.";
     /// Minion's decision.
     pub const DECISION_ASK: &str =
         "Whether you give your final answer now (final) or ask another question (ask).";
@@ -138,8 +138,40 @@ fn final_only_schema() -> Value {
 
 /// The answer of a last-round reply, whatever its `decision` says.
 fn last_round_answer(value: &Value) -> Result<String, String> {
-    own_text(value, "answer")?
+    final_answer(value)?
         .ok_or_else(|| "this is the last round: give your final answer in `answer`".into())
+}
+
+/// Words that only a comment on the collaboration uses, never an answer to
+/// the user's task ("The small model answered the question correctly.").
+const ABOUT_THE_COLLABORATION: &[&str] = &[
+    "small model",
+    "local model",
+    "small language model",
+    "the worker",
+    "the workers",
+    "answered the question correctly",
+    "answered correctly",
+    "the model's answer",
+    "the model answered",
+];
+
+/// Whether an answer talks about the small model instead of answering.
+pub fn comments_on_the_collaboration(answer: &str) -> bool {
+    let lower = answer.to_lowercase();
+    ABOUT_THE_COLLABORATION.iter().any(|p| lower.contains(p))
+}
+
+/// The `answer` field of a reply that is meant to be final: the model's own
+/// words, and an answer to the task rather than a verdict on the small
+/// model's reply (which the user never saw).
+fn final_answer(value: &Value) -> Result<Option<String>, String> {
+    match own_text(value, "answer")? {
+        Some(answer) if comments_on_the_collaboration(&answer) => Err(format!(
+            "`answer` ({answer:?}) talks about the small model instead of answering the task; the user never sees the small model's replies. Write the answer itself as the user will read it (the value, name or passage asked for, in a sentence), or say that the documents do not say"
+        )),
+        other => Ok(other),
+    }
 }
 
 /// Minion's first remote reply: the first question for the local model.
@@ -210,8 +242,14 @@ impl MinionDecision {
         if last {
             return last_round_answer(value).map(|answer| Self::Final { answer });
         }
-        let answer = own_text(value, "answer")?;
         let message = own_text(value, "message")?;
+        let answer = if decision(value) == "final" && message.is_none() {
+            final_answer(value)?
+        } else {
+            // A provisional answer that only comments on the small model is
+            // no answer at all.
+            optional_text(value, "answer").filter(|a| !comments_on_the_collaboration(a))
+        };
         match (decision(value).as_str(), answer, message) {
             ("final", Some(answer), _) => Ok(Self::Final { answer }),
             ("ask" | "final", provisional, Some(message)) => Ok(Self::Ask {
@@ -269,7 +307,11 @@ impl Synthesis {
         if last {
             return last_round_answer(value).map(|answer| Self::Final { answer });
         }
-        let answer = own_text(value, "answer")?;
+        let answer = if decision(value) == "final" {
+            final_answer(value)?
+        } else {
+            optional_text(value, "answer").filter(|a| !comments_on_the_collaboration(a))
+        };
         let feedback = optional_text(value, "feedback");
         let scratchpad = optional_text(value, "scratchpad");
         match (decision(value).as_str(), answer) {
@@ -289,6 +331,30 @@ impl Synthesis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_verdict_on_the_small_model_is_not_an_answer() {
+        let verdict = json!({"reasoning": "", "decision": "final", "answer": "The small model answered the question correctly."});
+        for last in [true, false] {
+            let refused = MinionDecision::read(&verdict, last).unwrap_err();
+            assert!(
+                refused.contains("answer the task") || refused.contains("answering the task"),
+                "{refused}"
+            );
+            assert!(Synthesis::read(&verdict, last).is_err());
+        }
+        // With a question beside it, the run goes on asking.
+        let asking = json!({"decision": "final", "answer": "The local model is right.", "message": "Quote the clause."});
+        assert_eq!(
+            MinionDecision::read(&asking, false),
+            Ok(MinionDecision::Ask {
+                message: "Quote the clause.".into(),
+                provisional: None
+            })
+        );
+        let answer = json!({"decision": "final", "answer": "The notice period is 30 days."});
+        assert!(MinionDecision::read(&answer, true).is_ok());
+    }
 
     #[test]
     fn the_last_round_takes_any_usable_answer() {

@@ -318,6 +318,17 @@ impl RunResult {
             StopReason::Cancelled => lines.push("cancelled".into()),
             StopReason::Answered | StopReason::MaxRounds => {}
         }
+        if !result.redactions.is_empty() {
+            let kinds: Vec<String> = result
+                .redactions
+                .iter()
+                .map(|(kind, n)| match kind.as_str() {
+                    "verbatim" => format!("{n} long quote(s) of the documents elided"),
+                    other => format!("{n} {other}"),
+                })
+                .collect();
+            lines.push(format!("kept from the remote: {}", kinds.join(", ")));
+        }
         if result.remote_reasks > 0 {
             lines.push(format!(
                 "remote replies asked for again: {}",

@@ -121,6 +121,7 @@ pub async fn run(
         metadata,
         log,
     );
+    ledger.verbatim = crate::verbatim::VerbatimGuard::new(documents, spec.max_verbatim_chars);
     let checked = if task.trim().is_empty() {
         Err(ProtocolError::EmptyTask)
     } else if documents.iter().all(|d| d.text.trim().is_empty()) {

@@ -119,6 +119,8 @@ pub mod bounds {
     pub const REMOTE_MAX_TOKENS: Bound = Bound::new("remote_max_tokens", 64.0, 128_000.0, 2048.0);
     /// Local answer limit in tokens (a job's reply, a Minion answer).
     pub const LOCAL_MAX_TOKENS: Bound = Bound::new("local_max_tokens", 16.0, 32_768.0, 384.0);
+    /// The longest run of the documents' characters the remote may see.
+    pub const MAX_VERBATIM_CHARS: Bound = Bound::new("max_verbatim_chars", 0.0, 100_000.0, 120.0);
     /// Time one local call may take, in seconds.
     pub const LOCAL_TIMEOUT_SECS: Bound = Bound::new("local_timeout_secs", 1.0, 86_400.0, 300.0);
 }
@@ -155,6 +157,10 @@ pub struct RunOptions {
     pub privacy: Option<bool>,
     /// Further terms to redact.
     pub redact: Option<Vec<String>>,
+    /// The longest run of the documents' own characters that the local
+    /// side's words may carry to the remote; longer runs become `[...]`
+    /// (default 120; 0 turns the bound off).
+    pub max_verbatim_chars: Option<u32>,
     /// Remote sampling temperature (default 0).
     pub remote_temperature: Option<f32>,
     /// Remote answer limit in tokens (default 2048).
@@ -280,6 +286,7 @@ impl RunOptions {
             max_cost_ratio: over.max_cost_ratio.or(self.max_cost_ratio),
             privacy: over.privacy.or(self.privacy),
             redact: over.redact.or(self.redact),
+            max_verbatim_chars: over.max_verbatim_chars.or(self.max_verbatim_chars),
             remote_temperature: over.remote_temperature.or(self.remote_temperature),
             remote_max_tokens: over.remote_max_tokens.or(self.remote_max_tokens),
             local_temperature: over.local_temperature.or(self.local_temperature),
@@ -317,6 +324,7 @@ impl RunOptions {
             max_cost_ratio: MAX_COST_RATIO.check(self.max_cost_ratio)?,
             privacy: self.privacy.unwrap_or(false),
             redact: self.redact.clone().unwrap_or_default(),
+            max_verbatim_chars: MAX_VERBATIM_CHARS.check(self.max_verbatim_chars)? as usize,
             remote_temperature: temperature("remote_temperature", self.remote_temperature)?,
             remote_max_tokens: REMOTE_MAX_TOKENS.check(self.remote_max_tokens)? as u32,
             local_temperature: temperature("local_temperature", self.local_temperature)?,
@@ -379,6 +387,7 @@ pub struct RunSpec {
     pub(crate) max_cost_ratio: f64,
     pub(crate) privacy: bool,
     pub(crate) redact: Vec<String>,
+    pub(crate) max_verbatim_chars: usize,
     pub(crate) remote_temperature: f32,
     pub(crate) remote_max_tokens: u32,
     pub(crate) local_temperature: f32,

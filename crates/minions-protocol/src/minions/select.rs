@@ -130,14 +130,29 @@ impl<'a> Corpus<'a> {
         });
         let seen = read.get(query);
         let already = seen.map_or(0, HashSet::len);
-        Ok(index
+        let unread = |c: &&ChunkRef| seen.is_none_or(|labels| !labels.contains(&c.label));
+        let mut picked: Vec<ChunkRef> = index
             .search(query, k + already)
             .iter()
             .map(|h| &set.chunks[h.index])
-            .filter(|c| seen.is_none_or(|labels| !labels.contains(&c.label)))
+            .filter(unread)
             .take(k)
             .cloned()
-            .collect())
+            .collect();
+        // A query whose words match few chunks (or none: the planner's
+        // keywords need not be the document's) still gets its k chunks,
+        // spread evenly over the unread rest, so that no round is left with
+        // nothing to read and no part of the documents is never looked at.
+        if picked.len() < k {
+            let rest: Vec<&ChunkRef> = set
+                .chunks
+                .iter()
+                .filter(unread)
+                .filter(|c| !picked.iter().any(|p| p.label == c.label))
+                .collect();
+            picked.extend(spread(&rest, k - picked.len()).into_iter().cloned());
+        }
+        Ok(picked)
     }
 
     async fn nearest(
@@ -255,6 +270,20 @@ impl<'a> Corpus<'a> {
     }
 }
 
+/// `n` of `items` (all of them when there are no more), evenly spaced from
+/// the first to the last.
+fn spread<T: Copy>(items: &[T], n: usize) -> Vec<T> {
+    if n >= items.len() {
+        return items.to_vec();
+    }
+    if n == 1 {
+        return vec![items[items.len() / 2]];
+    }
+    (0..n)
+        .map(|i| items[i * (items.len() - 1) / (n - 1)])
+        .collect()
+}
+
 /// Makes a plan runnable without a round trip where the fix is obvious:
 /// ids made simple and unique, too many tasks cut, chunking and samples
 /// held to their bounds. What cannot be fixed is said in the error.
@@ -363,5 +392,45 @@ impl PlanTask {
         } else {
             &self.query
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_picks_evenly_from_first_to_last() {
+        let items: Vec<usize> = (0..10).collect();
+        assert_eq!(spread(&items, 3), vec![0, 4, 9]);
+        assert_eq!(spread(&items, 1), vec![5]);
+        assert_eq!(spread(&items[..2], 5), vec![0, 1]);
+        assert!(spread(&items, 0).is_empty());
+    }
+
+    #[test]
+    fn a_query_that_matches_nothing_still_reads_spread_chunks() {
+        let text: String = (0..40)
+            .map(|i| format!("Paragraph {i} talks about routine maintenance of the boilers.\n\n"))
+            .collect();
+        let docs = [ContextDocument::new("a.txt", text)];
+        let mut corpus = Corpus::new(&docs);
+        let chunking = PlanChunking {
+            unit: ChunkUnit::Chars,
+            size: 500,
+            overlap: 0,
+        };
+        let total = corpus.count(chunking);
+        assert!(total >= 6, "{total} chunks");
+        let picked = corpus
+            .best_unread(chunking, "quantum entanglement", 3)
+            .unwrap();
+        assert_eq!(picked.len(), 3, "no round may be left with nothing to read");
+        let labels: HashSet<&str> = picked.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels.len(), 3);
+        // One match and two spread chunks: the match comes first.
+        let picked = corpus.best_unread(chunking, "Paragraph 17", 3).unwrap();
+        assert_eq!(picked.len(), 3);
+        assert!(corpus.text(&picked[0]).contains("Paragraph 17"));
     }
 }

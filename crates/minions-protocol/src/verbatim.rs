@@ -1,0 +1,207 @@
+//! The verbatim bound: no long run of the documents' own characters reaches
+//! the remote model through what the local model says.
+//!
+//! A local model asked to quote its evidence may copy whole paragraphs into
+//! its answer, and everything it says goes to the remote model. Before that
+//! happens, runs of text that also occur in the documents are found and
+//! replaced by `[...]`, so the remote sees short quotes at most.
+//!
+//! How runs are found: the documents are indexed by hashes of windows of
+//! `w` normalised characters (lowercase, whitespace collapsed) taken every
+//! `s` characters; every window of the local text is looked up. A copied run
+//! of `w + s - 1` characters or more always contains an indexed window, so
+//! with `w + s - 1 = limit` nothing longer than `limit` characters survives,
+//! while the index stays small (one hash every `s` characters) even for a
+//! hundred megabytes of documents. Shorter quotes, which a citation needs,
+//! mostly pass untouched.
+
+use std::collections::HashSet;
+
+use crate::ContextDocument;
+
+/// The marker that stands for an elided run.
+pub(crate) const ELIDED: &str = "[...]";
+
+const BASE: u64 = 0x100_0000_01b3;
+
+/// The documents' window hashes, built once per run.
+pub(crate) struct VerbatimGuard {
+    window: usize,
+    hashes: HashSet<u64>,
+}
+
+/// The characters compared: lowercase, and any run of whitespace as one
+/// space, so a quote that rewraps lines is still a quote. Each comes with
+/// the byte offset it started at in the original text.
+fn normalised(text: &str) -> Vec<(char, usize)> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut space = false;
+    for (at, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if !space && !out.is_empty() {
+                out.push((' ', at));
+            }
+            space = true;
+            continue;
+        }
+        space = false;
+        for lower in c.to_lowercase() {
+            out.push((lower, at));
+        }
+    }
+    out
+}
+
+/// Rolling hashes of every `window`-character window of `chars`, by start.
+fn window_hashes(chars: &[(char, usize)], window: usize) -> Vec<u64> {
+    if chars.len() < window || window == 0 {
+        return Vec::new();
+    }
+    let top = (1..window).fold(1u64, |p, _| p.wrapping_mul(BASE));
+    let mut hash = 0u64;
+    for &(c, _) in &chars[..window] {
+        hash = hash.wrapping_mul(BASE).wrapping_add(c as u64);
+    }
+    let mut hashes = Vec::with_capacity(chars.len() - window + 1);
+    hashes.push(hash);
+    for i in window..chars.len() {
+        hash = hash
+            .wrapping_sub((chars[i - window].0 as u64).wrapping_mul(top))
+            .wrapping_mul(BASE)
+            .wrapping_add(chars[i].0 as u64);
+        hashes.push(hash);
+    }
+    hashes
+}
+
+impl VerbatimGuard {
+    /// Indexes the documents so that no run longer than `limit` characters
+    /// passes [`VerbatimGuard::bound`]; `None` when `limit` is 0 (off).
+    pub(crate) fn new(documents: &[ContextDocument], limit: usize) -> Option<Self> {
+        if limit == 0 {
+            return None;
+        }
+        // w + s - 1 = limit, with the stride a third of the window.
+        let stride = ((limit + 1) / 4).max(1);
+        let window = (limit + 1 - stride).max(1);
+        let mut hashes = HashSet::new();
+        for document in documents {
+            let chars = normalised(&document.text);
+            for hash in window_hashes(&chars, window).into_iter().step_by(stride) {
+                hashes.insert(hash);
+            }
+        }
+        Some(Self { window, hashes })
+    }
+
+    /// `text` with every long run copied from the documents replaced by
+    /// [`ELIDED`], and how many runs were elided.
+    pub(crate) fn bound(&self, text: &str) -> (String, usize) {
+        let chars = normalised(text);
+        let mut covered: Vec<(usize, usize)> = Vec::new();
+        for (start, hash) in window_hashes(&chars, self.window).into_iter().enumerate() {
+            if !self.hashes.contains(&hash) {
+                continue;
+            }
+            let end = start + self.window;
+            match covered.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => covered.push((start, end)),
+            }
+        }
+        if covered.is_empty() {
+            return (text.to_string(), 0);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut from = 0;
+        for &(start, end) in &covered {
+            let cut_from = chars[start].1;
+            let cut_to = chars.get(end).map_or(text.len(), |&(_, at)| at);
+            out.push_str(&text[from..cut_from]);
+            out.push_str(ELIDED);
+            from = cut_to;
+        }
+        out.push_str(&text[from..]);
+        (out, covered.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "The tenant shall give the landlord written notice of termination no later than ninety (90) days before the end of the then current term, by registered mail to the address stated in Schedule B of this agreement, and the notice shall take effect on the last day of that term.";
+
+    fn guard(limit: usize) -> VerbatimGuard {
+        VerbatimGuard::new(&[ContextDocument::new("lease.txt", DOC)], limit).unwrap()
+    }
+
+    /// The longest run of `out` that occurs in `DOC`, in normalised characters.
+    fn longest_copied(out: &str) -> usize {
+        let doc: String = normalised(DOC).iter().map(|(c, _)| c).collect();
+        let text: Vec<char> = normalised(out).iter().map(|(c, _)| *c).collect();
+        let mut best = 0;
+        for i in 0..text.len() {
+            for j in (i + best + 1)..=text.len() {
+                let piece: String = text[i..j].iter().collect();
+                if doc.contains(&piece) {
+                    best = j - i;
+                } else {
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn a_copied_paragraph_is_elided_and_the_rest_kept() {
+        let said = format!("The lease says: \"{DOC}\" So the notice period is 90 days.");
+        let (out, elided) = guard(120).bound(&said);
+        assert_eq!(elided, 1, "{out}");
+        assert!(out.starts_with("The lease says:"), "{out}");
+        assert!(
+            out.contains(ELIDED) && out.ends_with("So the notice period is 90 days."),
+            "{out}"
+        );
+        assert!(longest_copied(&out) <= 120, "{out}");
+    }
+
+    #[test]
+    fn rewrapped_and_recased_copies_are_still_copies() {
+        let rewrapped = DOC.to_uppercase().replace(' ', "\n  ");
+        let (out, elided) = guard(120).bound(&rewrapped);
+        assert_eq!(elided, 1);
+        assert!(longest_copied(&out) <= 120, "{out}");
+    }
+
+    #[test]
+    fn short_quotes_and_own_words_pass_untouched() {
+        let said = "It must be given \"no later than ninety (90) days before the end of the then current term\", by registered mail.";
+        assert_eq!(guard(120).bound(said), (said.to_string(), 0));
+        assert_eq!(
+            guard(120).bound("Not in the document."),
+            ("Not in the document.".to_string(), 0)
+        );
+    }
+
+    #[test]
+    fn no_run_longer_than_the_limit_survives_at_any_offset() {
+        for limit in [40, 80, 120] {
+            let g = guard(limit);
+            for start in 0..30 {
+                let said = format!("x {} y", &DOC[start..]);
+                let (out, _) = g.bound(&said);
+                assert!(
+                    longest_copied(&out) <= limit,
+                    "limit {limit}, start {start}: {out}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_zero_limit_turns_the_bound_off() {
+        assert!(VerbatimGuard::new(&[ContextDocument::new("a", DOC)], 0).is_none());
+    }
+}
