@@ -88,6 +88,10 @@ struct Args {
     /// Start over instead of resuming.
     #[arg(long)]
     fresh: bool,
+    /// Run nothing: print the table of the results file as it stands (a
+    /// run still going, or one stopped part way).
+    #[arg(long)]
+    report_only: bool,
     /// Overhead: jobs in the Minions round.
     #[arg(long, default_value_t = 1000)]
     jobs: usize,
@@ -266,7 +270,7 @@ async fn quality(args: Args) -> Result<(), String> {
             if models.scripted { "-scripted" } else { "" }
         ))
     });
-    if args.fresh {
+    if args.fresh && !args.report_only {
         let _ = std::fs::remove_file(&results);
     }
     let run = QualityRun {
@@ -291,18 +295,41 @@ async fn quality(args: Args) -> Result<(), String> {
     ) {
         bar.set_style(style);
     }
-    let (records, budget_hit) = run_quality(&run, Some(&bar))
-        .await
-        .map_err(|e| format!("cannot write {}: {e}", results.display()))?;
+    let (records, budget_hit) = if args.report_only {
+        (minions_bench::runner::load_records(&results), false)
+    } else {
+        run_quality(&run, Some(&bar))
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", results.display()))?
+    };
     bar.finish_and_clear();
+    // Side by side means on the same items: an item counts once every
+    // protocol asked for has a result for it.
+    let complete: Vec<&str> = run
+        .items
+        .iter()
+        .filter(|i| {
+            run.protocols
+                .iter()
+                .all(|p| records.iter().any(|r| r.item == i.id && r.protocol == *p))
+        })
+        .map(|i| i.id.as_str())
+        .collect();
+    if complete.len() < run.items.len() {
+        println!(
+            "{} of {} items have results for every protocol; the table covers those.",
+            complete.len(),
+            run.items.len()
+        );
+    }
     let current: Vec<_> = records
         .into_iter()
-        .filter(|r| run.items.iter().any(|i| i.id == r.item))
+        .filter(|r| complete.contains(&r.item.as_str()))
         .collect();
     let summaries = report::summarise(&current);
     let title = format!(
         "{} items of `{}`: local {}, remote {}{}",
-        run.items.len(),
+        complete.len(),
         args.dataset,
         models.local.id(),
         models.remote.id(),

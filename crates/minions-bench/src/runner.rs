@@ -326,6 +326,17 @@ async fn judge(judge: &dyn ChatModel, item: &Item, answer: &str) -> bool {
     }
 }
 
+/// Remote dollars with every prompt token priced at the full rate. A local
+/// server standing in for the remote (llama.cpp) caches any prefix it has
+/// seen and says so, where a provider caches only long prefixes (OpenAI:
+/// 1,024 tokens and more) or marked ones: pricing its cache hits would
+/// flatter every row. Remote-only's cached price is its own column.
+fn cold_cost(run: &QualityRun, usage: &Usage) -> f64 {
+    let mut cold = *usage;
+    cold.cached_prompt_tokens = 0;
+    run.pricing.cost(run.models.remote.id(), &cold).total_usd()
+}
+
 /// A stop reason's name, for results files.
 fn stop_name(stop: &StopReason) -> &'static str {
     match stop {
@@ -335,6 +346,7 @@ fn stop_name(stop: &StopReason) -> &'static str {
         StopReason::Fallback { .. } => "fallback",
         StopReason::Failed { .. } => "failed",
         StopReason::Cancelled => "cancelled",
+        StopReason::NotFound => "not_found",
     }
 }
 
@@ -409,10 +421,7 @@ pub async fn run_one(
                     record.answer = response.content;
                     if protocol == Protocol::RemoteOnly {
                         record.remote_usage = response.usage;
-                        record.remote_cost_usd = run
-                            .pricing
-                            .cost(models.remote.id(), &response.usage)
-                            .total_usd();
+                        record.remote_cost_usd = cold_cost(run, &response.usage);
                         // Everything before the question is the same for
                         // every question on these documents: a provider's
                         // prompt cache serves it from the second one on.
@@ -461,9 +470,12 @@ pub async fn run_one(
             record.answer = result.answer;
             record.remote_usage = result.remote_usage;
             record.local_usage = result.local_usage;
-            record.remote_cost_usd = result.remote_cost.total_usd();
+            record.remote_cost_usd = cold_cost(run, &result.remote_usage);
             record.error = error;
-            record.no_answer = !matches!(result.stop, StopReason::Answered | StopReason::MaxRounds);
+            record.no_answer = !matches!(
+                result.stop,
+                StopReason::Answered | StopReason::MaxRounds | StopReason::NotFound
+            );
             record.stop = stop_name(&result.stop).into();
             if let StopReason::Budget { reason } = result.stop {
                 record.skipped = Some(format!("budget: {reason}"));

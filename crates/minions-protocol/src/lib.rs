@@ -26,6 +26,7 @@ mod context;
 mod error;
 mod events;
 mod findings;
+mod grounding;
 mod history;
 mod kind;
 mod ledger;

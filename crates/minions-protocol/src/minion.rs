@@ -72,6 +72,8 @@ pub(crate) async fn run(
         ))],
     };
 
+    // What the remote model was told: its final answer may name nothing else.
+    let mut heard = format!("{}\n", ledger.task);
     for round in 1..=max_rounds {
         ledger.enter_round(round);
         if let Some(excerpts) = excerpts.as_mut() {
@@ -118,6 +120,8 @@ pub(crate) async fn run(
         }
         local_messages.push(Message::assistant(reply.content.clone()));
         let shared = ledger.redact(round, &said);
+        heard.push_str(&shared);
+        heard.push('\n');
         // The answer of last resort is the local model's own last answer;
         // the stop reason says how it was reached.
         ledger.findings_answer = Some(answer_text(&shared));
@@ -132,7 +136,13 @@ pub(crate) async fn run(
                 "decision",
                 remote_messages.clone(),
                 ResponseFormat::json_schema("decision", MinionDecision::schema(last)),
-                |value| MinionDecision::read(value, last),
+                |value| {
+                    let decision = MinionDecision::read(value, last)?;
+                    if let MinionDecision::Final { answer } = &decision {
+                        crate::grounding::told_only(answer, &heard)?;
+                    }
+                    Ok(decision)
+                },
             )
             .await;
         let decision = match decided {

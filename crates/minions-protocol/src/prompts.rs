@@ -289,7 +289,7 @@ pub fn worker_schema() -> Value {
     json!({
         "type": "object",
         "properties": {
-            "explanation": {"type": "string", "maxLength": 200},
+            "explanation": {"type": "string", "maxLength": 120},
             "citation": {"type": ["string", "null"], "maxLength": 120},
             "answer": {"type": ["string", "null"], "maxLength": 200}
         },

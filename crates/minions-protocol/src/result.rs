@@ -36,6 +36,11 @@ pub enum StopReason {
     },
     /// The run was cancelled; the usage is what was spent.
     Cancelled,
+    /// Minions: the local jobs read every part of the documents (or every
+    /// part the last round could) and none found an answer in its chunk, so
+    /// the answer is that the documents do not say, with no remote call to
+    /// write it.
+    NotFound,
 }
 
 impl StopReason {
@@ -43,7 +48,10 @@ impl StopReason {
     pub fn is_success(&self) -> bool {
         matches!(
             self,
-            StopReason::Answered | StopReason::MaxRounds | StopReason::Fallback { .. }
+            StopReason::Answered
+                | StopReason::MaxRounds
+                | StopReason::Fallback { .. }
+                | StopReason::NotFound
         )
     }
 }
@@ -99,6 +107,10 @@ pub struct JobStats {
     pub unverified: usize,
     /// Jobs whose chunk held nothing relevant.
     pub empty: usize,
+    /// Jobs whose answer is not in their chunk (a number or most of its
+    /// words are not there): guesses, dropped before the remote sees them.
+    #[serde(default)]
+    pub guesses: usize,
     /// Jobs that failed (after a repair attempt).
     pub failed: usize,
 }
@@ -300,10 +312,11 @@ impl RunResult {
             lines.insert(
                 2,
                 format!(
-                    "jobs: {} ({} answered, {} unverified, {} found nothing, {} failed)",
+                    "jobs: {} ({} answered, {} unverified, {} guesses dropped, {} found nothing, {} failed)",
                     result.jobs.total,
                     result.jobs.answered,
                     result.jobs.unverified,
+                    result.jobs.guesses,
                     result.jobs.empty,
                     result.jobs.failed
                 ),
@@ -316,6 +329,9 @@ impl RunResult {
             }
             StopReason::Failed { error } => lines.push(format!("failed: {error}")),
             StopReason::Cancelled => lines.push("cancelled".into()),
+            StopReason::NotFound => {
+                lines.push("no local job found an answer in the parts it read".into())
+            }
             StopReason::Answered | StopReason::MaxRounds => {}
         }
         if !result.redactions.is_empty() {

@@ -128,15 +128,26 @@ async fn a_question_the_documents_do_not_answer_is_answered_plainly() {
     .await
     .unwrap();
     let result = &transcript.result;
-    assert_eq!(result.stop, StopReason::MaxRounds);
-    assert_eq!(result.answer, "The documents do not state the LDL value.");
-    assert_eq!(result.rounds, 2);
-    // The last round's schema offered "final" only.
-    let last = remote_requests(&m).pop().unwrap().json().unwrap();
-    assert_eq!(
-        last.pointer("/response_format/json_schema/schema/properties/decision/enum"),
-        Some(&json!(["final"]))
+    // No job found anything, and the last round read what it could: the
+    // answer is that the documents do not say, and no remote call was made
+    // to write it (a remote model asked to tends to make something up).
+    assert_eq!(result.stop, StopReason::NotFound, "{}", result.answer);
+    assert!(
+        result.answer.starts_with("The documents do not say"),
+        "{}",
+        result.answer
     );
+    assert!(result.rounds <= 2);
+    let finals = remote_requests(&m)
+        .iter()
+        .filter(|r| {
+            r.json().and_then(|b| {
+                b.pointer("/response_format/json_schema/schema/properties/decision/enum")
+                    .cloned()
+            }) == Some(json!(["final"]))
+        })
+        .count();
+    assert_eq!(finals, 0, "no last-round synthesis was needed");
 }
 
 #[tokio::test(start_paused = true)]

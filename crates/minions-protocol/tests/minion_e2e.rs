@@ -77,7 +77,8 @@ async fn answers_after_three_rounds() {
         .push(ask("Which section mentions it?"))
         .push(ask("Quote the sentence."))
         .push(final_answer("7421"));
-    m.local_server.respond_with(|_| Reply::text("Section 40."));
+    m.local_server
+        .respond_with(|_| Reply::text("Section 40 gives the code as 7421."));
     let options = minion().max_rounds(5);
     let transcript = run_with(&m.pair(), "code?", &[document(5_000)], options, None)
         .await
@@ -108,7 +109,8 @@ async fn the_last_round_forces_a_final_answer() {
             ask("Tell me more.")
         }
     });
-    m.local_server.respond_with(|_| Reply::text("Not sure."));
+    m.local_server
+        .respond_with(|_| Reply::text("Not sure; 7421 appears in section 40."));
     let options = minion().max_rounds(2);
     let transcript = run_with(&m.pair(), "code?", &[document(5_000)], options, None)
         .await
@@ -116,6 +118,46 @@ async fn the_last_round_forces_a_final_answer() {
     assert_eq!(transcript.result.stop, StopReason::MaxRounds);
     assert_eq!(transcript.result.answer, "best guess: 7421");
     assert_eq!(transcript.result.local_calls, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_final_answer_naming_what_the_local_model_never_said_is_refused() {
+    // The remote model knows nothing of the documents but what the local
+    // model says: a number it names that the local model never said is
+    // made up, and is asked for again; a remote model that insists leaves
+    // the run with the local model's own answer.
+    let m = models().await;
+    m.remote_server.respond_with(|request| {
+        let prompt = request.last_user_message();
+        if prompt.contains("Write your first question") {
+            question()
+        } else {
+            final_answer("The code is 9999.")
+        }
+    });
+    m.local_server
+        .respond_with(|_| Reply::text("The document does not give a launch code."));
+    let transcript = run_with(
+        &m.pair(),
+        "code?",
+        &[document(5_000)],
+        minion().max_rounds(1),
+        None,
+    )
+    .await
+    .unwrap();
+    let result = &transcript.result;
+    assert!(
+        matches!(result.stop, StopReason::Fallback { .. }),
+        "{:?}",
+        result.stop
+    );
+    assert_eq!(result.answer, "The document does not give a launch code.");
+    assert!(result.remote_reasks >= 1);
+    let asked_again = remote_requests(&m)
+        .iter()
+        .any(|r| format!("{:?}", r.json()).contains("nothing you were told contains"));
+    assert!(asked_again, "the reason is given to the remote model");
 }
 
 #[tokio::test(start_paused = true)]

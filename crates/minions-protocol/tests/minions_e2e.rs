@@ -200,7 +200,7 @@ async fn malformed_and_truncated_worker_output_is_repaired_or_recorded() {
     let m = models().await;
     m.remote_server
         .push(plan(json!({"bm25": {"top_k": 3}})))
-        .push(synthesis("final", Some("7421")));
+        .push(synthesis("final", Some("The report gives a launch code.")));
     // Job outputs in arrival order: prose (repaired), cut off (repaired),
     // and one that stays broken.
     m.local_server
@@ -223,7 +223,9 @@ async fn malformed_and_truncated_worker_output_is_repaired_or_recorded() {
     assert_eq!(
         (
             jobs.total,
-            jobs.answered + jobs.unverified,
+            // The one answer is kept, or dropped as a guess when the
+            // chunk its job read does not hold the code.
+            jobs.answered + jobs.unverified + jobs.guesses,
             jobs.empty,
             jobs.failed
         ),
@@ -331,7 +333,7 @@ async fn findings_are_redacted_before_the_remote_sees_them() {
         .push(plan(json!({"bm25": {"top_k": 2}})))
         .push(synthesis("final", Some("ok")));
     m.local_server.respond_with(|_| {
-        Reply::json(&json!({"explanation": "Owner is john@corp.example, card 4111-1111-1111-1111", "citation": "from 10.0.0.7", "answer": "Project Falcon"}))
+        Reply::json(&json!({"explanation": "Owner is john@corp.example, card 4111-1111-1111-1111", "citation": "from 10.0.0.7", "answer": "Project Falcon, per the quarterly review"}))
     });
     let options = minions().privacy(true, vec!["Falcon".into()]);
     let transcript = run(&m, &document(20_000), &options).await.unwrap();

@@ -17,6 +17,9 @@ pub(crate) enum Outcome {
     },
     /// The chunk held nothing relevant.
     Nothing,
+    /// The worker answered, but its answer is not in the chunk (a number or
+    /// most of its words are not there): a guess, dropped. Holds the answer.
+    Ungrounded(String),
     /// The job failed, with the reason.
     Failed(String),
 }
@@ -107,7 +110,8 @@ pub(crate) fn aggregate(
         for output in outputs.iter().filter(|o| o.task == task.id) {
             found.jobs += 1;
             match &output.outcome {
-                Outcome::Nothing => found.empty += 1,
+                // A dropped guess found nothing that is in the chunk.
+                Outcome::Nothing | Outcome::Ungrounded(_) => found.empty += 1,
                 Outcome::Failed(reason) => {
                     found.failed += 1;
                     if found.failures.len() < 3 && !found.failures.contains(reason) {
@@ -194,6 +198,11 @@ pub(crate) fn render(findings: &Findings) -> String {
         out.push_str(&format!(
             "All {total_jobs} local jobs failed this round, so there are no findings. Consider smaller chunks or simpler tasks.\n\n"
         ));
+    }
+    if total_jobs > total_failed && findings.tasks.iter().all(|t| t.answers.is_empty()) {
+        out.push_str(
+            "No job found an answer in its chunk this round: unless your notes already hold one, the documents read so far do not say.\n\n",
+        );
     }
     for task in &findings.tasks {
         let answered = task.chunks_answered(true);

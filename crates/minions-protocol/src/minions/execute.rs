@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
+use crate::grounding::answer_grounded;
 use crate::plan::PlanTask;
 use crate::prompts;
 
@@ -178,15 +179,13 @@ async fn run_job(
                     }
                     None => Outcome::Nothing,
                 };
-                return finished(
-                    job,
-                    normalise_outcome(outcome),
-                    (usage, calls),
-                    None,
-                    false,
-                    settings,
-                    log,
-                );
+                let outcome = match normalise_outcome(outcome) {
+                    Outcome::Answer { answer, .. } if !answer_grounded(&answer, &job.text) => {
+                        Outcome::Ungrounded(answer)
+                    }
+                    other => other,
+                };
+                return finished(job, outcome, (usage, calls), None, false, settings, log);
             }
             Err(why) => {
                 reason = why;
@@ -231,6 +230,14 @@ fn finished(
             None,
         ),
         Outcome::Nothing => (None, None, None, None),
+        Outcome::Ungrounded(answer) => (
+            None,
+            None,
+            Some(format!(
+                "dropped as a guess: {answer:?} is not in this chunk"
+            )),
+            None,
+        ),
         Outcome::Failed(reason) => (None, None, None, Some(reason.clone())),
     };
     log.emit(Event::JobFinished {

@@ -20,7 +20,7 @@ use crate::events::Event;
 use crate::ledger::{Ledger, Outcome};
 use crate::prompts::{self, PlanLimits};
 use crate::replies::Synthesis;
-use crate::result::JobStats;
+use crate::result::{JobStats, StopReason};
 use crate::run::RunInput;
 use crate::{ProtocolError, Retrieval};
 
@@ -58,6 +58,7 @@ pub(crate) async fn run(
         feedback: String::new(),
         earlier_plans: Vec::new(),
         all_findings: Vec::new(),
+        heard: String::new(),
         planner_failed: false,
     };
     let max_rounds = ledger.spec.max_rounds.max(1);
@@ -67,9 +68,34 @@ pub(crate) async fn run(
             Ok(planned) => planned,
             Err(stopped) => return Ok(stopped),
         };
+        let chunking = plan.chunking.unwrap_or_default();
+        let (read, parts) = (selected.chunks.len(), rounds.corpus.count(chunking));
         let (findings, notes) = rounds
             .execute(ledger, round, &plan, notes, selected)
             .await?;
+        // Nothing found anywhere, and nowhere left to look: the answer is
+        // that the documents do not say. A remote model asked to write it
+        // tends to make something up instead, and it would cost a call.
+        let worked = findings.tasks.iter().any(|t| t.jobs > t.failed);
+        let nothing = rounds
+            .all_findings
+            .iter()
+            .all(|f| f.tasks.iter().all(|t| t.answers.is_empty()));
+        if worked && nothing && (read >= parts || round == max_rounds) {
+            let jobs: usize = findings.tasks.iter().map(|t| t.jobs).sum();
+            return Ok(Outcome {
+                answer: format!(
+                    "The documents do not say: {jobs} local job(s) read {} and none found it.",
+                    if read >= parts {
+                        format!("every part of them ({parts} parts)")
+                    } else {
+                        format!("the {read} of {parts} parts that best match the question")
+                    }
+                ),
+                stop: StopReason::NotFound,
+                rounds: round,
+            });
+        }
         if let Some(outcome) = rounds.synthesize(ledger, round, &findings, &notes).await? {
             return Ok(outcome);
         }
@@ -130,6 +156,9 @@ struct Rounds<'i, 'a> {
     /// One line per earlier round, for the planner.
     earlier_plans: Vec<String>,
     all_findings: Vec<Findings>,
+    /// Every finding the remote model was shown, for checking that its
+    /// final answer names nothing it was not told.
+    heard: String,
     /// A planner whose replies stayed unusable is not asked again.
     planner_failed: bool,
 }
@@ -349,6 +378,8 @@ impl Rounds<'_, '_> {
         let shared = ledger.redact(round, &shared);
         self.earlier_plans
             .push(summarise_round(round, findings, notes));
+        self.heard.push_str(&shared);
+        let sources = format!("{}\n{}\n{}", ledger.task, self.scratchpad, self.heard);
         let last = round == max_rounds;
         let messages = vec![
             Message::system(prompts::MINIONS_SYNTH_SYSTEM),
@@ -366,7 +397,13 @@ impl Rounds<'_, '_> {
                 "synthesis",
                 messages,
                 ResponseFormat::json_schema("synthesis", Synthesis::schema(last)),
-                |value| Synthesis::read(value, last),
+                |value| {
+                    let synthesis = Synthesis::read(value, last)?;
+                    if let Synthesis::Final { answer } = &synthesis {
+                        crate::grounding::told_only(answer, &sources)?;
+                    }
+                    Ok(synthesis)
+                },
             )
             .await;
         match decided {
@@ -438,6 +475,7 @@ fn count_jobs(stats: &mut JobStats, outputs: &[JobOutput]) {
                 verified: false, ..
             } => stats.unverified += 1,
             JobOutcome::Nothing => stats.empty += 1,
+            JobOutcome::Ungrounded(_) => stats.guesses += 1,
             JobOutcome::Failed(_) => stats.failed += 1,
         }
     }

@@ -1,0 +1,228 @@
+//! Grounding: whether what a model says could have come from what it read.
+//!
+//! Small local models asked about a chunk that does not hold the answer
+//! often make one up, and a remote model that never sees the documents can
+//! only know their facts through what the local side told it. Both checks
+//! here are cheap and literal: numbers and identifiers must occur in the
+//! text the claim is about.
+
+use std::collections::HashSet;
+
+/// The numbers in a text as digit strings, without leading zeros, with
+/// thousands separators removed ("50,000" and "50000" are one number).
+fn numbers(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let joined: String = chars
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| {
+            !(c == ','
+                && i > 0
+                && chars[i - 1].is_ascii_digit()
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        })
+        .map(|(_, c)| *c)
+        .collect();
+    joined
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            let trimmed = n.trim_start_matches('0');
+            if trimmed.is_empty() { "0" } else { trimmed }.to_string()
+        })
+        .collect()
+}
+
+/// Words too common to show that an answer came from its chunk.
+const COMMON_WORDS: &[&str] = &[
+    "about",
+    "also",
+    "because",
+    "been",
+    "between",
+    "both",
+    "does",
+    "document",
+    "each",
+    "excerpt",
+    "from",
+    "have",
+    "into",
+    "more",
+    "most",
+    "only",
+    "other",
+    "over",
+    "same",
+    "some",
+    "such",
+    "than",
+    "that",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "under",
+    "very",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "will",
+    "with",
+    "would",
+    "your",
+    "answer",
+    "text",
+    "states",
+    "stated",
+    "mentioned",
+    "according",
+];
+
+/// Whether an answer is in its chunk, as an extraction must be: every
+/// number of three digits or more in it occurs in the chunk, and at least
+/// half of its longer words do. Small models asked about a chunk that does not hold the answer often
+/// make one up ("2021-04-15" for a licence dated 29 June 2007); such an
+/// answer names numbers and words the chunk does not have. Answers with
+/// neither (yes, no, a short name) pass.
+pub(crate) fn answer_grounded(answer: &str, chunk: &str) -> bool {
+    let in_chunk: HashSet<String> = numbers(chunk).into_iter().collect();
+    // Numbers of one or two digits are checked by the words around them
+    // only: a model may write a date's month as 06 or a section as 8.
+    if !numbers(answer)
+        .iter()
+        .filter(|n| n.len() >= 3)
+        .all(|n| in_chunk.contains(n))
+    {
+        return false;
+    }
+    let chunk_lower = chunk.to_lowercase();
+    let words: Vec<String> = answer
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 4)
+        .map(str::to_lowercase)
+        .filter(|w| !COMMON_WORDS.contains(&w.as_str()))
+        .collect();
+    let present = words
+        .iter()
+        .filter(|w| chunk_lower.contains(w.as_str()))
+        .count();
+    present * 2 >= words.len()
+}
+
+/// The first specific thing in `answer` that `sources` never mention: a
+/// number of three digits or more, an email address, a URL or path, a
+/// dotted or underscored identifier. A remote model that never reads the
+/// documents can only have such things from what it was told (`sources`:
+/// the task and the local side's words); one it names anyway is made up.
+pub(crate) fn unsupported_specific(answer: &str, sources: &str) -> Option<String> {
+    let known_numbers: HashSet<String> = numbers(sources).into_iter().collect();
+    if let Some(number) = numbers(answer)
+        .into_iter()
+        .find(|n| n.len() >= 3 && !known_numbers.contains(n))
+    {
+        return Some(number);
+    }
+    let lower_sources = sources.to_lowercase();
+    answer
+        .split_whitespace()
+        .map(|token| {
+            token
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|token| {
+            !token
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+        })
+        .find(|token| {
+            let inner = |c: char| {
+                token
+                    .char_indices()
+                    .any(|(i, x)| x == c && i > 0 && i + 1 < token.len())
+            };
+            let specific = token.contains('@') || inner('/') || inner('_') || inner('.');
+            specific && !lower_sources.contains(token.as_str())
+        })
+}
+
+/// Refuses a final answer that names something (a number, an address, an
+/// identifier) the remote model was never told: it knows the documents only
+/// through the findings, so such a thing is made up.
+pub(crate) fn told_only(answer: &str, sources: &str) -> Result<(), String> {
+    match unsupported_specific(answer, sources) {
+        Some(made_up) => Err(format!(
+            "`answer` names {made_up:?}, which nothing you were told contains: you know the documents only through what the small models reported, so the answer cannot name anything they did not. If what they reported does not answer the task, say that the documents do not say"
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_not_in_their_chunk_are_guesses() {
+        let chunk = "GNU GENERAL PUBLIC LICENSE\n   Version 3, 29 June 2007\n\n Copyright (C) 2007 Free Software Foundation, Inc.";
+        assert!(answer_grounded("29 June 2007", chunk));
+        assert!(answer_grounded("2007-06-29", chunk));
+        assert!(answer_grounded("The license is dated 29 June 2007.", chunk));
+        assert!(answer_grounded("Free Software Foundation", chunk));
+        assert!(answer_grounded("yes", chunk));
+        // Made-up dates and names.
+        assert!(!answer_grounded("2021-04-15", chunk));
+        assert!(!answer_grounded("April 15, 2021", chunk));
+        assert!(!answer_grounded(
+            "Richard Stallman at the Massachusetts Institute",
+            chunk
+        ));
+        // Leading zeros and thousands separators do not matter.
+        assert!(answer_grounded("version 03", chunk));
+        assert!(answer_grounded("50,000 bytes", "limit = 50000 bytes"));
+        assert!(answer_grounded("50000 bytes", "limit = 50,000 bytes"));
+        assert!(!answer_grounded("60000 bytes", "limit = 50,000 bytes"));
+    }
+
+    #[test]
+    fn a_remote_answer_names_only_what_it_was_told() {
+        let heard = "Task: which address? Findings: the FSF is at https://fsf.org/ and the limit is 50,000 bytes.";
+        assert_eq!(
+            unsupported_specific("Report it to gpl-violations@license.org.", heard),
+            Some("gpl-violations@license.org".into())
+        );
+        assert_eq!(
+            unsupported_specific("The limit is 60000 bytes.", heard),
+            Some("60000".into())
+        );
+        assert_eq!(
+            unsupported_specific("The limit is 50000 bytes.", heard),
+            None
+        );
+        assert_eq!(unsupported_specific("See https://fsf.org/.", heard), None);
+        assert_eq!(
+            unsupported_specific("Use java.security settings.", heard),
+            Some("java.security".into())
+        );
+        assert_eq!(
+            unsupported_specific(
+                "The documents do not say. Version 3.0 of 2007.",
+                "dated 2007"
+            ),
+            None
+        );
+        assert_eq!(
+            unsupported_specific("It is not in the documents.", ""),
+            None
+        );
+    }
+}
