@@ -399,8 +399,10 @@ impl<'a> Ledger<'a> {
         let remote_only = self.remote_only(answer_tokens);
         let remote_cost = self.remote_cost();
         let actual = remote_cost.total_usd();
-        let savings_ratio =
-            (actual > 0.0 && remote_only.cost_usd > 0.0).then(|| remote_only.cost_usd / actual);
+        // A run that gave no answer saved nothing: a ratio would flatter it.
+        let answered = outcome.stop.is_success() && !outcome.answer.trim().is_empty();
+        let savings_ratio = (answered && actual > 0.0 && remote_only.cost_usd > 0.0)
+            .then(|| remote_only.cost_usd / actual);
         let total = self.started.elapsed();
         let timing = Timing {
             total,

@@ -294,6 +294,7 @@ impl RunResult {
         );
         let savings = match result.savings_ratio {
             Some(ratio) => format!("{ratio:.1}x cheaper"),
+            None if !result.stop.is_success() => "no answer, so no savings".to_string(),
             None => "no price known to compare".to_string(),
         };
         let estimate = format!(

@@ -548,3 +548,76 @@ async fn an_anthropic_remote_caches_the_conversation_and_cached_tokens_are_price
         "ephemeral"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_local_model_that_quotes_at_length_is_cut_to_short_quotes() {
+    // A real instruct model answered one question with 600 characters of
+    // the document word for word; everything it says goes to the remote.
+    let m = models().await;
+    let doc = document(20_000);
+    let start = doc.text.find("Section 12 ").unwrap();
+    let passage: String = doc.text[start..].chars().take(600).collect();
+    let said = format!("Here is what the report says:\n{passage}\nSo the code is in section 40.");
+    m.remote_server
+        .push(question())
+        .push(final_answer("It is in section 40."));
+    m.local_server.push(Reply::text(&said));
+    let transcript = run_with(
+        &m.pair(),
+        "code?",
+        std::slice::from_ref(&doc),
+        minion(),
+        None,
+    )
+    .await
+    .unwrap();
+    let result = &transcript.result;
+    let told = remote_requests(&m)[1].prompt_text();
+    assert!(
+        told.contains("Here is what the report says:") && told.contains("[...]"),
+        "{told}"
+    );
+    assert!(told.contains("So the code is in section 40."), "{told}");
+    let chars: Vec<char> = doc.text.chars().collect();
+    for window in chars.windows(121).step_by(7) {
+        let window: String = window.iter().collect();
+        assert!(
+            !told.contains(&window),
+            "a 121-character run reached the remote: {window}"
+        );
+    }
+    assert_eq!(
+        result.redactions,
+        vec![("verbatim".to_string(), 1)],
+        "the elision is counted"
+    );
+    assert!(
+        result
+            .summary()
+            .contains("1 long quote(s) of the documents elided")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_verbatim_bound_can_be_turned_off() {
+    let m = models().await;
+    let doc = document(20_000);
+    let start = doc.text.find("Section 12 ").unwrap();
+    let passage: String = doc.text[start..].chars().take(600).collect();
+    m.remote_server
+        .push(question())
+        .push(final_answer("It is in section 40."));
+    m.local_server.push(Reply::text(&passage));
+    let mut options = minion();
+    options.max_verbatim_chars = Some(0);
+    run_with(
+        &m.pair(),
+        "code?",
+        std::slice::from_ref(&doc),
+        options,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(remote_requests(&m)[1].prompt_text().contains(&passage));
+}
