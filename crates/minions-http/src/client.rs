@@ -224,6 +224,14 @@ impl HttpClient {
         }
     }
 
+    /// How long to wait before retry number `attempt` (1 for the first),
+    /// or `None` when the policy's attempts are used up. For retries this
+    /// client cannot make itself: a whole answer that broke off while being
+    /// read (see [`crate::ProviderClient::chat`]).
+    pub fn retry_delay(&self, attempt: u32) -> Option<std::time::Duration> {
+        self.retry.delay_before(attempt, None)
+    }
+
     /// Sends a request (with retries) and decodes the JSON answer.
     pub async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
         let response = self.send(request).await?;

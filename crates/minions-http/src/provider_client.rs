@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use minions_core::structured::{DowngradeMemory, StructuredLevel, send_with_downgrades};
 use minions_core::{
-    Capabilities, ChatRequest, ChatResponse, ChatStream, Error, Result, StreamEvent,
+    Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, Result, StreamEvent,
 };
 use reqwest::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -118,11 +118,35 @@ impl<A: ProviderAdapter> ProviderClient<A> {
         .await
     }
 
-    /// One chat answer, read whole.
+    /// One chat answer, read whole. An answer whose connection drops while
+    /// it is being read is asked for again, with the same backoff and bounds
+    /// as a 503: nothing of it reached the caller, so nothing is duplicated
+    /// (the official OpenAI and Anthropic SDKs retry such errors too). A
+    /// streamed answer is never re-sent: its caller has seen part of it.
     pub async fn chat(&self, request: &ChatRequest, context: &A::Context) -> Result<ChatResponse> {
-        let response = self.send_chat(request, context, false).await?;
-        let body = self.http.read_body(response).await?;
-        self.adapter.parse_chat(&body)
+        let mut attempt = 1;
+        loop {
+            let response = self.send_chat(request, context, false).await?;
+            let error = match self.http.read_body(response).await {
+                Ok(body) => return self.adapter.parse_chat(&body),
+                Err(error) if error.kind() == ErrorKind::Stream => error,
+                Err(error) => return Err(error),
+            };
+            let Some(delay) = self.http.retry_delay(attempt) else {
+                return Err(Error::RetriesExhausted {
+                    provider: self.adapter.provider().to_string(),
+                    attempts: attempt,
+                    last: Box::new(error),
+                });
+            };
+            tracing::info!(
+                "{}: the answer broke off, retry {attempt} in {} ms",
+                self.adapter.provider(),
+                delay.as_millis()
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
     }
 
     /// One chat answer, streamed: deltas, then `Done` with the whole answer.

@@ -45,6 +45,7 @@ pub async fn run(spec: &Conformance, make: &Factory<'_>) {
     not_found_is_not_retried(spec, make).await;
     rate_limit_is_retried(spec, make).await;
     server_error_is_retried(spec, make).await;
+    dropped_answer_is_asked_again(spec, make).await;
     silence_times_out(spec, make).await;
     dropped_stream_is_an_error(spec, make).await;
     stream_without_end_is_an_error(spec, make).await;
@@ -327,6 +328,13 @@ async fn rate_limit_is_retried(spec: &Conformance, make: &Factory<'_>) {
 
 async fn server_error_is_retried(spec: &Conformance, make: &Factory<'_>) {
     expect_retry_then_success(spec, make, Reply::status(500, "internal error"), "500").await;
+}
+
+async fn dropped_answer_is_asked_again(spec: &Conformance, make: &Factory<'_>) {
+    // The connection drops after the headers and part of the body: the
+    // answer never reached the caller, so it is asked for again.
+    let first = ChatReply::new("a whole answer that will not arrive").drop_after(1);
+    expect_retry_then_success(spec, make, first.into(), "a dropped answer").await;
 }
 
 async fn silence_times_out(spec: &Conformance, make: &Factory<'_>) {
