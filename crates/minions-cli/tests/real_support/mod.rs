@@ -17,15 +17,15 @@ use minions_testkit::Exchange;
 use serde_json::Value;
 
 /// Each run must end within this on CI's two cores.
-pub const RUN_BOUND: Duration = Duration::from_secs(420);
+pub(crate) const RUN_BOUND: Duration = Duration::from_secs(420);
 
-pub fn setup_dir() -> PathBuf {
+pub(crate) fn setup_dir() -> PathBuf {
     std::env::var_os("MINIONS_REAL_MODELS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/real-models"))
 }
 
-pub fn setup() -> Option<HashMap<String, String>> {
+pub(crate) fn setup() -> Option<HashMap<String, String>> {
     let file = setup_dir().join("models.env");
     let Ok(text) = std::fs::read_to_string(&file) else {
         let message = format!(
@@ -47,9 +47,9 @@ pub fn setup() -> Option<HashMap<String, String>> {
 }
 
 /// A `llama-server` child, killed on drop.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
-    pub url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Server {
@@ -59,7 +59,7 @@ impl Drop for Server {
     }
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -67,7 +67,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-pub async fn llama_server(
+pub(crate) async fn llama_server(
     env: &HashMap<String, String>,
     weights: &str,
     alias: &str,
@@ -108,7 +108,7 @@ pub async fn llama_server(
     }
 }
 
-pub fn usage_of(exchanges: &[Exchange]) -> (u64, u64) {
+pub(crate) fn usage_of(exchanges: &[Exchange]) -> (u64, u64) {
     exchanges.iter().fold((0, 0), |(p, c), e| {
         let json = e.response_json().unwrap_or(Value::Null);
         (
@@ -124,7 +124,7 @@ pub fn usage_of(exchanges: &[Exchange]) -> (u64, u64) {
     })
 }
 
-pub fn message_text(exchange: &Exchange) -> String {
+pub(crate) fn message_text(exchange: &Exchange) -> String {
     exchange
         .request
         .json()
@@ -139,7 +139,7 @@ pub fn message_text(exchange: &Exchange) -> String {
 
 /// No 200-character window of `document` (taken every 100 characters) is
 /// in anything the remote model received.
-pub fn assert_no_window(document: &str, remote: &[Exchange], label: &str) {
+pub(crate) fn assert_no_window(document: &str, remote: &[Exchange], label: &str) {
     let seen: Vec<String> = remote.iter().map(message_text).collect();
     let chars: Vec<char> = document.chars().collect();
     let mut start = 0;
