@@ -438,7 +438,10 @@ async fn a_local_server_failing_every_request_stops_the_run_soon() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn by_default_a_run_never_costs_more_than_reading_the_document() {
-    // A planner that always goes on: only the cap ends it early.
+    // A remote that always asks again: only the cap ends it early. (Minions
+    // over a short document whose jobs find nothing now ends with "the
+    // documents do not say" after one round, so Minion is the one that can
+    // run on.)
     let (remote, local) = adversary_and_honest_local().await;
     let scratch = Scratch::new("cap");
     let doc = scratch.file("record.txt", &record(8_000));
@@ -451,6 +454,8 @@ async fn by_default_a_run_never_costs_more_than_reading_the_document() {
             "What is the LDL?",
             "-c",
             &doc,
+            "--protocol",
+            "minion",
             "--max-rounds",
             "10",
             "--json",
