@@ -198,38 +198,41 @@ impl HttpClient {
             if !error.is_retryable() {
                 return Err(error);
             }
-            let Some(delay) = self.retry.delay_before(attempt, error.retry_after()) else {
-                if attempt == 1 {
-                    return Err(error);
-                }
-                return Err(Error::RetriesExhausted {
-                    provider: self.provider.clone(),
-                    attempts: attempt,
-                    last: Box::new(error),
-                });
-            };
-            // One short line per retry, below the default level: the final
-            // error (if any) says everything once; -v shows the retries.
-            let what = match error.status() {
-                Some(status) => format!("HTTP {status}"),
-                None => format!("{:?}", error.kind()).to_lowercase(),
-            };
-            tracing::info!(
-                "{}: {what}, retry {attempt} in {} ms",
-                self.provider,
-                delay.as_millis()
-            );
-            tokio::time::sleep(delay).await;
+            self.wait_to_retry(attempt, error).await?;
             attempt += 1;
         }
     }
 
-    /// How long to wait before retry number `attempt` (1 for the first),
-    /// or `None` when the policy's attempts are used up. For retries this
-    /// client cannot make itself: a whole answer that broke off while being
-    /// read (see [`crate::ProviderClient::chat`]).
-    pub fn retry_delay(&self, attempt: u32) -> Option<std::time::Duration> {
-        self.retry.delay_before(attempt, None)
+    /// After attempt number `attempt` failed with a retryable `error`:
+    /// waits as the policy says and returns, or returns the error to give
+    /// up with when the attempts are used up (the error itself after one
+    /// attempt, [`Error::RetriesExhausted`] after more). Serves [`Self::send`]
+    /// and retries it cannot make itself: a whole answer that broke off while
+    /// being read (see [`crate::ProviderClient::chat`]).
+    pub async fn wait_to_retry(&self, attempt: u32, error: Error) -> Result<()> {
+        let Some(delay) = self.retry.delay_before(attempt, error.retry_after()) else {
+            if attempt == 1 {
+                return Err(error);
+            }
+            return Err(Error::RetriesExhausted {
+                provider: self.provider.clone(),
+                attempts: attempt,
+                last: Box::new(error),
+            });
+        };
+        // One short line per retry, below the default level: the final
+        // error (if any) says everything once; -v shows the retries.
+        let what = match error.status() {
+            Some(status) => format!("HTTP {status}"),
+            None => format!("{:?}", error.kind()).to_lowercase(),
+        };
+        tracing::info!(
+            "{}: {what}, retry {attempt} in {} ms",
+            self.provider,
+            delay.as_millis()
+        );
+        tokio::time::sleep(delay).await;
+        Ok(())
     }
 
     /// Sends a request (with retries) and decodes the JSON answer.

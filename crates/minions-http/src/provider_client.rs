@@ -132,19 +132,10 @@ impl<A: ProviderAdapter> ProviderClient<A> {
                 Err(error) if error.kind() == ErrorKind::Stream => error,
                 Err(error) => return Err(error),
             };
-            let Some(delay) = self.http.retry_delay(attempt) else {
-                return Err(Error::RetriesExhausted {
-                    provider: self.adapter.provider().to_string(),
-                    attempts: attempt,
-                    last: Box::new(error),
-                });
-            };
-            tracing::info!(
-                "{}: the answer broke off, retry {attempt} in {} ms",
-                self.adapter.provider(),
-                delay.as_millis()
-            );
-            tokio::time::sleep(delay).await;
+            self.http
+                .wait_to_retry(attempt, error)
+                .await
+                .map_err(|e| self.adapter.classify_error(e))?;
             attempt += 1;
         }
     }
