@@ -143,6 +143,7 @@ fn run_ci() -> ExitCode {
     for step in CI_STEPS {
         let line = step.join(" ");
         println!("==> {line}");
+        let began = std::time::Instant::now();
         let is_test = step.get(1) == Some(&"test");
         let result = if is_test {
             run_counting_tests(step, &mut totals)
@@ -152,6 +153,8 @@ fn run_ci() -> ExitCode {
                 .status()
                 .map(|status| status.success())
         };
+        // Each step's time, so that CI's length can be kept in check.
+        println!("<== {line}: {} s", began.elapsed().as_secs());
         match result {
             Ok(true) => {}
             Ok(false) => {

@@ -82,6 +82,9 @@ pub(crate) struct ModelArgs {
     /// Several endpoints of the local model, comma-separated; requests are spread over them.
     #[arg(long, value_name = "URL,URL", value_delimiter = ',')]
     pub local_endpoints: Option<Vec<String>>,
+    /// Keep retrying a local server that answered before and now fails (restarting, loading its model) for up to this many seconds (default 30; 0 keeps the usual 5 quick attempts).
+    #[arg(long, value_name = "SECS")]
+    pub local_retry_secs: Option<u64>,
 }
 
 /// Protocol options.
@@ -339,5 +342,70 @@ mod tests {
             }
         }
         assert!(missing.is_empty(), "without help text: {missing:?}");
+    }
+}
+
+/// The Python reference's CLI form, `minions --context PATH --protocol
+/// minion`, has no subcommand: when the first argument after the global
+/// flags is one of `chat`'s (`--context`, `-c`, `--protocol`, `-p`), `chat`
+/// is put before it, so that form starts an interactive chat as it does
+/// there. Anything else is left for clap to parse (and explain).
+pub(crate) fn with_reference_form(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut at = 1;
+    while let Some(arg) = args.get(at).and_then(|a| a.to_str()) {
+        let verbosity = arg.len() > 1 && arg.starts_with('-') && arg[1..].chars().all(|c| c == 'v');
+        if verbosity || arg == "--verbose" || arg.starts_with("--config=") {
+            at += 1;
+        } else if arg == "--config" {
+            at += 2;
+        } else {
+            break;
+        }
+    }
+    let starts_chat = args.get(at).and_then(|a| a.to_str()).is_some_and(|arg| {
+        ["--context", "-c", "--protocol", "-p"].contains(&arg)
+            || arg.starts_with("--context=")
+            || arg.starts_with("--protocol=")
+    });
+    if starts_chat {
+        args.insert(at, "chat".into());
+    }
+    args
+}
+
+#[cfg(test)]
+mod reference_form_tests {
+    use super::with_reference_form;
+
+    fn words(line: &str) -> Vec<String> {
+        let args = line.split(' ').map(std::ffi::OsString::from).collect();
+        with_reference_form(args)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_reference_form_starts_chat() {
+        assert_eq!(
+            words("minions --context a.txt --protocol minion"),
+            [
+                "minions",
+                "chat",
+                "--context",
+                "a.txt",
+                "--protocol",
+                "minion"
+            ]
+        );
+        assert_eq!(
+            words("minions -v --config m.toml -p minions -c a.txt"),
+            [
+                "minions", "-v", "--config", "m.toml", "chat", "-p", "minions", "-c", "a.txt"
+            ]
+        );
+        assert_eq!(words("minions ask q -c a.txt")[1], "ask");
+        assert_eq!(words("minions --help"), ["minions", "--help"]);
+        assert_eq!(words("minions"), ["minions"]);
     }
 }

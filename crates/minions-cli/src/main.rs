@@ -100,7 +100,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
 
 #[allow(clippy::print_stderr)]
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cli::with_reference_form(std::env::args_os().collect()));
     let verbose = cli.verbose;
     init_tracing(verbose);
     match run(cli) {

@@ -20,6 +20,7 @@ pub(crate) struct Settings {
     pub remote: Option<String>,
     pub embedding_model: Option<String>,
     pub local_endpoints: Option<Vec<String>>,
+    pub local_retry_secs: Option<u64>,
     pub pricing: Option<String>,
     pub max_input_bytes: Option<u64>,
     #[serde(flatten)]
@@ -82,6 +83,7 @@ pub(crate) fn from_flags(models: &ModelArgs, run: &RunArgs) -> Settings {
         local: models.local.clone(),
         remote: models.remote.clone(),
         local_endpoints: models.local_endpoints.clone(),
+        local_retry_secs: models.local_retry_secs,
         embedding_model: run.embedding_model.clone(),
         run: run.options(),
         ..Settings::default()

@@ -1,13 +1,22 @@
 //! From settings to models, documents and protocol options.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use minions::protocol::Retrieval;
-use minions::{ModelSettings, ModelSpec, Pricing, RunModels, chat_model, embedder};
+use minions::{
+    ChatModel, ModelSettings, ModelSpec, Pricing, RetryPolicy, RunModels, UnusableModel,
+    chat_model, embedder,
+};
 use minions_ingest::{Document, IngestOptions};
 
 use crate::error::CliError;
 use crate::settings::Effective;
+
+/// How long a local server that answered before may fail before a run
+/// gives up on it: long enough for a restart or a model load.
+const DEFAULT_LOCAL_RETRY_SECS: u64 = 30;
 
 /// The models of a run.
 pub(crate) struct Models {
@@ -35,16 +44,61 @@ pub(crate) fn spec(text: &str, what: &str) -> Result<ModelSpec, CliError> {
 /// retrieval). Nothing is contacted yet; a missing key or an unknown provider
 /// fails here, naming what to set.
 pub(crate) fn models(settings: &Effective) -> Result<Models, CliError> {
-    let local_spec = spec(settings.local(), "local")?;
-    let remote_spec = spec(settings.remote(), "remote")?;
-    let local_settings = ModelSettings {
+    let (local, remote) = model_specs(settings)?;
+    let local = chat_model(&local, &local_settings(settings))?;
+    let remote = chat_model(&remote, &ModelSettings::default())?;
+    with_embedder(settings, RunModels::new(remote, local))
+}
+
+/// Like [`models`], for a server that must start anyway (`minions mcp`): a
+/// model that cannot be built (a missing key) becomes an [`UnusableModel`]
+/// that fails every run at its preflight with the reason, which is also
+/// returned, so that the client sees the tools and gets the reason as a
+/// tool's error. Names that are wrong (an unknown provider) still stop it.
+pub(crate) fn models_or_reason(settings: &Effective) -> Result<(Models, Option<String>), CliError> {
+    let (local_spec, remote_spec) = model_specs(settings)?;
+    let mut reasons = Vec::new();
+    let mut build = |spec: ModelSpec, settings: &ModelSettings| -> Arc<dyn ChatModel> {
+        match chat_model(&spec, settings) {
+            Ok(model) => model,
+            Err(error) => {
+                let reason = error.to_string();
+                reasons.push(reason.clone());
+                Arc::new(UnusableModel::new(spec, reason))
+            }
+        }
+    };
+    let local = build(local_spec, &local_settings(settings));
+    let remote = build(remote_spec, &ModelSettings::default());
+    let models = with_embedder(settings, RunModels::new(remote, local))?;
+    Ok((models, (!reasons.is_empty()).then(|| reasons.join("; "))))
+}
+
+fn model_specs(settings: &Effective) -> Result<(ModelSpec, ModelSpec), CliError> {
+    Ok((
+        spec(settings.local(), "local")?,
+        spec(settings.remote(), "remote")?,
+    ))
+}
+
+/// The local model's connection: its endpoints, and the retry window that
+/// bridges a restart (`local_retry_secs`).
+fn local_settings(settings: &Effective) -> ModelSettings {
+    ModelSettings {
         endpoints: settings.values.local_endpoints.clone().unwrap_or_default(),
         per_endpoint_limit: settings.values.run.local_concurrency.unwrap_or(4) as usize,
+        retry: Some(RetryPolicy::for_local_server(Duration::from_secs(
+            settings
+                .values
+                .local_retry_secs
+                .unwrap_or(DEFAULT_LOCAL_RETRY_SECS),
+        ))),
         ..ModelSettings::default()
-    };
-    let local = chat_model(&local_spec, &local_settings)?;
-    let remote = chat_model(&remote_spec, &ModelSettings::default())?;
-    let embedder = match (
+    }
+}
+
+fn with_embedder(settings: &Effective, mut run: RunModels) -> Result<Models, CliError> {
+    run.embedder = match (
         settings.values.run.retrieval,
         &settings.values.embedding_model,
     ) {
@@ -59,8 +113,6 @@ pub(crate) fn models(settings: &Effective) -> Result<Models, CliError> {
         }
         _ => None,
     };
-    let mut run = RunModels::new(remote, local);
-    run.embedder = embedder;
     Ok(Models { run })
 }
 

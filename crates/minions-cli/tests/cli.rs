@@ -558,6 +558,8 @@ async fn ctrl_c_interrupts_with_130() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Let the local call wait a while: that wait is local time.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     std::process::Command::new("kill")
         .args(["-INT", &pid])
         .status()
@@ -578,6 +580,15 @@ async fn ctrl_c_interrupts_with_130() {
         serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
     assert_eq!(written["result"]["stop"]["kind"], json!("cancelled"));
     assert_eq!(written["result"]["remote_calls"], json!(1));
+    let timing = &written["result"]["timing"];
+    let (local, other) = (
+        timing["local"].as_f64().unwrap(),
+        timing["overhead"].as_f64().unwrap(),
+    );
+    assert!(
+        local >= 1.2 && other < 1.0,
+        "the interrupted local wait is local time: {timing}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -623,6 +634,29 @@ async fn chat_answers_follow_ups_and_reports_cost() {
     assert!(
         follow_up.contains("Q: What is the launch code?"),
         "{follow_up}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_references_cli_form_starts_chat() {
+    // `minions --context <path> --protocol <minion|minions>`, as the
+    // reference's README shows it: no subcommand.
+    let fakes = fakes().await;
+    let scratch = Scratch::new("reference-form");
+    let doc = scratch.file("report.txt", &document());
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &["--context", doc.to_str().unwrap(), "--protocol", "minion"],
+        &[],
+        Some("What is the launch code?\n/quit\n"),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("The launch code is 7421."),
+        "{}",
+        text(&out.stderr)
     );
 }
 

@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use minions_testkit::adversary::{self, Strings};
@@ -56,6 +58,34 @@ fn honest_local(request: &RecordedRequest) -> Reply {
         )
     } else {
         Reply::text("The documents do not give an LDL value.")
+    }
+}
+
+/// A remote that keeps asking for as long as its schema lets it, in words
+/// of its own: the worst option of each choice (never "final" before the
+/// last round), with plausible text, so that a run goes the whole way.
+fn curious_remote() -> impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static {
+    let turn = AtomicUsize::new(0);
+    move |request| {
+        let body = request.json().unwrap_or(Value::Null);
+        let Some(schema) = body.pointer("/response_format/json_schema/schema") else {
+            return Reply::text("The record gives no LDL value.");
+        };
+        let n = turn.fetch_add(1, Ordering::SeqCst);
+        let mut reply = adversary::worst(schema, Strings::Placeholder);
+        for (field, text) in [
+            ("reasoning", "The record needs another look.".to_string()),
+            (
+                "message",
+                format!("Does visit {n} of the record list an LDL value?"),
+            ),
+            ("answer", "The record gives no LDL value.".to_string()),
+        ] {
+            if reply.get(field).is_some() {
+                reply[field] = json!(text);
+            }
+        }
+        Reply::json(&reply)
     }
 }
 
@@ -229,6 +259,18 @@ async fn a_failed_run_still_reports_its_cost_transcript_and_json() {
         "{stderr}"
     );
     assert!(stderr.contains("error:"), "{stderr}");
+    // Once: the summary says that the run failed, the error says why.
+    assert_eq!(
+        stderr
+            .matches("this model does not take that request")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("cheaper"),
+        "no savings for a failed run: {stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -416,7 +458,10 @@ async fn a_local_server_failing_every_request_stops_the_run_soon() {
         &remote.openai_base_url(),
         &local.url(),
         &["ask", "What is the LDL?", "-c", &doc, "--json"],
-        &[("MINIONS_MAX_COST_RATIO", "0")],
+        &[
+            ("MINIONS_MAX_COST_RATIO", "0"),
+            ("MINIONS_LOCAL_RETRY_SECS", "5"),
+        ],
     )
     .await;
     let took = began.elapsed();
@@ -437,14 +482,16 @@ async fn a_local_server_failing_every_request_stops_the_run_soon() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn by_default_a_run_never_costs_more_than_reading_the_document() {
-    // A remote that always asks again: only the cap ends it early. (Minions
-    // over a short document whose jobs find nothing now ends with "the
-    // documents do not say" after one round, so Minion is the one that can
-    // run on.)
-    let (remote, local) = adversary_and_honest_local().await;
+async fn the_cost_cap_stops_a_run_at_its_multiple_of_remote_only() {
+    // A remote that always asks again: only the cap ends it early. The
+    // document is long enough (about 50,000 tokens) that a quarter of
+    // reading it whole is above the cap's floor.
+    let remote = FakeServer::start().await;
+    remote.respond_with(curious_remote());
+    let local = FakeServer::start().await;
+    local.respond_with(honest_local);
     let scratch = Scratch::new("cap");
-    let doc = scratch.file("record.txt", &record(8_000));
+    let doc = scratch.file("record.txt", &record(200_000));
     let out = run(
         &scratch.0,
         &remote.openai_base_url(),
@@ -457,7 +504,9 @@ async fn by_default_a_run_never_costs_more_than_reading_the_document() {
             "--protocol",
             "minion",
             "--max-rounds",
-            "10",
+            "20",
+            "--max-cost-ratio",
+            "0.25",
             "--json",
         ],
         &[],
@@ -472,11 +521,205 @@ async fn by_default_a_run_never_costs_more_than_reading_the_document() {
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
     let spent = result["remote_cost_usd"].as_f64().unwrap();
     let whole = result["remote_only"]["cost_usd"].as_f64().unwrap();
-    assert!(spent <= whole * 1.25, "{spent} against {whole}");
+    assert!(spent <= whole * 0.25 * 1.25, "{spent} against {whole}");
+    let reason = result["stop"]["reason"].as_str().unwrap();
+    assert!(reason.contains("max_cost_ratio"), "{reason}");
+    // One remote-only figure: the cap's message names the summary's.
     assert!(
-        result["stop"]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("max_cost_ratio")
+        reason.contains(&format!("remote-only estimate of ${whole:.4}")),
+        "{reason} against {whole}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_document_is_answered_by_default_in_both_protocols() {
+    // Reading a page remotely costs less than any protocol's own prompts:
+    // the cap's floor lets the run answer, and still bounds it.
+    for (protocol, chars) in [("minion", 2_500), ("minions", 2_500), ("minions", 12_000)] {
+        let (remote, local) = adversary_and_honest_local().await;
+        let scratch = Scratch::new(&format!("short-{protocol}-{chars}"));
+        let doc = scratch.file("record.txt", &record(chars));
+        let out = run(
+            &scratch.0,
+            &remote.openai_base_url(),
+            &local.url(),
+            &[
+                "ask",
+                "What is the LDL?",
+                "-c",
+                &doc,
+                "--protocol",
+                protocol,
+                "--json",
+            ],
+            &[],
+        )
+        .await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{protocol}, {chars}: {stderr}");
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let answer = result["answer"].as_str().unwrap();
+        assert!(!answer.trim().is_empty(), "{protocol}, {chars}: {result}");
+        // gpt-4o: 8,000 prompt tokens and a 300-token reply.
+        let floor = 8_000.0 * 2.5e-6 + 300.0 * 10e-6;
+        let spent = result["remote_cost_usd"].as_f64().unwrap();
+        assert!(spent <= floor * 1.25, "{protocol}, {chars}: spent {spent}");
+    }
+}
+
+/// `inner`, except that its first `n` chat answers break off in the middle
+/// of the body (the connection really drops).
+fn dropping_first(
+    n: usize,
+    inner: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+) -> impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static {
+    let answered = AtomicUsize::new(0);
+    move |request| match inner(request) {
+        Reply::Chat(chat) if answered.fetch_add(1, Ordering::SeqCst) < n => {
+            Reply::Chat(chat.drop_after(1))
+        }
+        other => other,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropped_connections_are_asked_again_on_both_sides() {
+    for protocol in ["minion", "minions"] {
+        let remote = FakeServer::start().await;
+        remote.respond_with(dropping_first(
+            1,
+            adversary::responder(Strings::Placeholder),
+        ));
+        let local = FakeServer::start().await;
+        local.respond_with(dropping_first(3, honest_local));
+        let scratch = Scratch::new(&format!("dropped-{protocol}"));
+        let doc = scratch.file("record.txt", &record(40_000));
+        let out = run(
+            &scratch.0,
+            &remote.openai_base_url(),
+            &local.url(),
+            &[
+                "ask",
+                "What is the LDL?",
+                "-c",
+                &doc,
+                "--protocol",
+                protocol,
+                "--json",
+            ],
+            &[],
+        )
+        .await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{protocol}: {stderr}");
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(!result["answer"].as_str().unwrap().trim().is_empty());
+        if protocol == "minions" {
+            let jobs = &result["jobs"];
+            assert_eq!(jobs["failed"], 0, "no job lost to a dropped answer: {jobs}");
+            assert!(jobs["total"].as_u64().unwrap() > 0, "{jobs}");
+        }
+    }
+}
+
+/// A local server that answers `first` chat requests, then 503s ("Loading
+/// model") for `outage` (forever when `None`), then answers again.
+fn restarting(
+    first: usize,
+    outage: Option<Duration>,
+) -> impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static {
+    let seen = AtomicUsize::new(0);
+    let down_since = std::sync::Mutex::new(None::<Instant>);
+    move |request| {
+        if seen.fetch_add(1, Ordering::SeqCst) < first {
+            return honest_local(request);
+        }
+        let since = *down_since.lock().unwrap().get_or_insert_with(Instant::now);
+        match outage {
+            Some(outage) if since.elapsed() >= outage => honest_local(request),
+            _ => Reply::status(503, "Loading model"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_server_that_restarts_mid_run_is_waited_for() {
+    let remote = FakeServer::start().await;
+    remote.respond_with(curious_remote());
+    let local = FakeServer::start().await;
+    // Down for 9 s: longer than the five quick attempts (about 6 s).
+    local.respond_with(restarting(1, Some(Duration::from_secs(9))));
+    let scratch = Scratch::new("restart");
+    let doc = scratch.file("record.txt", &record(8_000));
+    let out = run(
+        &scratch.0,
+        &remote.openai_base_url(),
+        &local.url(),
+        &[
+            "ask",
+            "What is the LDL?",
+            "-c",
+            &doc,
+            "--protocol",
+            "minion",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches("retrying for up to 30 s").count(),
+        1,
+        "one line says so: {stderr}"
+    );
+    assert!(stderr.contains("answering again"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_server_that_stays_down_ends_the_run_within_its_window() {
+    let remote = FakeServer::start().await;
+    remote.respond_with(curious_remote());
+    let local = FakeServer::start().await;
+    local.respond_with(restarting(1, None));
+    let scratch = Scratch::new("down");
+    let doc = scratch.file("record.txt", &record(8_000));
+    let began = Instant::now();
+    let out = run(
+        &scratch.0,
+        &remote.openai_base_url(),
+        &local.url(),
+        &[
+            "ask",
+            "What is the LDL?",
+            "-c",
+            &doc,
+            "--protocol",
+            "minion",
+            "--local-retry-secs",
+            "8",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    let took = began.elapsed();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("retrying for up to 8 s"), "{stderr}");
+    assert!(
+        took >= Duration::from_secs(8),
+        "the window was used: {took:?}"
+    );
+    assert!(took < Duration::from_secs(30), "and no more: {took:?}");
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        result["error"].as_str().unwrap().contains("503"),
+        "{result}"
+    );
+    assert!(
+        result["remote_usage"]["prompt_tokens"].as_u64().unwrap() > 0,
+        "the bill is reported: {result}"
     );
 }

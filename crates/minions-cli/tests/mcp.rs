@@ -267,6 +267,38 @@ async fn a_real_client_over_stdio_reads_only_under_its_roots() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn without_the_remote_key_the_server_starts_and_says_what_to_set() {
+    let Some(python) = python() else { return };
+    let (remote, local) = fakes().await;
+    let scratch = Scratch::new("nokey");
+    let mut command = minions(&scratch.0, &remote, &local);
+    command.env_remove("OPENAI_API_KEY");
+    let mut client = Command::new(&python);
+    client.current_dir(&scratch.0).env_clear();
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            client.env(key, value);
+        }
+    }
+    let args = vec![
+        "nokey".to_string(),
+        command.get_program().to_string_lossy().into_owned(),
+    ];
+    let seen = run_client(client, args).await;
+    let tools = seen["tools"].to_string();
+    assert!(
+        tools.contains("ask") && tools.contains("estimate"),
+        "{seen}"
+    );
+    let instructions = seen["instructions"].as_str().unwrap();
+    assert!(instructions.contains("OPENAI_API_KEY"), "{instructions}");
+    assert_eq!(seen["ask"]["is_error"], true, "{seen}");
+    let said = seen["ask"]["text"].as_str().unwrap();
+    assert!(said.contains("OPENAI_API_KEY"), "{said}");
+    assert!(remote.requests().is_empty(), "nothing reached the remote");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_real_client_over_http_needs_the_token_and_reads_only_allowed_dirs() {
     let Some(python) = python() else { return };
     let (remote, local) = fakes().await;

@@ -1,7 +1,8 @@
 //! The HTTP client every provider uses.
 
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -71,6 +72,16 @@ pub struct HttpClient {
     connect_hint: Option<String>,
     retry: RetryPolicy,
     config: HttpConfig,
+    server: Arc<ServerSeen>,
+}
+
+/// What a client (and its clones) has seen of its server, for the retry
+/// window: whether the server ever answered, and whether the user has been
+/// told about the outage going on.
+#[derive(Debug, Default)]
+struct ServerSeen {
+    answered: AtomicBool,
+    outage_told: AtomicBool,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -135,6 +146,7 @@ impl HttpClientBuilder {
             connect_hint: self.connect_hint,
             retry: self.retry,
             config: self.config,
+            server: Arc::default(),
         })
     }
 }
@@ -179,14 +191,24 @@ impl HttpClient {
     /// later is the caller's error to report, never a silent re-send.
     pub async fn send(&self, request: Request) -> Result<Response> {
         let url = request.url().clone();
+        let started = Instant::now();
         let mut attempt: u32 = 1;
         loop {
             let this_try = request.try_clone().ok_or_else(|| {
                 Error::config("internal error: a request with a streaming body cannot be retried")
             })?;
             let error = match self.inner.execute(this_try).await {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => self.error_from_response(response).await,
+                Ok(response) if response.status().is_success() => {
+                    self.server.answered.store(true, Ordering::Relaxed);
+                    if self.server.outage_told.swap(false, Ordering::Relaxed) {
+                        tracing::warn!("{}: answering again", self.provider);
+                    }
+                    return Ok(response);
+                }
+                Ok(response) => {
+                    self.server.answered.store(true, Ordering::Relaxed);
+                    self.error_from_response(response).await
+                }
                 Err(error) => transport_error(
                     &self.provider,
                     &url,
@@ -198,19 +220,27 @@ impl HttpClient {
             if !error.is_retryable() {
                 return Err(error);
             }
-            self.wait_to_retry(attempt, error).await?;
+            self.wait_to_retry(attempt, started, error).await?;
             attempt += 1;
         }
     }
 
-    /// After attempt number `attempt` failed with a retryable `error`:
-    /// waits as the policy says and returns, or returns the error to give
-    /// up with when the attempts are used up (the error itself after one
-    /// attempt, [`Error::RetriesExhausted`] after more). Serves [`Self::send`]
-    /// and retries it cannot make itself: a whole answer that broke off while
+    /// After attempt number `attempt` of a request first tried at `started`
+    /// failed with a retryable `error`: waits as the policy says and
+    /// returns, or returns the error to give up with when the attempts (or
+    /// the retry window) are used up (the error itself after one attempt,
+    /// [`Error::RetriesExhausted`] after more). Serves [`Self::send`] and
+    /// retries it cannot make itself: a whole answer that broke off while
     /// being read (see [`crate::ProviderClient::chat`]).
-    pub async fn wait_to_retry(&self, attempt: u32, error: Error) -> Result<()> {
-        let Some(delay) = self.retry.delay_before(attempt, error.retry_after()) else {
+    ///
+    /// The retry window applies once the server has answered at all: a
+    /// server that is not there at the start fails as soon as usual.
+    pub async fn wait_to_retry(&self, attempt: u32, started: Instant, error: Error) -> Result<()> {
+        let windowed = self.server.answered.load(Ordering::Relaxed);
+        let delay =
+            self.retry
+                .delay_within(attempt, error.retry_after(), started.elapsed(), windowed);
+        let Some(delay) = delay else {
             if attempt == 1 {
                 return Err(error);
             }
@@ -231,6 +261,19 @@ impl HttpClient {
             self.provider,
             delay.as_millis()
         );
+        // Past the usual attempts, the wait may be long: one line says so,
+        // once per outage however many requests wait on it.
+        if let Some(window) = self.retry.retry_window
+            && windowed
+            && attempt >= self.retry.max_attempts
+            && !self.server.outage_told.swap(true, Ordering::Relaxed)
+        {
+            tracing::warn!(
+                "{}: {what}; retrying for up to {} s in all, in case the server is restarting or loading its model",
+                self.provider,
+                window.as_secs()
+            );
+        }
         tokio::time::sleep(delay).await;
         Ok(())
     }

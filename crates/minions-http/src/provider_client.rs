@@ -124,6 +124,7 @@ impl<A: ProviderAdapter> ProviderClient<A> {
     /// (the official OpenAI and Anthropic SDKs retry such errors too). A
     /// streamed answer is never re-sent: its caller has seen part of it.
     pub async fn chat(&self, request: &ChatRequest, context: &A::Context) -> Result<ChatResponse> {
+        let started = std::time::Instant::now();
         let mut attempt = 1;
         loop {
             let response = self.send_chat(request, context, false).await?;
@@ -133,7 +134,7 @@ impl<A: ProviderAdapter> ProviderClient<A> {
                 Err(error) => return Err(error),
             };
             self.http
-                .wait_to_retry(attempt, error)
+                .wait_to_retry(attempt, started, error)
                 .await
                 .map_err(|e| self.adapter.classify_error(e))?;
             attempt += 1;

@@ -24,6 +24,12 @@ pub struct RetryPolicy {
     /// Randomise computed waits (half fixed, half random), so that many
     /// clients failing together do not retry in lockstep.
     pub jitter: bool,
+    /// Keep retrying, whatever `max_attempts` says, until this long after
+    /// the first attempt began, once the server has been reached: a local
+    /// server that restarts or loads its model answers 503 (or refuses
+    /// connections) for longer than a few quick attempts last. `None` bounds
+    /// retries by attempts alone. See [`RetryPolicy::for_local_server`].
+    pub retry_window: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
@@ -35,6 +41,7 @@ impl Default for RetryPolicy {
             multiplier: 2.0,
             max_retry_after: Duration::from_secs(60),
             jitter: true,
+            retry_window: None,
         }
     }
 }
@@ -45,6 +52,44 @@ impl RetryPolicy {
         Self {
             max_attempts: 1,
             ..Self::default()
+        }
+    }
+
+    /// The policy for a model server on the user's side (llama.cpp, Ollama,
+    /// vLLM): the usual attempts, and past them, retries for up to `window`
+    /// after the first attempt once the server has answered at all, with
+    /// waits of at most 4 s, so that a restart is bridged and noticed soon.
+    /// A zero window keeps the usual attempts only.
+    pub fn for_local_server(window: Duration) -> Self {
+        Self {
+            max_backoff: Duration::from_secs(4),
+            retry_window: (!window.is_zero()).then_some(window),
+            ..Self::default()
+        }
+    }
+
+    /// How long to wait before retry number `retry`, `elapsed` after the
+    /// first attempt began, or `None` to give up. Within the retry window
+    /// (when `windowed` says it applies: the server was reached), attempts
+    /// are not counted, and no wait runs past the window's end.
+    pub fn delay_within(
+        &self,
+        retry: u32,
+        retry_after: Option<Duration>,
+        elapsed: Duration,
+        windowed: bool,
+    ) -> Option<Duration> {
+        match self.retry_window {
+            Some(window) if windowed => {
+                let left = window.checked_sub(elapsed).filter(|d| !d.is_zero())?;
+                let unbounded = Self {
+                    max_attempts: u32::MAX,
+                    ..self.clone()
+                };
+                let delay = unbounded.delay_before(retry, retry_after)?;
+                Some(delay.min(left))
+            }
+            _ => self.delay_before(retry, retry_after),
         }
     }
 
@@ -127,5 +172,28 @@ mod tests {
         assert!(policy.delay_before(2, None).is_some());
         assert!(policy.delay_before(3, None).is_none());
         assert!(RetryPolicy::none().delay_before(1, None).is_none());
+    }
+
+    #[test]
+    fn a_local_server_gets_its_window_once_reached() {
+        let policy = RetryPolicy::for_local_server(Duration::from_secs(30));
+        let early = Duration::from_secs(1);
+        // Past the usual five attempts, within the window: go on.
+        let delay = policy.delay_within(20, None, early, true).unwrap();
+        assert!(delay <= Duration::from_secs(4), "{delay:?}");
+        // Never reached: the usual attempts only.
+        assert!(policy.delay_within(20, None, early, false).is_none());
+        assert!(policy.delay_within(1, None, early, false).is_some());
+        // No wait runs past the window, and none starts after it.
+        let late = Duration::from_millis(29_900);
+        assert!(policy.delay_within(20, None, late, true).unwrap() <= Duration::from_millis(100));
+        assert!(
+            policy
+                .delay_within(20, None, Duration::from_secs(30), true)
+                .is_none()
+        );
+        // A zero window is no window.
+        let off = RetryPolicy::for_local_server(Duration::ZERO);
+        assert!(off.delay_within(20, None, early, true).is_none());
     }
 }

@@ -36,6 +36,10 @@ pub struct McpSettings {
     pub roots: AllowedRoots,
     /// Size limits for reading documents (the CLI's).
     pub ingest: IngestOptions,
+    /// Why runs cannot start yet (a model that could not be built: a
+    /// missing key), told in the server's instructions; `ask` fails with it
+    /// at its preflight, before anything is spent.
+    pub unusable: Option<String>,
 }
 
 /// A document given as text.
@@ -295,11 +299,17 @@ impl MinionsMcp {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for MinionsMcp {
     fn get_info(&self) -> ServerConfig {
+        let mut instructions = String::from(
+            "Use `ask` to answer questions over long documents (files, directories or text) cheaply: a local model reads them and only short findings reach the remote model. Use `estimate` to see what reading them remotely would cost.",
+        );
+        if let Some(reason) = &self.settings.unusable {
+            instructions.push_str(&format!(
+                " Note: `ask` cannot run until the server's configuration is fixed: {reason}"
+            ));
+        }
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("minions", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
-                "Use `ask` to answer questions over long documents (files, directories or text) cheaply: a local model reads them and only short findings reach the remote model. Use `estimate` to see what reading them remotely would cost.",
-            )
+            .with_instructions(instructions)
     }
 }
 

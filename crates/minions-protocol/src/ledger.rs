@@ -49,9 +49,18 @@ impl Outcome {
     }
 }
 
-/// Output tokens assumed for the next remote call when checking the cost
-/// cap: a typical reply, not its `max_tokens` ceiling.
+/// Output tokens assumed for a typical remote reply (not its `max_tokens`
+/// ceiling): for the next call when checking the cost cap, and for the
+/// answer of the remote-only estimate, which the cap and the run's summary
+/// share, so that a run shows one remote-only figure.
 const EXPECTED_REPLY_TOKENS: u64 = 300;
+
+/// The cost cap never allows less than this many prompt tokens' worth (and
+/// a typical reply): a protocol's own prompts cost about this much for a
+/// round or two, so over a short document (under about 30,000 characters)
+/// a cap of "what reading it whole would cost" would refuse every question.
+/// What a run may spend stays bounded, and small.
+pub(crate) const COST_CAP_FLOOR_TOKENS: u64 = 8_000;
 
 /// The running totals of one run.
 pub(crate) struct Ledger<'a> {
@@ -66,6 +75,10 @@ pub(crate) struct Ledger<'a> {
     pub(crate) local_calls: u32,
     pub(crate) remote_time: Duration,
     pub(crate) local_time: Duration,
+    /// When the local or remote call in flight began: a run cancelled (or
+    /// failed) while it waits still counts that wait on its side.
+    local_since: Option<Instant>,
+    remote_since: Option<Instant>,
     pub(crate) redactions: Vec<(String, usize)>,
     pub(crate) jobs: JobStats,
     /// Remote replies that had to be asked for again.
@@ -118,6 +131,8 @@ impl<'a> Ledger<'a> {
             local_calls: 0,
             remote_time: Duration::ZERO,
             local_time: Duration::ZERO,
+            local_since: None,
+            remote_since: None,
             redactions: Vec::new(),
             jobs: JobStats::default(),
             reasks: 0,
@@ -133,6 +148,19 @@ impl<'a> Ledger<'a> {
 
     pub(crate) fn remote_cost(&self) -> Cost {
         self.spec.pricing.cost(self.remote.id(), &self.remote_usage)
+    }
+
+    /// Notes that local work begins now; [`Self::local_ended`] counts it.
+    pub(crate) fn local_began(&mut self) -> Instant {
+        let now = Instant::now();
+        self.local_since = Some(now);
+        now
+    }
+
+    /// Counts the local work begun at `began` as local time.
+    pub(crate) fn local_ended(&mut self, began: Instant) {
+        self.local_since = None;
+        self.local_time += began.elapsed();
     }
 
     /// Notes that round `round` has begun (for the books of a failed run).
@@ -171,12 +199,20 @@ impl<'a> Ledger<'a> {
         }
         if spec.max_cost_ratio > 0.0 {
             let estimate = self.remote_only(EXPECTED_REPLY_TOKENS).cost_usd;
+            let floor = spec
+                .pricing
+                .cost(
+                    self.remote.id(),
+                    &Usage::new(COST_CAP_FLOOR_TOKENS, EXPECTED_REPLY_TOKENS),
+                )
+                .total_usd();
+            let allowance = (estimate * spec.max_cost_ratio).max(floor);
             let typical = Usage::new(prompt, EXPECTED_REPLY_TOKENS);
             let projected = spent + spec.pricing.cost(self.remote.id(), &typical).total_usd();
             // Only a priced remote model has a bill to cap.
-            if estimate > 0.0 && projected > estimate * spec.max_cost_ratio {
+            if estimate > 0.0 && projected > allowance {
                 return Err(format!(
-                    "the next remote call would bring remote cost to ${projected:.4}, more than {:.2}x the ${estimate:.4} that reading the whole context remotely would cost (max_cost_ratio; 0 turns this off)",
+                    "the next remote call would bring remote cost to ${projected:.4}, over the allowance of ${allowance:.4}: {:.2}x the remote-only estimate of ${estimate:.4}, and never less than {COST_CAP_FLOOR_TOKENS} prompt tokens' worth (max_cost_ratio; 0 turns this off)",
                     spec.max_cost_ratio
                 ));
             }
@@ -195,7 +231,9 @@ impl<'a> Ledger<'a> {
             return Err(Halt::Budget(reason));
         }
         let began = Instant::now();
+        self.remote_since = Some(began);
         let response = self.remote.chat(&request).await;
+        self.remote_since = None;
         self.remote_time += began.elapsed();
         self.remote_calls += 1;
         let response = response.map_err(|e| Halt::Failed(ProtocolError::Remote(e)))?;
@@ -394,9 +432,7 @@ impl<'a> Ledger<'a> {
                 answer: outcome.answer.clone(),
             });
         }
-        let encoding = Encoding::for_model(&self.remote.id().model);
-        let answer_tokens = count_tokens(&outcome.answer, encoding).max(1) as u64;
-        let remote_only = self.remote_only(answer_tokens);
+        let remote_only = self.remote_only(EXPECTED_REPLY_TOKENS);
         let remote_cost = self.remote_cost();
         let actual = remote_cost.total_usd();
         // A run that gave no answer saved nothing: a ratio would flatter it.
@@ -439,7 +475,15 @@ impl<'a> Ledger<'a> {
 
     /// Closes the books of a run that failed or was cancelled: what it
     /// spent, and why it ended.
-    pub(crate) fn fail(self, error: &ProtocolError) -> Transcript {
+    pub(crate) fn fail(mut self, error: &ProtocolError) -> Transcript {
+        // A call cut short by the cancel (or a failure elsewhere) was still
+        // waited for: its time belongs to its side, not to "other".
+        if let Some(began) = self.local_since.take() {
+            self.local_time += began.elapsed();
+        }
+        if let Some(began) = self.remote_since.take() {
+            self.remote_time += began.elapsed();
+        }
         let stop = match error {
             ProtocolError::Cancelled => StopReason::Cancelled,
             other => StopReason::Failed {

@@ -2,7 +2,6 @@
 //! documents.
 
 use minions_core::{ChatRequest, Message, ResponseFormat};
-use tokio::time::Instant;
 
 use crate::ledger::{Ledger, Outcome};
 use crate::replies::{MinionDecision, Question};
@@ -91,9 +90,9 @@ pub(crate) async fn run(
         let request = ChatRequest::new(std::mem::take(&mut local_messages))
             .with_temperature(spec.local_temperature)
             .with_max_tokens(spec.local_max_tokens);
-        let began = Instant::now();
+        let began = ledger.local_began();
         let reply = tokio::time::timeout(spec.local_timeout, ledger.local.chat(&request)).await;
-        ledger.local_time += began.elapsed();
+        ledger.local_ended(began);
         local_messages = request.messages;
         let reply = match reply {
             Err(_) => {

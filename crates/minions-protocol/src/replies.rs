@@ -154,6 +154,9 @@ const ABOUT_THE_COLLABORATION: &[&str] = &[
     "answered correctly",
     "the model's answer",
     "the model answered",
+    // Our local prompt's own opening, echoed back as an answer (seen with
+    // Qwen2.5-Coder 1.5B: "The supervisor is working on this task: ...").
+    "supervisor is working on",
 ];
 
 /// Whether an answer talks about the small model instead of answering.

@@ -328,7 +328,11 @@ impl RunResult {
             StopReason::Fallback { reason } => {
                 lines.push(format!("answer built from the local findings: {reason}"))
             }
-            StopReason::Failed { error } => lines.push(format!("failed: {error}")),
+            // The error itself is the run's `Err` (the CLI prints it once,
+            // last): repeating it here printed every failure twice.
+            StopReason::Failed { .. } => {
+                lines.push("failed before an answer (the error says why)".into())
+            }
             StopReason::Cancelled => lines.push("cancelled".into()),
             StopReason::NotFound => {
                 lines.push("no local job found an answer in the parts it read".into())

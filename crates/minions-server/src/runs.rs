@@ -4,9 +4,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use minions::protocol::{Event, ProtocolError};
+use minions::protocol::{Event, ProtocolError, Retrieval};
 use minions::{
-    ChatModel, ContextDocument, ModelSettings, ModelSpec, Pricing, RunModels, RunOptions,
+    ChatModel, ContextDocument, Embedder, ModelSettings, ModelSpec, Pricing, RunModels, RunOptions,
 };
 use serde_json::Value;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -26,6 +26,9 @@ pub struct ServerModels {
     pub local: Arc<dyn ChatModel>,
     /// The remote model (a request may name another).
     pub remote: Arc<dyn ChatModel>,
+    /// For `retrieval = "embedding"` (set with `--embedding-model`);
+    /// without one that retrieval is refused, never quietly swapped.
+    pub embedder: Option<Arc<dyn Embedder>>,
     /// Prices for cost figures.
     pub pricing: Pricing,
     /// The server's own run options (from `minions serve`'s settings); a
@@ -153,6 +156,11 @@ impl Runs {
             .build()
             .map_err(|e| ApiError::bad_request(e.to_string()))?
             .with_pricing(models.pricing.clone());
+        if spec.retrieval() == Retrieval::Embedding && models.embedder.is_none() {
+            return Err(ApiError::bad_request(
+                "retrieval \"embedding\" needs an embedding model: start minions serve with --embedding-model (for example ollama/nomic-embed-text)",
+            ));
+        }
         if task.trim().is_empty() {
             return Err(ApiError::bad_request(ProtocolError::EmptyTask.to_string()));
         }
@@ -207,7 +215,10 @@ impl Runs {
         });
         let run = entry.clone();
         let runs = self.clone();
-        let models = RunModels::new(remote, models.local.clone());
+        let models = RunModels {
+            embedder: models.embedder.clone(),
+            ..RunModels::new(remote, models.local.clone())
+        };
         let spec = spec.with_cancel(run.cancel.clone());
         tokio::spawn(async move {
             let _permit = permit;

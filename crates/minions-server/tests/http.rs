@@ -525,3 +525,58 @@ async fn the_documented_curl_examples_work() {
     assert!(stdout.contains("event: end"), "{stdout}");
     assert!(stdout.contains("\"status\":\"done\""), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedding_retrieval_uses_the_servers_embedder_or_is_refused() {
+    // With an embedding model the server's runs embed (they used to fall
+    // back to BM25 without a word); without one the request is refused.
+    let h = start_with(ServerConfig::default(), true).await;
+    h.remote.respond_with(|request| {
+        if request.last_user_message().contains("Plan this round's work") {
+            Reply::json(&json!({
+                "tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}],
+                "select": {"embedding": {"top_k": 2}}
+            }))
+        } else {
+            common::remote(request)
+        }
+    });
+    let mut body = chat_body("minions", false);
+    body["minions"] = json!({"options": {"retrieval": "embedding"}});
+    let response = client()
+        .post(format!("{}/v1/chat/completions", h.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        answer["choices"][0]["message"]["content"], "The launch code is 7421.",
+        "{answer}"
+    );
+    let embeds = h
+        .local
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/embed")
+        .count();
+    assert!(embeds > 0, "the server's embedder was used");
+
+    let without = start(ServerConfig::default()).await;
+    let refused = client()
+        .post(format!("{}/v1/chat/completions", without.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let error: Value = refused.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--embedding-model"),
+        "{error}"
+    );
+}

@@ -22,6 +22,7 @@
 
 mod pool;
 mod registry;
+mod unusable;
 
 pub use minions_core::*;
 /// The shared HTTP layer (client, retries, streaming decoders).
@@ -43,6 +44,7 @@ pub use pool::LocalPool;
 pub use registry::{
     ModelSettings, chat_model, chat_model_from_env, embedder, known_providers, parse_endpoints,
 };
+pub use unusable::UnusableModel;
 
 /// The Anthropic client crate.
 #[cfg(feature = "anthropic")]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use minions_core::{ApiKey, ChatModel, Embedder, Error, ModelSpec, Result, env};
-use minions_http::HttpConfig;
+use minions_http::{HttpConfig, RetryPolicy};
 
 use crate::LocalPool;
 
@@ -24,6 +24,9 @@ pub struct ModelSettings {
     pub per_endpoint_limit: usize,
     /// Timeouts.
     pub http: Option<HttpConfig>,
+    /// How failed requests are retried (the provider's default when unset;
+    /// [`RetryPolicy::for_local_server`] suits a local model).
+    pub retry: Option<RetryPolicy>,
 }
 
 impl ModelSettings {
@@ -222,6 +225,9 @@ fn connect<B: minions_http::ConnectionSettings>(mut builder: B, settings: &Model
     }
     if let Some(http) = &settings.http {
         builder = builder.http_config(http.clone());
+    }
+    if let Some(retry) = &settings.retry {
+        builder = builder.retry(retry.clone());
     }
     builder
 }

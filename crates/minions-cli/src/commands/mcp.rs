@@ -19,7 +19,12 @@ pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliErr
     }
     let roots = AllowedRoots::new(&args.allow_dirs).map_err(CliError::usage)?;
     setup::fetch_local_model(&settings).await?;
-    let models = setup::models(&settings)?;
+    // A missing key must not stop the server at start: the client would
+    // only see "Connection closed". The tools list, and `ask` says what to set.
+    let (models, unusable) = setup::models_or_reason(&settings)?;
+    if let Some(reason) = &unusable {
+        eprintln!("minions mcp: runs will fail until this is fixed: {reason}");
+    }
     let mut ingest = IngestOptions::default();
     if let Some(bytes) = settings.values.max_input_bytes {
         ingest.max_bytes = bytes;
@@ -37,6 +42,7 @@ pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliErr
         options: settings.values.run.clone(),
         roots: roots.clone(),
         ingest,
+        unusable,
     });
     let allowed = roots.describe();
     match args.http {

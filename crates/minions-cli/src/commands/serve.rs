@@ -27,6 +27,7 @@ pub(crate) async fn serve(args: ServeArgs, settings: Effective) -> Result<u8, Cl
     let server_models = ServerModels {
         local: models.run.local,
         remote: models.run.remote,
+        embedder: models.run.embedder,
         pricing: setup::pricing(&settings)?,
         options: settings.values.run.clone(),
     };

@@ -3,6 +3,10 @@
 
 Usage: client.py stdio MINIONS_BINARY DOC OUTSIDE ROOT
        client.py http URL DOC OUTSIDE TOKEN
+       client.py nokey MINIONS_BINARY
+
+(nokey: a server started without the remote's key; it lists the tools,
+reads the instructions and asks once.)
 
 It lists the tools, asks a question over DOC with progress, asks over
 OUTSIDE (which must be refused), estimates inline text, and prints one JSON
@@ -64,10 +68,31 @@ async def exercise(session, doc, outside):
     return seen
 
 
+def server_env():
+    return {k: v for k, v in os.environ.items() if k.startswith(("MINIONS_", "OPENAI_", "OLLAMA_", "ANTHROPIC_", "HOME", "NO_COLOR"))}
+
+
+async def without_key(target):
+    params = StdioServerParameters(command=target, args=["mcp"], env=server_env())
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            init = await session.initialize()
+            tools = await session.list_tools()
+            answer = await session.call_tool("ask", {"question": "What is it?", "documents": [{"name": "a.txt", "text": "some text"}]})
+            return {
+                "instructions": init.instructions or "",
+                "tools": [t.name for t in tools.tools],
+                "ask": {"is_error": bool(answer.is_error), "text": text_of(answer)},
+            }
+
+
 async def main():
+    if sys.argv[1] == "nokey":
+        print(json.dumps(await without_key(sys.argv[2])))
+        return
     mode, target, doc, outside, extra = sys.argv[1:6]
     if mode == "stdio":
-        env = {k: v for k, v in os.environ.items() if k.startswith(("MINIONS_", "OPENAI_", "OLLAMA_", "ANTHROPIC_", "HOME", "NO_COLOR"))}
+        env = server_env()
         params = StdioServerParameters(command=target, args=["mcp"], env=env)
         root = Path(extra).resolve().as_uri()
 

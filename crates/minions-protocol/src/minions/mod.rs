@@ -319,7 +319,7 @@ impl Rounds<'_, '_> {
             round,
             timeout: spec.local_timeout,
         };
-        let began = Instant::now();
+        let began = ledger.local_began();
         let ran = run_jobs(
             ledger.local,
             jobs,
@@ -329,7 +329,7 @@ impl Rounds<'_, '_> {
             &ledger.log,
         )
         .await;
-        ledger.local_time += began.elapsed();
+        ledger.local_ended(began);
         ledger.count_local(ran.usage, ran.calls);
         count_jobs(&mut ledger.jobs, &ran.outputs);
         ledger.emit_usage();

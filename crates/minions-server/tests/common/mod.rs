@@ -64,11 +64,41 @@ pub fn document() -> String {
 }
 
 pub async fn start(config: ServerConfig) -> Harness {
+    start_with(config, false).await
+}
+
+/// The local fake's answers, and one vector per input on Ollama's embed
+/// route (a word count, so that the chunk with the fact is nearest).
+pub fn local_with_embeddings(request: &RecordedRequest) -> Reply {
+    if request.path == "/api/embed" {
+        let body = request.json().unwrap_or_default();
+        let inputs = match &body["input"] {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().unwrap_or_default().to_string())
+                .collect(),
+            other => vec![other.as_str().unwrap_or_default().to_string()],
+        };
+        let vectors = inputs
+            .iter()
+            .map(|text: &String| {
+                let launch = text.matches("launch").count() as f32;
+                vec![1.0 + launch, 1.0]
+            })
+            .collect();
+        return Reply::Embeddings(vectors);
+    }
+    local(request)
+}
+
+/// A server whose local fake also embeds, with that fake as the server's
+/// embedder when `embedder` is set (`--embedding-model`).
+pub async fn start_with(config: ServerConfig, embedder: bool) -> Harness {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let remote_server = FakeServer::start().await;
     remote_server.respond_with(remote);
     let local_server = FakeServer::start().await;
-    local_server.respond_with(local);
+    local_server.respond_with(local_with_embeddings);
     let remote_model: Arc<dyn ChatModel> = Arc::new(
         OpenAiClient::builder("openai", "gpt-4o")
             .unwrap()
@@ -86,6 +116,14 @@ pub async fn start(config: ServerConfig) -> Harness {
     let models = ServerModels {
         local: local_model,
         remote: remote_model,
+        embedder: embedder.then(|| {
+            Arc::new(
+                OllamaClient::builder("nomic-embed-text")
+                    .base_url(local_server.url())
+                    .build()
+                    .unwrap(),
+            ) as Arc<dyn minions::Embedder>
+        }),
         pricing: Pricing::builtin(),
         // Small test documents cost less to read whole than a run does.
         options: minions::RunOptions::default().max_cost_ratio(0.0),
