@@ -41,6 +41,8 @@ pub(crate) enum Command {
     /// Serve the protocols as MCP tools (ask, estimate) over stdio, or streamable HTTP with --http.
     #[command(long_about = MCP_ABOUT)]
     Mcp(McpArgs),
+    /// List, show and sum past runs: what was spent and saved, on which models, and which runs failed.
+    History(HistoryArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -85,6 +87,12 @@ pub(crate) struct ModelArgs {
     /// Keep retrying a local server that answered before and now fails (restarting, loading its model) for up to this many seconds (default 30; 0 keeps the usual 5 quick attempts).
     #[arg(long, value_name = "SECS")]
     pub local_retry_secs: Option<u64>,
+    /// Keep the run history in this SQLite file (default: minions/history.sqlite3 in the user data directory; env MINIONS_HISTORY).
+    #[arg(long, value_name = "PATH")]
+    pub history: Option<String>,
+    /// Keep no run history.
+    #[arg(long, conflicts_with = "history")]
+    pub no_history: bool,
 }
 
 /// Protocol options.
@@ -308,6 +316,49 @@ pub(crate) struct McpArgs {
     pub models: ModelArgs,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// `minions history`: lists runs, newest first; `show` and `summary` below.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct HistoryArgs {
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+    /// Runs since: days or hours back (7d, 12h) or a UTC date (2026-11-01, 2026-11).
+    #[arg(long, global = true, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only this protocol (minion or minions).
+    #[arg(long, global = true, value_parser = protocol, value_name = "NAME")]
+    pub protocol: Option<ProtocolKind>,
+    /// Only runs whose remote or local model name contains this.
+    #[arg(long, global = true, value_name = "TEXT")]
+    pub model: Option<String>,
+    /// Only runs that ended without an answer (failed, cancelled, stopped by a budget).
+    #[arg(long, global = true)]
+    pub failed: bool,
+    /// At most this many runs in a listing.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
+    /// The history file (default: minions/history.sqlite3 in the user data directory; env MINIONS_HISTORY).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub history: Option<String>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub(crate) enum HistoryCommand {
+    /// One run, with everything recorded of it.
+    Show {
+        /// The run's id (the first column of the listing).
+        id: i64,
+    },
+    /// What was spent, what remote-only would have cost, and what was saved, per model, day or month.
+    Summary {
+        /// Group by model, day or month.
+        #[arg(long, default_value = "model", value_name = "GROUP")]
+        by: minions_history::Grouping,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

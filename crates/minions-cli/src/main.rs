@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod error;
+mod history;
 mod progress;
 mod run;
 mod settings;
@@ -74,6 +75,10 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             commands::config::show(args, settings)
         }
         Command::Demo(args) => runtime.block_on(commands::demo::demo(args)),
+        Command::History(args) => {
+            let settings = settings::resolve(settings::Settings::default(), config)?;
+            history::command(args, &settings)
+        }
         Command::Serve(args) => {
             let settings = settings::resolve(
                 settings::from_flags(&args.models, &Default::default()),

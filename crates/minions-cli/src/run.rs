@@ -1,9 +1,12 @@
 //! Running one question with progress and Ctrl-C handling.
 
-use minions::protocol::{CancellationToken, History, RunFailure, StopReason};
+use std::sync::Arc;
+
+use minions::protocol::{CancellationToken, History, RunFailure, StopReason, tell_observer};
 use minions::{ContextDocument, ProtocolKind, Transcript};
 
 use crate::error::{CliError, code};
+use crate::history::Recorder;
 use crate::progress::{self, Style};
 use crate::settings::Effective;
 use crate::setup::{self, Models};
@@ -27,17 +30,35 @@ impl Ended {
     }
 }
 
+/// One question to run, and what surrounds it.
+pub(crate) struct Question<'a> {
+    pub protocol: ProtocolKind,
+    pub task: &'a str,
+    pub context: &'a [ContextDocument],
+    /// The conversation so far (chat's follow-ups).
+    pub history: &'a History,
+    pub style: Style,
+    /// Where the transcript will be written, for the run history.
+    pub transcript: Option<&'a std::path::Path>,
+}
+
 /// Runs one question. Ctrl-C cancels the run through its token, so the run
-/// still reports what it spent; it then ends with exit code 130.
+/// still reports what it spent; it then ends with exit code 130. However it
+/// ends, the run is recorded in the run history.
 pub(crate) async fn run_once(
     models: &Models,
     settings: &Effective,
-    protocol: ProtocolKind,
-    task: &str,
-    context: &[ContextDocument],
-    history: &History,
-    style: Style,
+    recorder: &Arc<Recorder>,
+    question: Question<'_>,
 ) -> Result<Ended, CliError> {
+    let Question {
+        protocol,
+        task,
+        context,
+        history,
+        style,
+        transcript,
+    } = question;
     let cancel = CancellationToken::new();
     let spec = settings
         .values
@@ -61,6 +82,8 @@ pub(crate) async fn run_once(
     };
     // The run's event sender is gone now, so the drawer finishes.
     let _ = drawer.await;
+    let observer = recorder.observer(transcript.map(std::path::Path::to_path_buf));
+    tell_observer(Some(&observer), task, &outcome, spec.privacy());
     Ok(match outcome {
         Ok(transcript) => Ended {
             transcript,

@@ -21,6 +21,8 @@ pub(crate) struct Settings {
     pub embedding_model: Option<String>,
     pub local_endpoints: Option<Vec<String>>,
     pub local_retry_secs: Option<u64>,
+    /// The run history file; `off` keeps none.
+    pub history: Option<String>,
     pub pricing: Option<String>,
     pub max_input_bytes: Option<u64>,
     #[serde(flatten)]
@@ -84,6 +86,11 @@ pub(crate) fn from_flags(models: &ModelArgs, run: &RunArgs) -> Settings {
         remote: models.remote.clone(),
         local_endpoints: models.local_endpoints.clone(),
         local_retry_secs: models.local_retry_secs,
+        history: if models.no_history {
+            Some(crate::history::OFF.to_string())
+        } else {
+            models.history.clone()
+        },
         embedding_model: run.embedding_model.clone(),
         run: run.options(),
         ..Settings::default()

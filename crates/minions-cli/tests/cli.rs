@@ -779,3 +779,162 @@ async fn serve_refuses_the_network_without_a_token() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_run_is_in_the_history_and_history_sums_them() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("history");
+    let doc = scratch.file("report.txt", &document());
+    let doc = doc.to_str().unwrap();
+    let asked = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "What is the launch code?", "-c", doc, "--json"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(asked.status.code(), Some(0), "{}", text(&asked.stderr));
+    let result: Value = serde_json::from_slice(&asked.stdout).unwrap();
+    // A private question keeps only its hash.
+    let private = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "Whose code is it?", "-c", doc, "--privacy", "-q"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(private.status.code(), Some(0), "{}", text(&private.stderr));
+    // A run that fails is recorded too, with its error.
+    fakes
+        .remote
+        .respond_with(|_| Reply::status(400, "no such model"));
+    let failed = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "And the other code?", "-c", doc, "-q"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(failed.status.code(), Some(3));
+    // --no-history keeps nothing.
+    let unrecorded = minions(
+        &fakes,
+        scratch.path(),
+        &["ask", "Not kept?", "-c", doc, "-q", "--no-history"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(unrecorded.status.code(), Some(3));
+
+    let listed = minions(&fakes, scratch.path(), &["history", "--json"], &[], None).await;
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
+    let runs: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    let (newest, private_run, first) = (&runs[0], &runs[1], &runs[2]);
+    assert_eq!(newest["stop"], "failed");
+    assert!(newest["error"].as_str().unwrap().contains("no such model"));
+    assert_eq!(
+        newest["saved_usd"],
+        Value::Null,
+        "a failed run saved nothing"
+    );
+    assert_eq!(private_run["question"], Value::Null);
+    assert_eq!(private_run["question_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(first["question"], "What is the launch code?");
+    assert_eq!(first["answered"], true);
+    assert_eq!(first["remote_model"], "openai/gpt-4o");
+    let spent = first["remote_cost_usd"].as_f64().unwrap();
+    assert!((spent - result["remote_cost_usd"].as_f64().unwrap()).abs() < 1e-12);
+    assert_eq!(
+        first["remote_only_cost_usd"],
+        result["remote_only"]["cost_usd"]
+    );
+
+    let failed_only = minions(
+        &fakes,
+        scratch.path(),
+        &["history", "--failed", "--json"],
+        &[],
+        None,
+    )
+    .await;
+    let failed_runs: Value = serde_json::from_slice(&failed_only.stdout).unwrap();
+    assert_eq!(failed_runs.as_array().unwrap().len(), 1);
+
+    let id = first["id"].as_i64().unwrap().to_string();
+    let shown = minions(&fakes, scratch.path(), &["history", "show", &id], &[], None).await;
+    assert_eq!(shown.status.code(), Some(0), "{}", text(&shown.stderr));
+    assert!(text(&shown.stdout).contains("What is the launch code?"));
+
+    let summary = minions(
+        &fakes,
+        scratch.path(),
+        &["history", "summary", "--by", "day", "--json"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(summary.status.code(), Some(0), "{}", text(&summary.stderr));
+    let rows: Value = serde_json::from_slice(&summary.stdout).unwrap();
+    let total = rows.as_array().unwrap().last().unwrap();
+    assert_eq!(total["key"], "total");
+    assert_eq!(total["runs"], 3);
+    assert_eq!(total["without_answer"], 1);
+    let table = minions(&fakes, scratch.path(), &["history", "summary"], &[], None).await;
+    assert!(
+        text(&table.stdout).contains("openai/gpt-4o"),
+        "{}",
+        text(&table.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_history_never_fails_a_run() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("history-corrupt");
+    let doc = scratch.file("report.txt", &document());
+    let history = scratch.file("history.sqlite3", "not a database, a grocery list");
+    let out = minions(
+        &fakes,
+        scratch.path(),
+        &[
+            "ask",
+            "What is the launch code?",
+            "-c",
+            doc.to_str().unwrap(),
+            "--history",
+            history.to_str().unwrap(),
+            "-q",
+        ],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("7421"));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.matches("not in the history").count(),
+        1,
+        "said once: {stderr}"
+    );
+    let listed = minions(
+        &fakes,
+        scratch.path(),
+        &["history", "--history", history.to_str().unwrap()],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        listed.status.code(),
+        Some(2),
+        "the listing says why it cannot read it"
+    );
+    assert!(text(&listed.stderr).contains("history.sqlite3"));
+}

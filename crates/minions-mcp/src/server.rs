@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use minions::protocol::{Event, ReadingEstimate, RunFailure};
+use minions::protocol::{Event, ReadingEstimate, RunFailure, RunObserver, tell_observer};
 use minions::{ContextDocument, Pricing, ProtocolKind, RunModels, RunOptions};
 use minions_ingest::IngestOptions;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -40,6 +40,9 @@ pub struct McpSettings {
     /// missing key), told in the server's instructions; `ask` fails with it
     /// at its preflight, before anything is spent.
     pub unusable: Option<String>,
+    /// Told of every run when it ends (`minions mcp` keeps the run history
+    /// with it).
+    pub observer: Option<RunObserver>,
 }
 
 /// A document given as text.
@@ -153,6 +156,12 @@ impl MinionsMcp {
             None => (None, None),
         };
         let outcome = minions::run(&self.settings.models, question, &context, &spec, events).await;
+        tell_observer(
+            self.settings.observer.as_ref(),
+            question,
+            &outcome,
+            spec.privacy(),
+        );
         if let Some(forwarder) = forwarder {
             // The run dropped its sender, so the forwarder ends after the
             // last event.

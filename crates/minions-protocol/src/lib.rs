@@ -50,6 +50,6 @@ pub use result::{
     DocumentSize, JobStats, ReadingEstimate, RemoteOnlyEstimate, RunResult, StopReason, Timing,
     Transcript,
 };
-pub use run::{RunFailure, RunModels, run};
+pub use run::{RunEnded, RunFailure, RunModels, RunObserver, run, tell_observer};
 pub use spec::{Bound, Retrieval, RunOptions, RunSpec, SpecError, bounds};
 pub use tokio_util::sync::CancellationToken;

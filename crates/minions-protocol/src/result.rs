@@ -176,7 +176,8 @@ pub struct RemoteOnlyEstimate {
     /// Prompt tokens: the documents and the task, counted with the remote
     /// model's tokenizer.
     pub prompt_tokens: u64,
-    /// Completion tokens assumed: those of this run's final answer.
+    /// Completion tokens assumed: a typical 300-token reply, the same in
+    /// the cost cap and in the summary.
     pub completion_tokens: u64,
     /// Their price.
     pub cost_usd: f64,

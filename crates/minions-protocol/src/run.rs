@@ -52,6 +52,46 @@ impl std::fmt::Debug for RunModels {
     }
 }
 
+/// What a front end learns when a run ends, however it ended.
+#[derive(Debug, Clone, Copy)]
+pub struct RunEnded<'a> {
+    /// The question.
+    pub task: &'a str,
+    /// What the run did and spent.
+    pub result: &'a crate::RunResult,
+    /// Its error, when it failed.
+    pub error: Option<&'a str>,
+    /// Whether the run's privacy filter was on (keep the question only
+    /// as a hash).
+    pub private: bool,
+}
+
+/// Called once for each run when it ends (the server and `minions mcp`
+/// keep their runs' records with it).
+pub type RunObserver = Arc<dyn Fn(&RunEnded<'_>) + Send + Sync>;
+
+/// Tells `observer` (if any) how the run of `task` ended.
+pub fn tell_observer(
+    observer: Option<&RunObserver>,
+    task: &str,
+    outcome: &Result<Transcript, RunFailure>,
+    private: bool,
+) {
+    let Some(observer) = observer else {
+        return;
+    };
+    let (result, error) = match outcome {
+        Ok(transcript) => (&transcript.result, None),
+        Err(failure) => (&failure.transcript.result, Some(failure.error.to_string())),
+    };
+    observer(&RunEnded {
+        task,
+        result,
+        error: error.as_deref(),
+        private,
+    });
+}
+
 /// A run that ended without an answer: the error, and the transcript of
 /// what it did and spent up to then (its result's `stop` says failed or
 /// cancelled).

@@ -433,6 +433,11 @@ impl RunSpec {
         self.retrieval
     }
 
+    /// Whether the privacy filter is on.
+    pub fn privacy(&self) -> bool {
+        self.privacy
+    }
+
     /// The prices used for costs and the dollar budget.
     pub fn pricing(&self) -> &Pricing {
         &self.pricing

@@ -4,7 +4,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use minions::protocol::{Event, ProtocolError, Retrieval};
+use minions::protocol::{Event, ProtocolError, Retrieval, RunObserver, tell_observer};
 use minions::{
     ChatModel, ContextDocument, Embedder, ModelSettings, ModelSpec, Pricing, RunModels, RunOptions,
 };
@@ -29,6 +29,9 @@ pub struct ServerModels {
     /// For `retrieval = "embedding"` (set with `--embedding-model`);
     /// without one that retrieval is refused, never quietly swapped.
     pub embedder: Option<Arc<dyn Embedder>>,
+    /// Told of every run when it ends (`minions serve` keeps the run
+    /// history with it).
+    pub observer: Option<RunObserver>,
     /// Prices for cost figures.
     pub pricing: Pricing,
     /// The server's own run options (from `minions serve`'s settings); a
@@ -215,6 +218,7 @@ impl Runs {
         });
         let run = entry.clone();
         let runs = self.clone();
+        let observer = models.observer.clone();
         let models = RunModels {
             embedder: models.embedder.clone(),
             ..RunModels::new(remote, models.local.clone())
@@ -223,6 +227,7 @@ impl Runs {
         tokio::spawn(async move {
             let _permit = permit;
             let outcome = minions::run(&models, &task, &documents, &spec, Some(sender)).await;
+            tell_observer(observer.as_ref(), &task, &outcome, spec.privacy());
             // The run's sender is gone, so the collector ends once it has
             // stored every event: only then is the end announced, so that no
             // subscriber sees the end before the last events.

@@ -3,11 +3,13 @@
 use std::io::{IsTerminal, Read};
 
 use minions::protocol::History;
+use minions_history::Source;
 
 use crate::cli::AskArgs;
 use crate::error::CliError;
+use crate::history::Recorder;
 use crate::progress::Style;
-use crate::run::run_once;
+use crate::run::{Question, run_once};
 use crate::settings::Effective;
 use crate::setup;
 
@@ -48,14 +50,19 @@ pub(crate) async fn ask(args: AskArgs, settings: Effective) -> Result<u8, CliErr
     let documents = setup::documents(&args.context.context, &settings).await?;
     let context = setup::context(documents);
     let style = Style::detect(args.output.quiet);
+    let recorder = Recorder::open(&settings, Source::Cli);
     let ended = run_once(
         &models,
         &settings,
-        settings.protocol(),
-        &task,
-        &context,
-        &History::default(),
-        style,
+        &recorder,
+        Question {
+            protocol: settings.protocol(),
+            task: &task,
+            context: &context,
+            history: &History::default(),
+            style,
+            transcript: args.output.transcript.as_deref(),
+        },
     )
     .await?;
     // However the run ended, the transcript is written, the cost is told,

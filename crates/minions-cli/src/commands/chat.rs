@@ -11,8 +11,9 @@ use minions::ProtocolKind;
 
 use crate::cli::ChatArgs;
 use crate::error::{CliError, code};
+use crate::history::Recorder;
 use crate::progress::Style;
-use crate::run::run_once;
+use crate::run::{Question, run_once};
 use crate::settings::Effective;
 use crate::setup;
 
@@ -131,6 +132,7 @@ pub(crate) fn chat(
     let context = setup::context(documents);
     let mut protocol = settings.protocol();
     let mut history = History::default();
+    let recorder = Recorder::open(&settings, minions_history::Source::Cli);
     let mut transcripts: Vec<Transcript> = Vec::new();
     eprintln!(
         "Chatting over {count} document(s), {chars} characters, with {protocol}. /help for commands, Ctrl-D to leave."
@@ -169,11 +171,15 @@ pub(crate) fn chat(
         let outcome = runtime.block_on(run_once(
             &models,
             &settings,
-            protocol,
-            line,
-            &context,
-            &history,
-            Style::detect(args.quiet),
+            &recorder,
+            Question {
+                protocol,
+                task: line,
+                context: &context,
+                history: &history,
+                style: Style::detect(args.quiet),
+                transcript: None,
+            },
         ));
         match outcome {
             Ok(ended) => {

@@ -22,8 +22,9 @@ use serde_json::json;
 
 use crate::cli::DemoArgs;
 use crate::error::{CliError, code};
+use crate::history::Recorder;
 use crate::progress::Style;
-use crate::run::run_once;
+use crate::run::{Question, run_once};
 use crate::settings::{Effective, Settings};
 use crate::setup::Models;
 
@@ -200,8 +201,12 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
         run: RunModels::new(remote_model, local_model),
     };
     let protocol = args.protocol.unwrap_or_default();
+    // Scripted stand-ins spend nothing: the demo is kept out of the history.
     let settings = Effective {
-        values: Settings::default(),
+        values: Settings {
+            history: Some(crate::history::OFF.to_string()),
+            ..Settings::default()
+        },
         origins: BTreeMap::new(),
         file: None,
     };
@@ -218,14 +223,19 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
     } else {
         Style::detect(false)
     };
+    let recorder = Recorder::open(&settings, minions_history::Source::Cli);
     let ended = run_once(
         &models,
         &settings,
-        protocol,
-        TASK,
-        &context,
-        &History::default(),
-        style,
+        &recorder,
+        Question {
+            protocol,
+            task: TASK,
+            context: &context,
+            history: &History::default(),
+            style,
+            transcript: None,
+        },
     )
     .await?;
     if let Some(error) = ended.error {

@@ -4,9 +4,12 @@ use minions_ingest::IngestOptions;
 use minions_mcp::{AllowedRoots, HttpOptions, McpSettings, MinionsMcp};
 use tokio_util::sync::CancellationToken;
 
+use minions_history::Source;
+
 use crate::cli::McpArgs;
 use crate::commands::serve::bind_address;
 use crate::error::{CliError, code};
+use crate::history::Recorder;
 use crate::settings::Effective;
 use crate::setup;
 
@@ -43,6 +46,7 @@ pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliErr
         roots: roots.clone(),
         ingest,
         unusable,
+        observer: Some(Recorder::open(&settings, Source::Mcp).observer(None)),
     });
     let allowed = roots.describe();
     match args.http {

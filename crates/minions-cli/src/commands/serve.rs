@@ -2,10 +2,12 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 
+use minions_history::Source;
 use minions_server::{RunLimits, ServerConfig, ServerModels};
 
 use crate::cli::ServeArgs;
 use crate::error::{CliError, code};
+use crate::history::Recorder;
 use crate::settings::Effective;
 use crate::setup;
 
@@ -28,6 +30,7 @@ pub(crate) async fn serve(args: ServeArgs, settings: Effective) -> Result<u8, Cl
         local: models.run.local,
         remote: models.run.remote,
         embedder: models.run.embedder,
+        observer: Some(Recorder::open(&settings, Source::Server).observer(None)),
         pricing: setup::pricing(&settings)?,
         options: settings.values.run.clone(),
     };

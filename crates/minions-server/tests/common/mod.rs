@@ -124,6 +124,7 @@ pub async fn start_with(config: ServerConfig, embedder: bool) -> Harness {
                     .unwrap(),
             ) as Arc<dyn minions::Embedder>
         }),
+        observer: None,
         pricing: Pricing::builtin(),
         // Small test documents cost less to read whole than a run does.
         options: minions::RunOptions::default().max_cost_ratio(0.0),
