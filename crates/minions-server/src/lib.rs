@@ -13,6 +13,7 @@
 pub mod access;
 mod documents;
 mod error;
+mod metrics;
 mod openai_api;
 mod request_options;
 mod run_entry;
@@ -114,6 +115,16 @@ async fn require_token(
     next.run(request).await
 }
 
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        state.runs.metrics().render(),
+    )
+}
+
 async fn page() -> impl IntoResponse {
     (
         [
@@ -147,8 +158,14 @@ pub fn app(config: &ServerConfig, models: ServerModels) -> (Router, Arc<AppState
         .route("/runs/{id}", get(runs_api::get).delete(runs_api::cancel))
         .route("/runs/{id}/events", get(runs_api::events))
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
+    // The token rule covers the metrics too (a scraper sends it as a bearer
+    // token): they name models and spend.
+    let metrics = Router::new()
+        .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(state.clone(), require_token));
     let router = Router::new()
         .route("/", get(page))
+        .merge(metrics)
         .nest("/v1", api)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .with_state(state.clone());

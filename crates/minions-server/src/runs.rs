@@ -13,6 +13,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::ApiError;
+use crate::metrics::Metrics;
 use crate::request_options::RequestOptions;
 use crate::run_entry::{RunEntry, RunState, RunStatus};
 
@@ -68,6 +69,7 @@ pub struct Runs {
     limits: RunLimits,
     waiting: std::sync::atomic::AtomicUsize,
     counter: std::sync::atomic::AtomicU64,
+    metrics: Arc<Metrics>,
 }
 
 impl Runs {
@@ -84,7 +86,13 @@ impl Runs {
             },
             waiting: std::sync::atomic::AtomicUsize::new(0),
             counter: std::sync::atomic::AtomicU64::new(0),
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// The server's metrics.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// A run slot: at once if one is free, else after waiting in the queue
@@ -92,6 +100,7 @@ impl Runs {
     async fn slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
         use std::sync::atomic::Ordering;
         if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            self.metrics.queue_wait.observe(0.0);
             return Ok(permit);
         }
         let busy = || ApiError::busy(self.limits.concurrent);
@@ -99,9 +108,15 @@ impl Runs {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(busy());
         }
+        self.metrics.queue_depth.inc();
+        let began = std::time::Instant::now();
         let waited =
             tokio::time::timeout(self.limits.queue_wait, self.slots.clone().acquire_owned()).await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
+        self.metrics.queue_depth.dec();
+        self.metrics
+            .queue_wait
+            .observe(began.elapsed().as_secs_f64());
         match waited {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(busy()),
@@ -226,7 +241,10 @@ impl Runs {
         let spec = spec.with_cancel(run.cancel.clone());
         tokio::spawn(async move {
             let _permit = permit;
+            runs.metrics.running.inc();
             let outcome = minions::run(&models, &task, &documents, &spec, Some(sender)).await;
+            runs.metrics.running.dec();
+            runs.metrics.run_ended(&outcome);
             tell_observer(observer.as_ref(), &task, &outcome, spec.privacy());
             // The run's sender is gone, so the collector ends once it has
             // stored every event: only then is the end announced, so that no

@@ -580,3 +580,81 @@ async fn embedding_retrieval_uses_the_servers_embedder_or_is_refused() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_runs_tokens_cost_and_savings() {
+    let h = start(ServerConfig::default()).await;
+    for model in ["minions", "minion"] {
+        let response = client()
+            .post(format!("{}/v1/chat/completions", h.url))
+            .json(&chat_body(model, false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let response = client()
+        .get(format!("{}/metrics", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    let text = response.text().await.unwrap();
+    for line in [
+        "minions_runs_total{protocol=\"minions\",outcome=\"answered\"} 1",
+        "minions_runs_total{protocol=\"minion\",outcome=\"answered\"} 1",
+        "# TYPE minions_remote_cost_usd counter",
+        "# TYPE minions_saved_usd counter",
+        "# TYPE minions_run_duration_seconds histogram",
+        "# TYPE minions_queue_wait_seconds histogram",
+        "minions_queue_depth 0",
+        "minions_runs_in_progress 0",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{prefix} in:\n{text}"))
+    };
+    assert!(value("minions_remote_cost_usd_total{model=\"openai/gpt-4o\"}") > 0.0);
+    assert!(
+        value("minions_tokens_total{side=\"local\",model=\"ollama/llama3.2\",kind=\"prompt\"}")
+            > 0.0
+    );
+    assert!(value("minions_model_calls_total{side=\"remote\"}") >= 2.0);
+    assert!(
+        !text.contains("Routine notes"),
+        "no document text in metrics"
+    );
+
+    // With a token, the metrics need it too.
+    let guarded = start(ServerConfig {
+        token: Some("s3cret".into()),
+        ..ServerConfig::default()
+    })
+    .await;
+    let refused = client()
+        .get(format!("{}/metrics", guarded.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let allowed = client()
+        .get(format!("{}/metrics", guarded.url))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 200);
+}
