@@ -119,6 +119,35 @@ async fn run(dir: &Path, remote: &str, local: &str, args: &[&str], env: &[(&str,
         .unwrap()
 }
 
+/// `minions ask "What is the LDL?" -c DOC --protocol PROTOCOL --json`, then
+/// `extra`, against these fakes.
+async fn ask_ldl(
+    scratch: &Scratch,
+    (remote, local): (&FakeServer, &FakeServer),
+    doc: &str,
+    protocol: &str,
+    extra: &[&str],
+) -> Output {
+    let mut args = vec![
+        "ask",
+        "What is the LDL?",
+        "-c",
+        doc,
+        "--protocol",
+        protocol,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    run(
+        &scratch.0,
+        &remote.openai_base_url(),
+        &local.url(),
+        &args,
+        &[],
+    )
+    .await
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -492,24 +521,12 @@ async fn the_cost_cap_stops_a_run_at_its_multiple_of_remote_only() {
     local.respond_with(honest_local);
     let scratch = Scratch::new("cap");
     let doc = scratch.file("record.txt", &record(200_000));
-    let out = run(
-        &scratch.0,
-        &remote.openai_base_url(),
-        &local.url(),
-        &[
-            "ask",
-            "What is the LDL?",
-            "-c",
-            &doc,
-            "--protocol",
-            "minion",
-            "--max-rounds",
-            "20",
-            "--max-cost-ratio",
-            "0.25",
-            "--json",
-        ],
-        &[],
+    let out = ask_ldl(
+        &scratch,
+        (&remote, &local),
+        &doc,
+        "minion",
+        &["--max-rounds", "20", "--max-cost-ratio", "0.25"],
     )
     .await;
     assert_eq!(
@@ -539,22 +556,7 @@ async fn a_short_document_is_answered_by_default_in_both_protocols() {
         let (remote, local) = adversary_and_honest_local().await;
         let scratch = Scratch::new(&format!("short-{protocol}-{chars}"));
         let doc = scratch.file("record.txt", &record(chars));
-        let out = run(
-            &scratch.0,
-            &remote.openai_base_url(),
-            &local.url(),
-            &[
-                "ask",
-                "What is the LDL?",
-                "-c",
-                &doc,
-                "--protocol",
-                protocol,
-                "--json",
-            ],
-            &[],
-        )
-        .await;
+        let out = ask_ldl(&scratch, (&remote, &local), &doc, protocol, &[]).await;
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{protocol}, {chars}: {stderr}");
         let result: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -594,22 +596,7 @@ async fn dropped_connections_are_asked_again_on_both_sides() {
         local.respond_with(dropping_first(3, honest_local));
         let scratch = Scratch::new(&format!("dropped-{protocol}"));
         let doc = scratch.file("record.txt", &record(40_000));
-        let out = run(
-            &scratch.0,
-            &remote.openai_base_url(),
-            &local.url(),
-            &[
-                "ask",
-                "What is the LDL?",
-                "-c",
-                &doc,
-                "--protocol",
-                protocol,
-                "--json",
-            ],
-            &[],
-        )
-        .await;
+        let out = ask_ldl(&scratch, (&remote, &local), &doc, protocol, &[]).await;
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{protocol}: {stderr}");
         let result: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -651,22 +638,7 @@ async fn a_local_server_that_restarts_mid_run_is_waited_for() {
     local.respond_with(restarting(1, Some(Duration::from_secs(9))));
     let scratch = Scratch::new("restart");
     let doc = scratch.file("record.txt", &record(8_000));
-    let out = run(
-        &scratch.0,
-        &remote.openai_base_url(),
-        &local.url(),
-        &[
-            "ask",
-            "What is the LDL?",
-            "-c",
-            &doc,
-            "--protocol",
-            "minion",
-            "--json",
-        ],
-        &[],
-    )
-    .await;
+    let out = ask_ldl(&scratch, (&remote, &local), &doc, "minion", &[]).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(
@@ -686,22 +658,12 @@ async fn a_local_server_that_stays_down_ends_the_run_within_its_window() {
     let scratch = Scratch::new("down");
     let doc = scratch.file("record.txt", &record(8_000));
     let began = Instant::now();
-    let out = run(
-        &scratch.0,
-        &remote.openai_base_url(),
-        &local.url(),
-        &[
-            "ask",
-            "What is the LDL?",
-            "-c",
-            &doc,
-            "--protocol",
-            "minion",
-            "--local-retry-secs",
-            "8",
-            "--json",
-        ],
-        &[],
+    let out = ask_ldl(
+        &scratch,
+        (&remote, &local),
+        &doc,
+        "minion",
+        &["--local-retry-secs", "8"],
     )
     .await;
     let took = began.elapsed();
