@@ -70,11 +70,10 @@ async fn real_models_end_to_end() {
     let question = "What is the LDL cholesterol value in the lipid panel?";
     let documents = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real");
     let mut figures = Vec::new();
-    for doc in [
-        "lipid-fits.txt",
-        "lipid-beyond-slot.txt",
-        "no-lipid-panel.txt",
-    ] {
+    // A document without the answer is the instruct tier's to check (its
+    // unanswerable question, answered by models that can say so); here it
+    // only added two minutes of CI.
+    for doc in ["lipid-fits.txt", "lipid-beyond-slot.txt"] {
         for protocol in ["minion", "minions"] {
             let local_proxy = RecordingProxy::start(local.url.clone()).await;
             let remote_proxy = RecordingProxy::start(remote.url.clone()).await;
