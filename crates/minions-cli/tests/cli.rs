@@ -669,6 +669,11 @@ async fn demo_runs_offline() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json["answer"].as_str().unwrap().contains("160/100"));
     assert!(json["savings_ratio"].as_f64().unwrap() > 1.0);
+    // The scripted run is a clean one: no fallback, no re-ask, nothing
+    // elided (the checks on what the remote may say and see pass it).
+    assert_eq!(json["stop"]["kind"], "answered", "{json}");
+    assert_eq!(json["remote_reasks"], 0, "{json}");
+    assert!(json["redactions"].as_array().unwrap().is_empty(), "{json}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
