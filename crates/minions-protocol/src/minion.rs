@@ -177,7 +177,7 @@ pub(crate) async fn run(
 /// often reply in the JSON shape of the worker prompt they were tuned on
 /// (`{"explanation": ..., "answer": ...}`); then its `answer` is the text.
 fn answer_text(said: &str) -> String {
-    minions_core::json::extract_json(said)
+    let answer = minions_core::json::extract_json(said)
         .ok()
         .and_then(|value| {
             value
@@ -187,7 +187,30 @@ fn answer_text(said: &str) -> String {
                 .filter(|a| !a.is_empty())
                 .map(str::to_string)
         })
-        .unwrap_or_else(|| said.trim().to_string())
+        .unwrap_or_else(|| said.trim().to_string());
+    without_prompt_echo(&answer).to_string()
+}
+
+/// The local prompt opens with "A supervisor is working on this task:";
+/// small models echo it as their answer's first words (Qwen2.5-Coder 0.5B:
+/// "The supervisor is working on this task: Violations ..."). The echo is
+/// dropped, so that a fallback answer is the model's answer, not our words.
+fn without_prompt_echo(answer: &str) -> &str {
+    for opening in [
+        "a supervisor is working on this task:",
+        "the supervisor is working on this task:",
+    ] {
+        if answer
+            .get(..opening.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(opening))
+        {
+            let rest = answer[opening.len()..].trim();
+            if !rest.is_empty() {
+                return rest;
+            }
+        }
+    }
+    answer
 }
 
 /// The documents cut into chunks, for a local model whose window cannot
@@ -260,5 +283,28 @@ mod tests {
             "The notice is 30 days."
         );
         assert_eq!(answer_text(r#"{"answer": ""}"#), r#"{"answer": ""}"#);
+    }
+
+    #[test]
+    fn an_echo_of_our_prompt_is_not_the_answer() {
+        assert_eq!(
+            answer_text(
+                "The supervisor is working on this task: Report them to the copyright holder."
+            ),
+            "Report them to the copyright holder."
+        );
+        assert_eq!(
+            answer_text(r#"{"answer": "A SUPERVISOR is working on this task: 30 days"}"#),
+            "30 days"
+        );
+        // Nothing after the echo: kept as it is (the run says what it has).
+        assert_eq!(
+            answer_text("The supervisor is working on this task:"),
+            "The supervisor is working on this task:"
+        );
+        assert_eq!(
+            answer_text("The supervisor signs it."),
+            "The supervisor signs it."
+        );
     }
 }
