@@ -43,6 +43,24 @@ pub enum ErrorKind {
     Cancelled,
 }
 
+impl ErrorKind {
+    /// The kind's name in snake case (`http`, `retries_exhausted`), for
+    /// logs and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Http => "http",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Stream => "stream",
+            ErrorKind::Decode => "decode",
+            ErrorKind::RetriesExhausted => "retries_exhausted",
+            ErrorKind::Config => "config",
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// Everything that can go wrong when calling a model.
 ///
 /// Every variant names the provider, and messages say what to do next. API

@@ -1,6 +1,6 @@
 //! One run's row: built from a run's result, written and read back.
 
-use minions_protocol::{RunResult, StopReason};
+use minions_protocol::RunResult;
 use rusqlite::{Row, Transaction, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -119,17 +119,8 @@ impl RunRecord {
         error: Option<&str>,
         ended_at: i64,
     ) -> Self {
-        let (stop, stop_detail) = match &result.stop {
-            StopReason::Answered => ("answered", None),
-            StopReason::MaxRounds => ("max_rounds", None),
-            StopReason::NotFound => ("not_found", None),
-            StopReason::Fallback { reason } => ("fallback", Some(reason.clone())),
-            StopReason::Budget { reason } => ("budget", Some(reason.clone())),
-            StopReason::Failed { error } => ("failed", Some(error.clone())),
-            StopReason::Cancelled => ("cancelled", None),
-        };
-        let answered =
-            error.is_none() && result.stop.is_success() && !result.answer.trim().is_empty();
+        // A run with an error ended `failed` or `cancelled`: not answered.
+        let answered = result.answered();
         let spent = result.remote_cost.total_usd();
         let remote_only = result.remote_only.cost_usd;
         let total = result.timing.total.as_secs_f64();
@@ -155,8 +146,8 @@ impl RunRecord {
             saved_usd: answered.then_some(remote_only - spent),
             savings_ratio: if answered { result.savings_ratio } else { None },
             answered,
-            stop: stop.to_string(),
-            stop_detail,
+            stop: result.stop.kind().to_string(),
+            stop_detail: result.stop.detail().map(str::to_string),
             error: error.map(str::to_string),
             total_secs: total,
             remote_secs: result.timing.remote.as_secs_f64(),

@@ -254,7 +254,7 @@ impl HttpClient {
         // error (if any) says everything once; -v shows the retries.
         let what = match error.status() {
             Some(status) => format!("HTTP {status}"),
-            None => format!("{:?}", error.kind()).to_lowercase(),
+            None => error.kind().as_str().to_string(),
         };
         tracing::info!(
             "{}: {what}, retry {attempt} in {} ms",

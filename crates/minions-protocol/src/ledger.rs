@@ -436,7 +436,7 @@ impl<'a> Ledger<'a> {
         let remote_cost = self.remote_cost();
         let actual = remote_cost.total_usd();
         // A run that gave no answer saved nothing: a ratio would flatter it.
-        let answered = outcome.stop.is_success() && !outcome.answer.trim().is_empty();
+        let answered = outcome.stop.answers(&outcome.answer);
         let savings_ratio = (answered && actual > 0.0 && remote_only.cost_usd > 0.0)
             .then(|| remote_only.cost_usd / actual);
         let total = self.started.elapsed();

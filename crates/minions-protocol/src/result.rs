@@ -54,6 +54,38 @@ impl StopReason {
                 | StopReason::NotFound
         )
     }
+
+    /// Whether a run that stopped so, with this answer, answered: a stop it
+    /// stands by and an answer that is not empty. Only such a run saved
+    /// anything (its savings ratio, the history's `saved_usd`, the metrics).
+    pub fn answers(&self, answer: &str) -> bool {
+        self.is_success() && !answer.trim().is_empty()
+    }
+
+    /// The stop's name, as its JSON `kind` spells it (`answered`,
+    /// `max_rounds`, `budget`, `fallback`, `failed`, `cancelled`,
+    /// `not_found`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StopReason::Answered => "answered",
+            StopReason::MaxRounds => "max_rounds",
+            StopReason::Budget { .. } => "budget",
+            StopReason::Fallback { .. } => "fallback",
+            StopReason::Failed { .. } => "failed",
+            StopReason::Cancelled => "cancelled",
+            StopReason::NotFound => "not_found",
+        }
+    }
+
+    /// Why, for the stops that say: a budget's figures, a fallback's cause,
+    /// a failure's error.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            StopReason::Budget { reason } | StopReason::Fallback { reason } => Some(reason),
+            StopReason::Failed { error } => Some(error),
+            _ => None,
+        }
+    }
 }
 
 /// Where the time went. Remote and local time overlap nothing in these
@@ -269,6 +301,11 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// Whether the run answered (see [`StopReason::answers`]).
+    pub fn answered(&self) -> bool {
+        self.stop.answers(&self.answer)
+    }
+
     /// What the run spent and how it ended, in a few lines for people (the
     /// CLI prints it after the answer; the MCP tools send it with it).
     pub fn summary(&self) -> String {
@@ -410,5 +447,29 @@ impl Transcript {
         std::fs::rename(&temporary, path).inspect_err(|_| {
             let _ = std::fs::remove_file(&temporary);
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StopReason;
+
+    #[test]
+    fn stop_kinds_are_the_json_tags_and_answers_need_text() {
+        for stop in [
+            StopReason::Answered,
+            StopReason::MaxRounds,
+            StopReason::Budget { reason: "r".into() },
+            StopReason::Fallback { reason: "r".into() },
+            StopReason::Failed { error: "e".into() },
+            StopReason::Cancelled,
+            StopReason::NotFound,
+        ] {
+            let json = serde_json::to_value(&stop).unwrap_or_default();
+            assert_eq!(json["kind"], stop.kind());
+        }
+        assert!(StopReason::Answered.answers("30 days"));
+        assert!(!StopReason::Answered.answers("  "));
+        assert!(!StopReason::Cancelled.answers("30 days"));
     }
 }

@@ -145,14 +145,10 @@ impl Metrics {
             Err(failure) => &failure.transcript.result,
         };
         let protocol = result.protocol.as_str();
-        let stop = serde_json::to_value(&result.stop)
-            .ok()
-            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
-            .unwrap_or_else(|| "unknown".into());
-        let outcome_label = if stop == "max_rounds" {
-            "answered"
-        } else {
-            stop.as_str()
+        // The last round's forced answer is an answer too.
+        let outcome_label = match result.stop.kind() {
+            "max_rounds" => "answered",
+            kind => kind,
         };
         self.runs
             .get_or_create(&labels(&[
@@ -178,8 +174,7 @@ impl Metrics {
         self.remote_cost
             .get_or_create(&labels(&[("model", &result.remote_model)]))
             .inc_by(spent);
-        let answered = result.stop.is_success() && outcome.is_ok();
-        if answered {
+        if result.answered() {
             self.remote_only_cost.inc_by(result.remote_only.cost_usd);
             self.saved.inc_by(result.remote_only.cost_usd - spent);
         }
@@ -201,7 +196,7 @@ impl Metrics {
             && let Some((side, kind)) = provider_error(&failure.error)
         {
             self.provider_errors
-                .get_or_create(&labels(&[("side", side), ("kind", &kind)]))
+                .get_or_create(&labels(&[("side", side), ("kind", kind)]))
                 .inc();
         }
     }
@@ -218,22 +213,13 @@ impl Metrics {
 
 /// The side and kind of a provider error that ended a run (`http`,
 /// `connect`, `timeout`, `retries_exhausted`, ...).
-fn provider_error(error: &ProtocolError) -> Option<(&'static str, String)> {
+fn provider_error(error: &ProtocolError) -> Option<(&'static str, &'static str)> {
     let (side, cause) = match error {
         ProtocolError::Remote(cause) => ("remote", cause),
         ProtocolError::Local(cause) | ProtocolError::LocalUnreachable(cause) => ("local", cause),
         ProtocolError::Preflight { side, error } => (*side, error),
-        ProtocolError::LocalTimeout { .. } => return Some(("local", "timeout".into())),
+        ProtocolError::LocalTimeout { .. } => return Some(("local", "timeout")),
         _ => return None,
     };
-    let kind = format!("{:?}", cause.kind());
-    // CamelCase to snake_case, as label values usually are.
-    let mut snake = String::new();
-    for (i, c) in kind.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            snake.push('_');
-        }
-        snake.push(c.to_ascii_lowercase());
-    }
-    Some((side, snake))
+    Some((side, cause.kind().as_str()))
 }

@@ -359,33 +359,36 @@ async fn the_token_rule() {
         ..ServerConfig::default()
     })
     .await;
-    let anonymous = client()
-        .get(format!("{}/v1/models", h.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status(), 401);
-    let body: Value = anonymous.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Bearer")
-    );
-    let wrong = client()
-        .get(format!("{}/v1/models", h.url))
-        .bearer_auth("s3cre7")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 401);
-    let right = client()
-        .get(format!("{}/v1/models", h.url))
-        .bearer_auth("s3cret")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(right.status(), 200);
+    // The API and the metrics (they name models and spend) alike.
+    for path in ["/v1/models", "/metrics"] {
+        let anonymous = client()
+            .get(format!("{}{path}", h.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), 401, "{path}");
+        let body: Value = anonymous.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Bearer")
+        );
+        let wrong = client()
+            .get(format!("{}{path}", h.url))
+            .bearer_auth("s3cre7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401, "{path}");
+        let right = client()
+            .get(format!("{}{path}", h.url))
+            .bearer_auth("s3cret")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(right.status(), 200, "{path}");
+    }
     let page = client().get(format!("{}/", h.url)).send().await.unwrap();
     assert_eq!(
         page.status(),
@@ -637,24 +640,4 @@ async fn metrics_count_runs_tokens_cost_and_savings() {
         !text.contains("Routine notes"),
         "no document text in metrics"
     );
-
-    // With a token, the metrics need it too.
-    let guarded = start(ServerConfig {
-        token: Some("s3cret".into()),
-        ..ServerConfig::default()
-    })
-    .await;
-    let refused = client()
-        .get(format!("{}/metrics", guarded.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 401);
-    let allowed = client()
-        .get(format!("{}/metrics", guarded.url))
-        .bearer_auth("s3cret")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(allowed.status(), 200);
 }
