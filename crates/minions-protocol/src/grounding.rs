@@ -87,20 +87,112 @@ const COMMON_WORDS: &[&str] = &[
     "according",
 ];
 
+/// Number words up to ninety, as digit strings: a document that says
+/// "three years" grounds an answer of "3 years", and an answer of "ten
+/// years" names a number.
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("thirteen", "13"),
+    ("fourteen", "14"),
+    ("fifteen", "15"),
+    ("sixteen", "16"),
+    ("seventeen", "17"),
+    ("eighteen", "18"),
+    ("nineteen", "19"),
+    ("twenty", "20"),
+    ("thirty", "30"),
+    ("forty", "40"),
+    ("fifty", "50"),
+    ("sixty", "60"),
+    ("seventy", "70"),
+    ("eighty", "80"),
+    ("ninety", "90"),
+];
+
+const MONTHS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+/// A whitespace token with its punctuation trimmed, lower-cased.
+fn bare(token: &str) -> String {
+    token
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
+}
+
+fn is_month(word: &str) -> bool {
+    word.len() >= 3 && MONTHS.iter().any(|m| word.starts_with(m))
+}
+
+/// The one- and two-digit numbers an answer states, leaving out those that
+/// are part of a date (a day or month beside a month name, or in
+/// "2007-06-29", "06/29/2007", "29.06.2007"): a model may rewrite a date in
+/// any of those forms. Number words count ("ten" is 10). 0 and 1 are left
+/// out: answers say "1" for "a" and "0" for "no".
+fn small_numbers(answer: &str) -> Vec<String> {
+    let tokens: Vec<&str> = answer.split_whitespace().collect();
+    let mut found = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let word = bare(token);
+        if let Some((_, digits)) = NUMBER_WORDS.iter().find(|(w, _)| *w == word) {
+            found.push((*digits).to_string());
+            continue;
+        }
+        let runs = numbers(token);
+        let dated = runs.iter().any(|n| n.len() == 4) && runs.len() > 1
+            || [i.checked_sub(1), Some(i + 1)]
+                .into_iter()
+                .flatten()
+                .filter_map(|j| tokens.get(j))
+                .any(|t| is_month(&bare(t)));
+        if dated {
+            continue;
+        }
+        found.extend(
+            runs.into_iter()
+                .filter(|n| n.len() <= 2 && n != "0" && n != "1"),
+        );
+    }
+    found
+}
+
+/// The numbers a chunk holds, in digits or as number words.
+fn chunk_numbers(chunk: &str) -> HashSet<String> {
+    let mut known: HashSet<String> = numbers(chunk).into_iter().collect();
+    for word in chunk
+        .split(|c: char| !c.is_alphabetic())
+        .map(str::to_lowercase)
+    {
+        if let Some((_, digits)) = NUMBER_WORDS.iter().find(|(w, _)| *w == word) {
+            known.insert((*digits).to_string());
+        }
+    }
+    known
+}
+
 /// Whether an answer is in its chunk, as an extraction must be: every
-/// number of three digits or more in it occurs in the chunk, and at least
-/// half of its longer words do. Small models asked about a chunk that does not hold the answer often
-/// make one up ("2021-04-15" for a licence dated 29 June 2007); such an
-/// answer names numbers and words the chunk does not have. Answers with
-/// neither (yes, no, a short name) pass.
+/// number in it occurs in the chunk (in digits or words; a date may be
+/// reformatted), and at least half of its longer words do. Small models
+/// asked about a chunk that does not hold the answer often make one up
+/// ("2021-04-15" for a licence dated 29 June 2007, "10 years" beside a
+/// clause that says three); such an answer names numbers and words the
+/// chunk does not have. Answers with neither (yes, no, a short name) pass.
 pub(crate) fn answer_grounded(answer: &str, chunk: &str) -> bool {
-    let in_chunk: HashSet<String> = numbers(chunk).into_iter().collect();
-    // Numbers of one or two digits are checked by the words around them
-    // only: a model may write a date's month as 06 or a section as 8.
-    if !numbers(answer)
-        .iter()
-        .filter(|n| n.len() >= 3)
-        .all(|n| in_chunk.contains(n))
+    let in_chunk = chunk_numbers(chunk);
+    let large = numbers(answer).into_iter().filter(|n| n.len() >= 3);
+    if !large
+        .chain(small_numbers(answer))
+        .all(|n| in_chunk.contains(&n))
     {
         return false;
     }
@@ -191,6 +283,28 @@ mod tests {
         assert!(answer_grounded("50,000 bytes", "limit = 50000 bytes"));
         assert!(answer_grounded("50000 bytes", "limit = 50,000 bytes"));
         assert!(!answer_grounded("60000 bytes", "limit = 50,000 bytes"));
+    }
+
+    #[test]
+    fn small_numbers_must_be_in_the_chunk_unless_they_date_something() {
+        let clause =
+            "the offer must be valid for at least three years, and you have 30 days to cure it";
+        assert!(answer_grounded("3 years", clause));
+        assert!(answer_grounded("three years", clause));
+        assert!(answer_grounded("within 30 days", clause));
+        assert!(!answer_grounded("10 years", clause));
+        assert!(!answer_grounded("ten years", clause));
+        assert!(!answer_grounded("60 days", clause));
+        // A date may be written in any form: its day and month are not checked.
+        let dated = "Version 3, 29 June 2007";
+        assert!(answer_grounded("2007-06-29", dated));
+        assert!(answer_grounded("06/29/2007", dated));
+        assert!(answer_grounded("June 29, 2007", dated));
+        assert!(answer_grounded("the 29th of June 2007", dated));
+        // The year is still checked.
+        assert!(!answer_grounded("June 29, 2021", dated));
+        // "a" written as 1 is not a claim.
+        assert!(answer_grounded("1 copy", "keep a copy of it"));
     }
 
     #[test]
