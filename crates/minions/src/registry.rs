@@ -27,6 +27,9 @@ pub struct ModelSettings {
     /// How failed requests are retried (the provider's default when unset;
     /// [`RetryPolicy::for_local_server`] suits a local model).
     pub retry: Option<RetryPolicy>,
+    /// Azure OpenAI's API version, overriding `AZURE_OPENAI_API_VERSION`
+    /// (other providers have none and ignore it).
+    pub api_version: Option<String>,
 }
 
 impl ModelSettings {
@@ -210,7 +213,10 @@ fn ollama(spec: &ModelSpec, settings: &ModelSettings) -> Result<minions_ollama::
 
 #[cfg(feature = "openai")]
 fn openai(spec: &ModelSpec, settings: &ModelSettings) -> Result<minions_openai::OpenAiClient> {
-    let builder = minions_openai::OpenAiClient::builder(&spec.provider, spec.model.clone())?;
+    let mut builder = minions_openai::OpenAiClient::builder(&spec.provider, spec.model.clone())?;
+    if let Some(version) = &settings.api_version {
+        builder = builder.api_version(version.clone());
+    }
     connect(builder, settings).with_env().build()
 }
 

@@ -63,13 +63,13 @@ fn clause_with<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
 /// usage counted by the real tokenizer.
 struct StandIn {
     id: ModelId,
-    reply: fn(&ChatRequest) -> String,
+    reply: fn(&str, &str) -> String,
 }
 
 #[async_trait]
 impl ChatModel for StandIn {
     async fn chat(&self, request: &ChatRequest) -> minions::Result<ChatResponse> {
-        let content = (self.reply)(request);
+        let content = (self.reply)(last_user(request), &prompt_text(request));
         let usage = Usage::new(
             count_message_tokens(&request.messages, Encoding::O200kBase) as u64,
             count_tokens(&content, Encoding::O200kBase) as u64,
@@ -112,8 +112,8 @@ fn prompt_text(request: &ChatRequest) -> String {
 }
 
 /// The stand-in local model: answers from the text it was given.
-fn local(request: &ChatRequest) -> String {
-    let prompt = last_user(request);
+/// The local stand-in, from the last user message and the whole prompt.
+fn local(prompt: &str, whole_prompt: &str) -> String {
     if prompt.starts_with("Excerpt from") {
         let needle = if prompt.contains("Task: Find the blood pressure") {
             "blood pressure"
@@ -137,8 +137,10 @@ fn local(request: &ChatRequest) -> String {
         }
         .to_string();
     }
-    let prompt = prompt_text(request);
-    let document = prompt.split("=== DOCUMENTS ===").nth(1).unwrap_or_default();
+    let document = whole_prompt
+        .split("=== DOCUMENTS ===")
+        .nth(1)
+        .unwrap_or_default();
     let found: Vec<&str> = ["blood pressure", "ldl"]
         .iter()
         .filter_map(|n| clause_with(document, n))
@@ -147,8 +149,8 @@ fn local(request: &ChatRequest) -> String {
 }
 
 /// The stand-in remote model: plans, asks and concludes from its prompts.
-fn remote(request: &ChatRequest) -> String {
-    let prompt = last_user(request);
+/// The remote stand-in, from the last user message.
+fn remote(prompt: &str, _whole_prompt: &str) -> String {
     let conclusion = |evidence: &str| {
         format!(
             "Yes. The record shows {evidence}. Both are above recommended levels, \
@@ -192,6 +194,9 @@ fn remote(request: &ChatRequest) -> String {
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
+    if args.serve {
+        return serve().await;
+    }
     let remote_model: Arc<dyn ChatModel> = Arc::new(StandIn {
         id: ModelId::new("openai", "gpt-4o"),
         reply: remote,
@@ -252,5 +257,39 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
         eprintln!("\n{}", transcript.result.summary());
         eprintln!("\nWith real models: minions ask \"...\" --context FILE (see the README).");
     }
+    Ok(code::OK)
+}
+
+/// `minions demo --serve`: the same stand-ins as HTTP servers on 127.0.0.1
+/// (the remote speaks OpenAI's API, the local Ollama's), so that any client
+/// (the Python package, `minions ask`, curl) can run the README's example
+/// offline. Runs until interrupted.
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+async fn serve() -> Result<u8, CliError> {
+    use minions_testkit::{FakeServer, RecordedRequest, Reply};
+    let answer = |reply: fn(&str, &str) -> String| {
+        move |request: &RecordedRequest| {
+            Reply::text(reply(&request.last_user_message(), &request.prompt_text()))
+        }
+    };
+    let remote_server = FakeServer::start().await;
+    remote_server.respond_with(answer(remote));
+    let local_server = FakeServer::start().await;
+    local_server.respond_with(answer(local));
+    // One line each, flushed at once: a test or script reads them to know
+    // where the stand-ins listen.
+    println!(
+        "export OPENAI_BASE_URL={} OPENAI_API_KEY=demo OLLAMA_HOST={}",
+        remote_server.openai_base_url(),
+        local_server.url()
+    );
+    eprintln!(
+        "DEMO: scripted stand-ins for openai/gpt-4o and ollama/llama3.2 (they answer the README's example only). Ctrl-C stops them."
+    );
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| CliError::usage(format!("cannot wait for Ctrl-C: {e}")))?;
     Ok(code::OK)
 }
