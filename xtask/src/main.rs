@@ -7,6 +7,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod models;
+mod python;
 mod startup;
 
 use std::io::{BufRead, BufReader, Write};
@@ -22,6 +23,11 @@ const CI_STEPS: &[&[&str]] = &[
     // features is the point (LEAN_LAYERS checks what it leaves out).
     &["cargo", "check", "-p", "minions", "--no-default-features", "--features", "ollama,openai"],
     &["cargo", "test", "--workspace"],
+    // The Python package: its bindings linted (they need Python, so the
+    // workspace lint above leaves them out), then the wheel built,
+    // installed in a fresh virtual environment and tested with pytest.
+    &["cargo", "clippy", "-p", "minions-py", "--features", "python", "--all-targets", "--", "-D", "warnings"],
+    &["cargo", "xtask", "python"],
     // The on-device model (llama.cpp, built with cmake): linted and tested
     // with its feature on, with the real model the tests need. Both steps
     // select the same packages and features, so that their dependencies
@@ -102,6 +108,9 @@ commands:
             Qwen 0.5B local, Qwen 1.5B remote; --threads N each, default 1), with the
             variables to use them
           stop: stops them
+  python [--release]
+          the Python package: builds its wheel with maturin, installs it in a fresh
+            virtual environment under target/ and runs its pytest suite offline
   ci      run what CI runs: cargo fmt --check, clippy -D warnings, a facade build with
           some providers left out (checked with cargo tree), cargo test --workspace";
 
@@ -110,6 +119,13 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => run_ci(),
         Some("bench") => run_bench(&args[1..]),
+        Some("python") => match python::test(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("xtask python: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Some("models") => {
             let (command, rest) = match args.get(1).map(String::as_str) {
                 Some(flag) if flag.starts_with('-') => ("fetch", &args[1..]),

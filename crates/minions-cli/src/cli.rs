@@ -369,10 +369,6 @@ pub(crate) struct DemoArgs {
     /// Print one JSON object on stdout instead of the answer and summary.
     #[arg(long)]
     pub json: bool,
-    /// Serve the stand-ins over HTTP on 127.0.0.1 instead (an OpenAI-compatible remote and an Ollama
-    /// local), printing the variables that point clients at them, until Ctrl-C.
-    #[arg(long, conflicts_with_all = ["protocol", "json"])]
-    pub serve: bool,
 }
 
 #[cfg(test)]

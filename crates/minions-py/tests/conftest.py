@@ -1,5 +1,5 @@
-"""Fixtures: the demo's stand-in models served on 127.0.0.1 by the minions
-binary (`minions demo --serve`), and loopback servers that never answer.
+"""Fixtures: the demo's stand-in models served on 127.0.0.1 by the test kit's
+`minions-stand-ins` binary, and loopback servers that never answer.
 Nothing here reaches the internet or needs a key."""
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 
 
-def minions_binary() -> str:
-    binary = os.environ.get("MINIONS_BIN") or str(REPO / "target" / "debug" / "minions")
+def stand_ins_binary() -> str:
+    binary = os.environ.get("MINIONS_STAND_INS") or str(REPO / "target" / "debug" / "minions-stand-ins")
     if not Path(binary).exists():
-        pytest.fail(f"{binary} is missing: build it with `cargo build -p minions-cli` or set MINIONS_BIN")
+        pytest.fail(
+            f"{binary} is missing: build it with `cargo build -p minions-testkit --bin minions-stand-ins` "
+            "or set MINIONS_STAND_INS"
+        )
     return binary
 
 
@@ -28,7 +31,7 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch):
     """Points OPENAI_* and OLLAMA_HOST at the demo's stand-ins for
     openai/gpt-4o and ollama/llama3.2."""
     process = subprocess.Popen(
-        [minions_binary(), "demo", "--serve"],
+        [stand_ins_binary()],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -36,7 +39,7 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch):
     try:
         line = process.stdout.readline() if process.stdout else ""
         words = shlex.split(line)
-        assert words[:1] == ["export"], f"`minions demo --serve` printed {line!r}"
+        assert words[:1] == ["export"], f"minions-stand-ins printed {line!r}"
         for assignment in words[1:]:
             name, _, value = assignment.partition("=")
             monkeypatch.setenv(name, value)
