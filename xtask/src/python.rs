@@ -39,7 +39,7 @@ fn venv(path: &Path, fresh: bool) -> Result<PathBuf, String> {
 }
 
 /// Builds (dev profile, or release with `--release`), installs and tests.
-pub fn test(args: &[String]) -> Result<(), String> {
+pub(crate) fn test(args: &[String]) -> Result<(), String> {
     let release = args.iter().any(|a| a == "--release");
     if let Some(other) = args.iter().find(|a| *a != "--release") {
         return Err(format!("unknown option `{other}`: --release"));
