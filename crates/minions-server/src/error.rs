@@ -69,6 +69,16 @@ impl ApiError {
         }
     }
 
+    /// 503: something the server reads from (the run history) cannot be
+    /// used now.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: message.into(),
+            kind: "api_error",
+        }
+    }
+
     /// 502: a model provider failed.
     pub fn upstream(message: impl Into<String>) -> Self {
         Self {

@@ -13,6 +13,7 @@
 pub mod access;
 mod documents;
 mod error;
+mod history_api;
 mod metrics;
 mod openai_api;
 mod request_options;
@@ -157,6 +158,8 @@ pub fn app(config: &ServerConfig, models: ServerModels) -> (Router, Arc<AppState
         .route("/runs", post(runs_api::create))
         .route("/runs/{id}", get(runs_api::get).delete(runs_api::cancel))
         .route("/runs/{id}/events", get(runs_api::events))
+        .route("/history", get(history_api::list))
+        .route("/history/summary", get(history_api::summary))
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     // The token rule covers the metrics too (a scraper sends it as a bearer
     // token): they name models and spend.

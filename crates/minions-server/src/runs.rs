@@ -33,6 +33,9 @@ pub struct ServerModels {
     /// Told of every run when it ends (`minions serve` keeps the run
     /// history with it).
     pub observer: Option<RunObserver>,
+    /// The run history file the observer writes to, read back for
+    /// `GET /v1/history` and the page's past runs (`None`: history off).
+    pub history: Option<std::path::PathBuf>,
     /// Prices for cost figures.
     pub pricing: Pricing,
     /// The server's own run options (from `minions serve`'s settings); a

@@ -641,3 +641,134 @@ async fn metrics_count_runs_tokens_cost_and_savings() {
         "no document text in metrics"
     );
 }
+
+/// A fresh path under target/ for one test's history file.
+fn history_file(name: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/tmp/server-history")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("history.sqlite3")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_runs_come_back_from_the_history_after_a_restart() {
+    let path = history_file("restart");
+    let mut bills = 0.0;
+    {
+        let h = start_recording(ServerConfig::default(), path.clone()).await;
+        for model in ["minions", "minion"] {
+            let response = client()
+                .post(format!("{}/v1/chat/completions", h.url))
+                .json(&chat_body(model, false))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+        // Each listed run's bill: the summary must add up to them.
+        let runs: Value = client()
+            .get(format!("{}/v1/history", h.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for run in runs["runs"].as_array().unwrap() {
+            bills += run["remote_cost_usd"].as_f64().unwrap();
+        }
+    }
+    // A new server on the same file: the runs are still there.
+    let h = start_recording(ServerConfig::default(), path.clone()).await;
+    let runs: Value = client()
+        .get(format!("{}/v1/history?limit=10", h.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let runs = runs["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let protocols: Vec<&str> = runs
+        .iter()
+        .map(|r| r["protocol"].as_str().unwrap())
+        .collect();
+    assert_eq!(protocols, ["minion", "minions"], "newest first");
+    assert!(
+        runs.iter()
+            .all(|r| r["answered"] == true && r["source"] == "server")
+    );
+    assert!(bills > 0.0);
+
+    let summary: Value = client()
+        .get(format!("{}/v1/history/summary?by=day", h.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = summary["rows"].as_array().unwrap();
+    let total = rows.last().unwrap();
+    assert_eq!(total["key"], "total");
+    assert_eq!(total["runs"], 2);
+    assert!((total["spent_usd"].as_f64().unwrap() - bills).abs() < 1e-9);
+    assert_eq!(rows.len(), 2, "one day and the total: {rows:?}");
+
+    for (query, status, words) in [
+        (
+            "/v1/history/summary?by=week",
+            400,
+            "use day, month or model",
+        ),
+        ("/v1/history?since=yesterday", 400, "since yesterday"),
+        ("/v1/history?by=day", 400, "/v1/history/summary"),
+        ("/v1/history?limits=3", 400, "limits"),
+    ] {
+        let response = client()
+            .get(format!("{}{query}", h.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{query}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(words), "{query}: {body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_readable_history_the_api_says_why() {
+    let h = start(ServerConfig::default()).await;
+    let response = client()
+        .get(format!("{}/v1/history", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("keeps no run history")
+    );
+
+    let path = history_file("corrupt");
+    let h = start_recording(ServerConfig::default(), path.clone()).await;
+    std::fs::write(
+        &path,
+        b"this is not a database, it is a text file of some length",
+    )
+    .unwrap();
+    let _ = std::fs::remove_file(path.with_extension("sqlite3-wal"));
+    let response = client()
+        .get(format!("{}/v1/history", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.text().await.unwrap().contains("cannot be read"));
+}

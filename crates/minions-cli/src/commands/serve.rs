@@ -31,6 +31,7 @@ pub(crate) async fn serve(args: ServeArgs, settings: Effective) -> Result<u8, Cl
         remote: models.run.remote,
         embedder: models.run.embedder,
         observer: Some(Recorder::open(&settings, Source::Server).observer(None)),
+        history: crate::history::path_from(settings.values.history.as_deref()),
         pricing: setup::pricing(&settings)?,
         options: settings.values.run.clone(),
     };

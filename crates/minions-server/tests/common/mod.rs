@@ -94,6 +94,21 @@ pub fn local_with_embeddings(request: &RecordedRequest) -> Reply {
 /// A server whose local fake also embeds, with that fake as the server's
 /// embedder when `embedder` is set (`--embedding-model`).
 pub async fn start_with(config: ServerConfig, embedder: bool) -> Harness {
+    start_full(config, embedder, None).await
+}
+
+/// A server that records its runs in the run history at `history` (as
+/// `minions serve` does) and reads past runs from it.
+#[allow(dead_code)] // not every test file uses it
+pub async fn start_recording(config: ServerConfig, history: std::path::PathBuf) -> Harness {
+    start_full(config, false, Some(history)).await
+}
+
+async fn start_full(
+    config: ServerConfig,
+    embedder: bool,
+    history: Option<std::path::PathBuf>,
+) -> Harness {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let remote_server = FakeServer::start().await;
     remote_server.respond_with(remote);
@@ -124,7 +139,21 @@ pub async fn start_with(config: ServerConfig, embedder: bool) -> Harness {
                     .unwrap(),
             ) as Arc<dyn minions::Embedder>
         }),
-        observer: None,
+        observer: history.clone().map(|path| {
+            let store = std::sync::Mutex::new(minions_history::HistoryStore::open(path).unwrap());
+            Arc::new(move |ended: &minions::protocol::RunEnded<'_>| {
+                let record = minions_history::RunRecord::of(
+                    ended.result,
+                    minions_history::Source::Server,
+                    ended.task,
+                    ended.private,
+                    ended.error,
+                    minions_history::now(),
+                );
+                store.lock().unwrap().record(&record).unwrap();
+            }) as minions::protocol::RunObserver
+        }),
+        history,
         pricing: Pricing::builtin(),
         // Small test documents cost less to read whole than a run does.
         options: minions::RunOptions::default().max_cost_ratio(0.0),
