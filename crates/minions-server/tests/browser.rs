@@ -1,7 +1,10 @@
 //! The web page in a real headless browser (Debian's Chromium, driven by
-//! playwright-core from npm): paste a document, ask, watch the messages and
-//! jobs arrive, see the answer and the cost chart, and check that model text
-//! is never interpreted as HTML. A screenshot lands in target/browser/.
+//! playwright-core from npm), at 1280x900 and 390x844: paste a document, ask,
+//! watch the messages and jobs arrive (findings first, a done/total count),
+//! see the answer, the cost chart and the past runs with their savings
+//! chart, run Minion (sentences, no jobs table), cancel a slow run, and
+//! check that model text is never interpreted as HTML. Screenshots land in
+//! target/browser/.
 //!
 //! Without Chromium, Node or playwright-core the test says why it skipped;
 //! `.ci/run` installs them and sets MINIONS_REQUIRE_BROWSER=1, which turns a
@@ -55,19 +58,34 @@ async fn the_page_runs_a_question_end_to_end() {
         eprintln!("browser test skipped: {reason}");
         return;
     }
-    let h = start(ServerConfig::default()).await;
-    // A worker that quotes HTML from the document: it must show as text.
+    let history = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../../target/tmp/browser-history-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&history);
+    let h = start_recording(ServerConfig::default(), history.join("history.sqlite3")).await;
+    // A worker that quotes HTML from the document: it must show as text. A
+    // chat partner (Minion) that answers in JSON. A document marked SLOW
+    // keeps the local model busy for a minute (the run to cancel).
     h.local.respond_with(|request| {
         let prompt = request.last_user_message();
-        if prompt.contains("7421") {
+        let reply = if !prompt.starts_with("Excerpt from") {
+            Reply::text(json!({"answer": "The launch code is 7421.", "explanation": "It is stated in the notes."}).to_string())
+        } else if prompt.contains("7421") {
             Reply::json(&json!({"explanation": format!("found it {INJECTION}"), "citation": INJECTION, "answer": "7421"}))
         } else {
             Reply::json(&json!({"explanation": "nothing", "citation": null, "answer": null}))
+        };
+        if request.prompt_text().contains("SLOW") {
+            reply.after(std::time::Duration::from_secs(60))
+        } else {
+            reply
         }
     });
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser");
     std::fs::create_dir_all(&target).unwrap();
     let screenshot = target.join("page.png");
+    let slow = format!("SLOW\n\n{}", document());
     let document = format!("{}\n\n{INJECTION}\n", document());
     let url = format!("{}/", h.url);
     let script = script_dir.join("ui.mjs");
@@ -77,6 +95,7 @@ async fn the_page_runs_a_question_end_to_end() {
             .arg(url)
             .arg(&screenshot)
             .arg(document)
+            .arg(slow)
             .output()
             .unwrap()
     })
@@ -131,4 +150,72 @@ async fn the_page_runs_a_question_end_to_end() {
         "the HTML shows as text: {outcome}"
     );
     assert!(target.join("page.png").exists());
+    assert!(target.join("page-phone.png").exists());
+
+    // The question field shows a long question whole (a text box, not one line).
+    assert!(
+        outcome["question"]
+            .as_str()
+            .unwrap()
+            .ends_with("if any section does."),
+        "{outcome}"
+    );
+    // Jobs: findings first, and how many are done of how many.
+    assert_eq!(outcome["firstJobFound"], true, "{outcome}");
+    let jobs = outcome["jobs"].as_u64().unwrap();
+    assert_eq!(
+        outcome["jobsCount"],
+        format!("· {jobs} / {jobs} done"),
+        "{outcome}"
+    );
+    // Savings in words and numbers with separators.
+    assert!(
+        outcome["stats"].as_str().unwrap().contains("% saved ($"),
+        "{outcome}"
+    );
+    assert_eq!(outcome["separators"], true, "{outcome}");
+    // Past runs, from the history, and the savings chart.
+    assert!(outcome["pastRuns"].as_u64().unwrap() >= 1, "{outcome}");
+    assert!(outcome["savingsBars"].as_u64().unwrap() >= 1, "{outcome}");
+    assert!(
+        outcome["savingsText"]
+            .as_str()
+            .unwrap()
+            .contains("Saved per day"),
+        "{outcome}"
+    );
+    // Minion: sentences, not JSON; no empty jobs table.
+    assert_eq!(outcome["minionStatus"], "Done.", "{outcome}");
+    assert_eq!(outcome["minionJobsHidden"], true, "{outcome}");
+    let local_text = outcome["minionLocalText"].as_str().unwrap();
+    assert!(
+        local_text.contains("The launch code is 7421.") && !local_text.contains('{'),
+        "{outcome}"
+    );
+    // Cancel stops the slow run at once, and the page says so.
+    assert!(
+        outcome["cancelStatus"]
+            .as_str()
+            .unwrap()
+            .starts_with("The run cancelled"),
+        "{outcome}"
+    );
+    assert!(
+        outcome["cancelSeconds"].as_f64().unwrap() < 15.0,
+        "{outcome}"
+    );
+    assert_eq!(outcome["cancelHidden"], true, "{outcome}");
+    assert!(outcome["pastRunsAfter"].as_u64().unwrap() >= 3, "{outcome}");
+    // A phone: the answer is in view when the run ends, nothing overflows
+    // sideways, and the chart bars keep most of the width.
+    let top = outcome["phoneAnswerTop"].as_f64().unwrap();
+    assert!((-1.0..600.0).contains(&top), "{outcome}");
+    assert!(
+        outcome["phoneOverflow"].as_f64().unwrap() <= 0.0,
+        "{outcome}"
+    );
+    assert!(
+        outcome["phoneTrack"].as_f64().unwrap() >= 200.0,
+        "{outcome}"
+    );
 }

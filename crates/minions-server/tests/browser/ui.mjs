@@ -1,9 +1,12 @@
-// Drives the minions web page in headless Chromium: paste a document, ask,
-// wait for the answer and the charts, check that no model text became HTML,
-// and take a screenshot. Run by tests/browser.rs; prints one JSON line.
+// Drives the minions web page in headless Chromium, as a person would: at
+// desktop width, ask a Minions question (answer, charts, jobs with findings
+// first, the jobs count, past runs and the savings chart), then a Minion
+// question (the local reply as sentences, no jobs table), then one that is
+// cancelled; at phone width, ask again and check that the answer is in view
+// and the charts keep their width. Run by tests/browser.rs; prints one JSON line.
 import { chromium } from "playwright-core";
 
-const [url, screenshot, documentText] = process.argv.slice(2);
+const [url, screenshot, documentText, slowDocument] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
@@ -13,19 +16,33 @@ const browser = await chromium.launch({
   ],
 });
 const outcome = { errors: [] };
+const ask = async (page, documents, task, protocol) => {
+  await page.fill("#documents", documents);
+  await page.fill("#task", task);
+  await page.selectOption("#protocol", protocol);
+  await page.click("#ask");
+};
+const ended = (page) => page.waitForFunction(() => {
+  const s = document.getElementById("status").textContent;
+  return s === "Done." || s.startsWith("The run ");
+}, null, { timeout: 60000 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (error) => outcome.errors.push(String(error)));
   await page.goto(url);
-  await page.fill("#documents", documentText);
-  await page.fill("#task", "What is the launch code?");
-  await page.click("#ask");
+  const longQuestion = "What is the launch code? Answer with the number only, and say which section of the routine notes states it, if any section does.";
+  await ask(page, documentText, longQuestion, "minions");
   await page.waitForSelector("#chart-cost", { timeout: 60000 });
+  await ended(page);
   outcome.answer = (await page.textContent("#answer")).trim();
+  outcome.question = await page.inputValue("#task");
   outcome.bubbles = await page.locator(".bubble").count();
   outcome.jobs = await page.locator("#jobs tr").count();
+  outcome.firstJobFound = await page.locator("#jobs tr").first().evaluate((r) => r.className === "found");
+  outcome.jobsCount = (await page.textContent("#jobs-count")).trim();
   outcome.status = (await page.textContent("#status")).trim();
   outcome.stats = (await page.textContent("#stats")).trim();
+  outcome.separators = await page.evaluate(() => count(18264) === "18,264");
   outcome.bars = await page.locator("#chart-cost .fill, #chart-time .fill").count();
   outcome.remoteText = ((await page.locator(".bubble.remote").first().textContent()) || "").trim();
   outcome.options = await page.$$eval("#protocol option", (os) => os.map((o) => o.value));
@@ -40,7 +57,46 @@ try {
   });
   outcome.injected = await page.evaluate(() => window.__pwned === true || document.querySelectorAll("main img, main script").length > 0);
   outcome.injectedText = await page.evaluate(() => document.body.textContent.includes("<img src=x"));
+  await page.waitForSelector("#chart-savings .fill", { timeout: 10000 });
+  outcome.pastRuns = await page.locator("#history tr").count();
+  outcome.savingsBars = await page.locator("#chart-savings .fill").count();
+  outcome.savingsText = (await page.textContent("#chart-savings")).trim();
   await page.screenshot({ path: screenshot, fullPage: true });
+
+  // Minion: the local model's JSON reads as sentences; no jobs table.
+  await ask(page, documentText, "What is the launch code?", "minion");
+  await ended(page);
+  outcome.minionStatus = (await page.textContent("#status")).trim();
+  outcome.minionJobsHidden = await page.locator("#jobs-section").isHidden();
+  outcome.minionLocalText = ((await page.locator(".bubble.local").first().textContent()) || "").trim();
+
+  // Cancel: a run whose local model takes a minute.
+  await ask(page, slowDocument, "What is the launch code?", "minions");
+  await page.waitForSelector("#cancel:not([hidden])", { timeout: 10000 });
+  const cancelledAt = Date.now();
+  await page.click("#cancel");
+  await ended(page);
+  outcome.cancelSeconds = (Date.now() - cancelledAt) / 1000;
+  outcome.cancelStatus = (await page.textContent("#status")).trim();
+  outcome.cancelHidden = await page.locator("#cancel").isHidden();
+  await page.waitForFunction(() => document.querySelectorAll("#history tr").length >= 3, null, { timeout: 10000 });
+  outcome.pastRunsAfter = await page.locator("#history tr").count();
+  outcome.pastOutcomes = await page.$$eval("#history tr td:last-child", (cells) => cells.map((c) => c.textContent));
+
+  // A phone.
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+  phone.on("pageerror", (error) => outcome.errors.push("phone: " + String(error)));
+  await phone.goto(url);
+  await ask(phone, documentText, "What is the launch code?", "minions");
+  await phone.waitForSelector("#chart-cost", { timeout: 60000 });
+  await ended(phone);
+  await phone.waitForTimeout(300);
+  outcome.phoneAnswerTop = await phone.evaluate(() => document.getElementById("answer-section").getBoundingClientRect().top);
+  // Against the device's width: a mobile browser widens its layout viewport to
+  // fit content that overflows, so window.innerWidth would hide it.
+  outcome.phoneOverflow = await phone.evaluate(() => document.documentElement.scrollWidth - 390);
+  outcome.phoneTrack = await phone.evaluate(() => Math.min(...[...document.querySelectorAll("#chart-cost .track")].map((t) => t.getBoundingClientRect().width)));
+  await phone.screenshot({ path: screenshot.replace(/\.png$/, "-phone.png"), fullPage: true });
 } catch (error) {
   outcome.errors.push(String(error));
 } finally {
