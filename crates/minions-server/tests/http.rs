@@ -772,3 +772,115 @@ async fn without_a_readable_history_the_api_says_why() {
     assert_eq!(response.status(), 503);
     assert!(response.text().await.unwrap().contains("cannot be read"));
 }
+
+/// Starts a run through the runs API and waits for its result.
+async fn run_to_end(url: &str, protocol: &str) -> Value {
+    let response = client()
+        .post(format!("{url}/v1/runs"))
+        .json(&json!({"task": "What is the launch code?", "protocol": protocol,
+                      "documents": [{"name": "notes.txt", "text": document()}], "options": {"max_rounds": 2}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..200 {
+        let state: Value = client()
+            .get(format!("{url}/v1/runs/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if state["status"] != "running" {
+            return state;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("run {id} did not end");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prometheus_parser_reads_counters_that_match_the_runs() {
+    let h = start(ServerConfig::default()).await;
+    let mut results = Vec::new();
+    for protocol in ["minions", "minion", "minions"] {
+        let state = run_to_end(&h.url, protocol).await;
+        assert_eq!(state["status"], "done", "{state}");
+        results.push(state["result"].clone());
+    }
+    let text = client()
+        .get(format!("{}/metrics", h.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .unwrap_or_else(|e| panic!("not Prometheus text: {e}\n{text}"));
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name)
+            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum()
+    };
+    let sum = |pick: &dyn Fn(&Value) -> f64| -> f64 { results.iter().map(pick).sum() };
+    assert_eq!(
+        value(
+            "minions_runs_total",
+            &[("protocol", "minions"), ("outcome", "answered")]
+        ),
+        2.0
+    );
+    assert_eq!(
+        value(
+            "minions_runs_total",
+            &[("protocol", "minion"), ("outcome", "answered")]
+        ),
+        1.0
+    );
+    let remote_prompt = sum(&|r| r["remote_usage"]["prompt_tokens"].as_f64().unwrap());
+    assert_eq!(
+        value(
+            "minions_tokens_total",
+            &[("side", "remote"), ("kind", "prompt")]
+        ),
+        remote_prompt
+    );
+    let local_completion = sum(&|r| r["local_usage"]["completion_tokens"].as_f64().unwrap());
+    assert_eq!(
+        value(
+            "minions_tokens_total",
+            &[("side", "local"), ("kind", "completion")]
+        ),
+        local_completion
+    );
+    let remote_calls = sum(&|r| r["remote_calls"].as_f64().unwrap());
+    assert_eq!(
+        value("minions_model_calls_total", &[("side", "remote")]),
+        remote_calls
+    );
+    let cost = sum(&|r| {
+        let c = &r["remote_cost"];
+        c["input_usd"].as_f64().unwrap()
+            + c["cached_input_usd"].as_f64().unwrap()
+            + c["output_usd"].as_f64().unwrap()
+    });
+    let metered = value("minions_remote_cost_usd_total", &[]);
+    assert!((metered - cost).abs() < 1e-9, "{metered} against {cost}");
+    assert_eq!(value("minions_runs_in_progress", &[]), 0.0);
+    assert_eq!(value("minions_queue_depth", &[]), 0.0);
+}
