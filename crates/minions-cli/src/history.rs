@@ -18,7 +18,7 @@ pub(crate) const OFF: &str = "off";
 /// The history file: the setting (`--history`, `MINIONS_HISTORY`, the
 /// config file), else `minions/history.sqlite3` in the user data
 /// directory; `None` when it is off or there is no such directory.
-fn path_from(setting: Option<&str>) -> Option<PathBuf> {
+pub(crate) fn path_from(setting: Option<&str>) -> Option<PathBuf> {
     match setting.map(str::trim) {
         Some(OFF) | Some("") => None,
         Some(path) => Some(PathBuf::from(path)),

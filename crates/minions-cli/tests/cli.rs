@@ -943,3 +943,91 @@ async fn a_corrupt_history_never_fails_a_run() {
     );
     assert!(text(&listed.stderr).contains("history.sqlite3"));
 }
+
+/// Makes a path read-only for the rest of a test, even for root (who ignores
+/// permission bits): `chattr +i` where the file system has it. Undone on
+/// drop, so that `target/` can still be cleaned.
+struct ReadOnly(Vec<std::path::PathBuf>);
+
+impl ReadOnly {
+    fn make(paths: &[&std::path::Path]) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        for path in paths {
+            let mode = if path.is_dir() { 0o555 } else { 0o444 };
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let file = paths[0];
+        let writable = std::fs::OpenOptions::new().append(true).open(file).is_ok();
+        if writable {
+            for path in paths {
+                let status = std::process::Command::new("chattr")
+                    .arg("+i")
+                    .arg(path)
+                    .status();
+                assert!(
+                    status.is_ok_and(|s| s.success()),
+                    "cannot make {} read-only: running as root on a file system without chattr",
+                    path.display()
+                );
+            }
+        }
+        assert!(
+            std::fs::OpenOptions::new().append(true).open(file).is_err(),
+            "{} is still writable",
+            file.display()
+        );
+        Self(paths.iter().map(|p| p.to_path_buf()).collect())
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        for path in &self.0 {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(path)
+                .status();
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_only_history_never_fails_a_run() {
+    let fakes = fakes().await;
+    let scratch = Scratch::new("history-read-only");
+    let doc = scratch.file("report.txt", &document());
+    let dir = scratch.path().join("history");
+    std::fs::create_dir_all(&dir).unwrap();
+    let history = dir.join("history.sqlite3");
+    let ask = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "ask".to_string(),
+            "What is the launch code?".into(),
+            "-c".into(),
+            doc.to_str().unwrap().into(),
+            "--history".into(),
+            history.to_str().unwrap().into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    // One run writes the history; then the file and its directory become
+    // read-only.
+    let args = ask(&["-q"]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let first = minions(&fakes, scratch.path(), &refs, &[], None).await;
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(history.exists());
+    let _read_only = ReadOnly::make(&[&history, &dir]);
+    let out = minions(&fakes, scratch.path(), &refs, &[], None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("7421"));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.matches("not in the history").count(),
+        1,
+        "said once: {stderr}"
+    );
+}
