@@ -38,11 +38,14 @@ const CI_STEPS: &[&[&str]] = &[
       "--features", EMBEDDED_FEATURES, "--all-targets", "--", "-D", "warnings"],
     &["cargo", "test", "-p", "minions-llama", "-p", "minions-cli", "-p", "minions-bench",
       "--features", EMBEDDED_FEATURES, "--lib", "--test", "hub", "--test", "smollm2",
-      "--test", "embedded"],
+      "--test", "embedded", "--test", "traces"],
 ];
 
 /// The features that build the on-device model into the packages above.
-const EMBEDDED_FEATURES: &str = "minions-llama/native,minions-cli/embedded,minions-bench/embedded";
+/// The CLI's `otel` feature rides along (its traces test runs in the same
+/// step), so that its exporter is linted and tested without another build.
+const EMBEDDED_FEATURES: &str =
+    "minions-llama/native,minions-cli/embedded,minions-cli/otel,minions-bench/embedded";
 
 /// A build of the facade with only these features must not compile the
 /// crates listed after them: choosing providers really saves compile time.

@@ -8,34 +8,14 @@ mod progress;
 mod run;
 mod settings;
 mod setup;
+mod telemetry;
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, code};
-
-/// Logging on stderr: quiet by default, `-v` for more, `RUST_LOG` wins.
-fn init_tracing(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        )
-        .with_target(false)
-        .try_init();
-}
 
 fn run(cli: Cli) -> Result<u8, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -107,7 +87,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
 fn main() -> ExitCode {
     let cli = Cli::parse_from(cli::with_reference_form(std::env::args_os().collect()));
     let verbose = cli.verbose;
-    init_tracing(verbose);
+    let _telemetry = telemetry::init(verbose);
     match run(cli) {
         Ok(status) => ExitCode::from(status),
         Err(error) => {

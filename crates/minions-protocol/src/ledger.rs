@@ -232,7 +232,8 @@ impl<'a> Ledger<'a> {
         }
         let began = Instant::now();
         self.remote_since = Some(began);
-        let response = self.remote.chat(&request).await;
+        let response =
+            crate::telemetry::chat(self.remote, crate::telemetry::Side::Remote, &request).await;
         self.remote_since = None;
         self.remote_time += began.elapsed();
         self.remote_calls += 1;

@@ -39,6 +39,7 @@ pub mod replies;
 mod result;
 mod run;
 mod spec;
+pub mod telemetry;
 mod verbatim;
 
 pub use context::{ContextDocument, DocumentMetadata};

@@ -91,7 +91,11 @@ pub(crate) async fn run(
             .with_temperature(spec.local_temperature)
             .with_max_tokens(spec.local_max_tokens);
         let began = ledger.local_began();
-        let reply = tokio::time::timeout(spec.local_timeout, ledger.local.chat(&request)).await;
+        let reply = tokio::time::timeout(
+            spec.local_timeout,
+            crate::telemetry::chat(ledger.local, crate::telemetry::Side::Local, &request),
+        )
+        .await;
         ledger.local_ended(began);
         local_messages = request.messages;
         let reply = match reply {

@@ -137,6 +137,23 @@ pub async fn run(
     spec: &RunSpec,
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Transcript, RunFailure> {
+    use tracing::Instrument;
+    let span =
+        crate::telemetry::run_span(spec.protocol, models.remote.as_ref(), models.local.as_ref());
+    let outcome = run_untraced(models, task, documents, spec, events)
+        .instrument(span.clone())
+        .await;
+    crate::telemetry::record_run(&span, &outcome);
+    outcome
+}
+
+async fn run_untraced(
+    models: &RunModels,
+    task: &str,
+    documents: &[ContextDocument],
+    spec: &RunSpec,
+    events: Option<UnboundedSender<Event>>,
+) -> Result<Transcript, RunFailure> {
     let log = EventLog::new(events);
     // Counted once, with the remote model's tokenizer: the remote model is
     // told these numbers, and the remote-only estimate is their sum.

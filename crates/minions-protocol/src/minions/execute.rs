@@ -131,7 +131,12 @@ async fn run_job(
                 "finding",
                 prompts::worker_schema(),
             ));
-        let reply = match tokio::time::timeout(settings.timeout, local.chat(&request)).await {
+        let reply = match tokio::time::timeout(
+            settings.timeout,
+            crate::telemetry::chat(local, crate::telemetry::Side::Local, &request),
+        )
+        .await
+        {
             Ok(Ok(reply)) => reply,
             Ok(Err(error)) if error.is_unreachable() => {
                 reason = error.to_string();
