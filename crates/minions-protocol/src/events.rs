@@ -39,6 +39,10 @@ pub enum Event {
         content: String,
         /// Tokens of this call.
         usage: Usage,
+        /// How long the call took, in seconds (0 in transcripts written
+        /// before it was recorded).
+        #[serde(default)]
+        seconds: f64,
     },
     /// The local model answered (Minion).
     LocalMessage {
@@ -48,6 +52,9 @@ pub enum Event {
         content: String,
         /// Tokens of this call.
         usage: Usage,
+        /// How long the call took, in seconds.
+        #[serde(default)]
+        seconds: f64,
     },
     /// A plan was accepted (Minions).
     Plan {
@@ -105,6 +112,9 @@ pub enum Event {
         error: Option<String>,
         /// Tokens of this job.
         usage: Usage,
+        /// How long the job took, re-asks included, in seconds.
+        #[serde(default)]
+        seconds: f64,
     },
     /// A round ended (Minions): the findings sent to the remote model.
     RoundFinished {

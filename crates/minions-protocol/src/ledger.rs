@@ -244,6 +244,7 @@ impl<'a> Ledger<'a> {
             step: step.to_string(),
             content: response.content.clone(),
             usage: response.usage,
+            seconds: began.elapsed().as_secs_f64(),
         });
         self.emit_usage();
         Ok(response)

@@ -115,6 +115,7 @@ pub(crate) async fn run(
             round,
             content: reply.content.clone(),
             usage: reply.usage,
+            seconds: began.elapsed().as_secs_f64(),
         });
         let mut said = reply.content.clone();
         if reply.is_truncated() {

@@ -7,7 +7,7 @@
 use std::sync::atomic::AtomicU64;
 
 use minions::protocol::ProtocolError;
-use minions::protocol::{RunFailure, RunResult, Transcript};
+use minions::protocol::{Event, RunFailure, RunResult, Transcript};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -41,6 +41,7 @@ pub(crate) struct Metrics {
     saved: Dollars,
     run_seconds: Family<Labels, Histogram>,
     wait_seconds: Family<Labels, Histogram>,
+    call_seconds: Family<Labels, Histogram>,
     calls: Family<Labels, Counter>,
     provider_errors: Family<Labels, Counter>,
     pub(crate) queue_depth: Gauge,
@@ -98,6 +99,13 @@ impl Metrics {
             Unit::Seconds,
             wait_seconds.clone(),
         );
+        let call_seconds = Family::<Labels, Histogram>::new_with_constructor(seconds_histogram);
+        registry.register_with_unit(
+            "model_call_duration",
+            "How long each model call took, by side (a Minions job with re-asks counts once, whole)",
+            Unit::Seconds,
+            call_seconds.clone(),
+        );
         let calls = Family::<Labels, Counter>::default();
         registry.register("model_calls", "Model calls by side", calls.clone());
         let provider_errors = Family::<Labels, Counter>::default();
@@ -130,6 +138,7 @@ impl Metrics {
             saved,
             run_seconds,
             wait_seconds,
+            call_seconds,
             calls,
             provider_errors,
             queue_depth,
@@ -191,6 +200,22 @@ impl Metrics {
             self.calls
                 .get_or_create(&labels(&[("side", side)]))
                 .inc_by(u64::from(calls));
+        }
+        let events = match outcome {
+            Ok(transcript) => &transcript.events,
+            Err(failure) => &failure.transcript.events,
+        };
+        for event in events {
+            let (side, seconds) = match event {
+                Event::RemoteMessage { seconds, .. } => ("remote", *seconds),
+                Event::LocalMessage { seconds, .. } | Event::JobFinished { seconds, .. } => {
+                    ("local", *seconds)
+                }
+                _ => continue,
+            };
+            self.call_seconds
+                .get_or_create(&labels(&[("side", side)]))
+                .observe(seconds);
         }
         if let Err(failure) = outcome
             && let Some((side, kind)) = provider_error(&failure.error)

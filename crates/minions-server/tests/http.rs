@@ -883,4 +883,17 @@ async fn a_prometheus_parser_reads_counters_that_match_the_runs() {
     assert!((metered - cost).abs() < 1e-9, "{metered} against {cost}");
     assert_eq!(value("minions_runs_in_progress", &[]), 0.0);
     assert_eq!(value("minions_queue_depth", &[]), 0.0);
+    // One call-latency observation per remote call.
+    let observed = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "minions_model_call_duration_seconds"
+                && s.labels.get("side") == Some("remote")
+        })
+        .map(|s| match &s.value {
+            prometheus_parse::Value::Histogram(buckets) => buckets.last().map_or(0.0, |b| b.count),
+            _ => 0.0,
+        });
+    assert_eq!(observed, Some(remote_calls), "{text}");
 }

@@ -96,6 +96,7 @@ async fn run_job(
     settings: &JobSettings,
     log: &EventLog,
 ) -> Finished {
+    let began = std::time::Instant::now();
     log.emit(Event::JobStarted {
         round: settings.round,
         job: job.number,
@@ -190,7 +191,15 @@ async fn run_job(
                     }
                     other => other,
                 };
-                return finished(job, outcome, (usage, calls), None, false, settings, log);
+                return finished(
+                    job,
+                    outcome,
+                    (usage, calls, began),
+                    None,
+                    false,
+                    settings,
+                    log,
+                );
             }
             Err(why) => {
                 reason = why;
@@ -205,7 +214,7 @@ async fn run_job(
     finished(
         job,
         Outcome::Failed(reason),
-        (usage, calls),
+        (usage, calls, began),
         unreachable,
         call_failed,
         settings,
@@ -216,7 +225,7 @@ async fn run_job(
 fn finished(
     job: Job,
     outcome: Outcome,
-    (usage, calls): (Usage, u32),
+    (usage, calls, began): (Usage, u32, std::time::Instant),
     unreachable: Option<Error>,
     call_failed: bool,
     settings: &JobSettings,
@@ -255,6 +264,7 @@ fn finished(
         explanation,
         error,
         usage,
+        seconds: began.elapsed().as_secs_f64(),
     });
     Finished {
         output: JobOutput {
