@@ -338,7 +338,11 @@ async fn quality(args: Args) -> Result<(), String> {
             .map(|p| format!(" (priced as {p})"))
             .unwrap_or_default()
     );
-    let table = report::markdown(&summaries, models.scripted, &title);
+    let table = format!(
+        "{}\nBy document (right answers, remote tokens per question, and their share of remote-only's):\n\n{}",
+        report::markdown(&summaries, models.scripted, &title),
+        report::by_document(&current)
+    );
     println!("{table}");
     if budget_hit {
         println!(

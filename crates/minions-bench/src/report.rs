@@ -226,6 +226,63 @@ pub fn markdown(summaries: &[Summary], scripted: bool, title: &str) -> String {
     out
 }
 
+/// Per document, each protocol's right answers (runs without a real answer
+/// count as wrong) and remote tokens per question, with those tokens as a
+/// share of remote-only's on the same document: how the saving grows with
+/// the document's size.
+pub fn by_document(records: &[Record]) -> String {
+    let mut documents: Vec<&str> = Vec::new();
+    for record in records {
+        if !documents.contains(&record.document.as_str()) {
+            documents.push(&record.document);
+        }
+    }
+    let protocols: Vec<Protocol> = Protocol::all()
+        .into_iter()
+        .filter(|p| records.iter().any(|r| r.protocol == *p))
+        .collect();
+    let mut out = String::from("| document |");
+    for protocol in &protocols {
+        let _ = write!(out, " {} |", protocol.name());
+    }
+    out.push_str("\n| --- |");
+    out.push_str(&" --- |".repeat(protocols.len()));
+    out.push('\n');
+    for document in documents {
+        let mine = |protocol: Protocol| -> Vec<&Record> {
+            records
+                .iter()
+                .filter(|r| r.document == document && r.protocol == protocol && r.skipped.is_none())
+                .collect()
+        };
+        let tokens = |rows: &[&Record]| -> f64 {
+            rows.iter()
+                .map(|r| (r.remote_usage.prompt_tokens + r.remote_usage.completion_tokens) as f64)
+                .sum::<f64>()
+                / rows.len().max(1) as f64
+        };
+        let remote_only = tokens(&mine(Protocol::RemoteOnly));
+        let _ = write!(out, "| {document} |");
+        for protocol in &protocols {
+            let rows = mine(*protocol);
+            if rows.is_empty() {
+                out.push_str(" - |");
+                continue;
+            }
+            let right = rows.iter().filter(|r| r.correct && !r.no_answer).count();
+            let spent = tokens(&rows);
+            let share = if *protocol != Protocol::RemoteOnly && remote_only > 0.0 && spent > 0.0 {
+                format!(" ({:.0}%)", 100.0 * spent / remote_only)
+            } else {
+                String::new()
+            };
+            let _ = write!(out, " {right}/{}, {spent:.0} tok{share} |", rows.len());
+        }
+        out.push('\n');
+    }
+    out
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -335,6 +392,30 @@ mod tests {
             document: "d".into(),
             cached_cost_usd: Some(cost / 2.0),
         }
+    }
+
+    #[test]
+    fn per_document_rows_give_tokens_as_a_share_of_remote_only() {
+        let mut rows = vec![
+            record(Protocol::RemoteOnly, true, 0.02),
+            record(Protocol::Run(minions::ProtocolKind::Minions), true, 0.01),
+            record(Protocol::Run(minions::ProtocolKind::Minions), false, 0.01),
+        ];
+        rows[0].remote_usage = minions::Usage::new(9000, 0);
+        rows[1].remote_usage = minions::Usage::new(2000, 0);
+        rows[2].remote_usage = minions::Usage::new(1000, 0);
+        rows[2].document = "e".into();
+        let table = by_document(&rows);
+        assert!(
+            table.starts_with("| document | remote-only | minions |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| d | 1/1, 9000 tok | 1/1, 2000 tok (22%) |"),
+            "{table}"
+        );
+        // No remote-only run on `e`: no share to give.
+        assert!(table.contains("| e | - | 0/1, 1000 tok |"), "{table}");
     }
 
     #[test]
