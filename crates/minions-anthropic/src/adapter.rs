@@ -5,8 +5,12 @@ use minions_core::{ApiKey, ChatRequest, ChatResponse, Result};
 use minions_http::reqwest::header::HeaderValue;
 use minions_http::{Frame, FrameUpdate, Framing, ProviderAdapter, WireRequest, secret_header};
 
-use crate::client::{API_VERSION, PROVIDER};
 use crate::wire::{self, MessagesBody, StreamUpdate};
+
+/// The `anthropic-version` header we speak.
+pub const API_VERSION: &str = "2023-06-01";
+/// The provider's name in model ids and errors.
+pub(crate) const PROVIDER: &str = "anthropic";
 
 /// What the Messages API needs to be spoken to.
 #[derive(Debug)]

@@ -11,15 +11,12 @@ use minions_http::{
     require_key,
 };
 
-use crate::adapter::AnthropicAdapter;
+use crate::adapter::{AnthropicAdapter, PROVIDER};
 
 /// The API's default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
-/// The `anthropic-version` header we speak.
-pub const API_VERSION: &str = "2023-06-01";
 /// `max_tokens` when the request sets none (the API requires one).
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
-pub(crate) const PROVIDER: &str = "anthropic";
 
 /// Configures an [`AnthropicClient`].
 #[derive(Debug, Clone)]

@@ -24,9 +24,7 @@ mod adapter;
 mod client;
 pub mod wire;
 
-pub use adapter::AnthropicAdapter;
-pub use client::{
-    API_VERSION, AnthropicBuilder, AnthropicClient, DEFAULT_BASE_URL, DEFAULT_MAX_TOKENS,
-};
+pub use adapter::{API_VERSION, AnthropicAdapter};
+pub use client::{AnthropicBuilder, AnthropicClient, DEFAULT_BASE_URL, DEFAULT_MAX_TOKENS};
 /// The connection setters (`base_url`, `api_key`, `http_config`, `retry`) of the builder.
 pub use minions_http::ConnectionSettings;

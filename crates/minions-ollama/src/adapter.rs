@@ -4,8 +4,10 @@ use minions_core::structured::StructuredLevel;
 use minions_core::{ChatRequest, ChatResponse, Error, Result};
 use minions_http::{Frame, FrameUpdate, Framing, ProviderAdapter, WireRequest};
 
-use crate::client::PROVIDER;
 use crate::wire::{self, ChatBody, ChatLine, OllamaOptions};
+
+/// The provider's name in model ids and errors.
+pub(crate) const PROVIDER: &str = "ollama";
 
 /// What an Ollama server needs to be spoken to.
 #[derive(Debug)]

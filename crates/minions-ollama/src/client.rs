@@ -12,12 +12,11 @@ use minions_http::{Connection, ConnectionSettings, HttpClient, ProviderClient, W
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::adapter::OllamaAdapter;
+use crate::adapter::{OllamaAdapter, PROVIDER};
 use crate::wire::{self, ContextNeed, OllamaOptions};
 
 /// Where Ollama listens unless `OLLAMA_HOST` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
-pub(crate) const PROVIDER: &str = "ollama";
 
 /// Configures an [`OllamaClient`].
 #[derive(Debug, Clone)]

@@ -23,11 +23,13 @@
 //! spent ([`RunFailure`]). `docs/protocol.md` describes both in full.
 
 mod context;
+pub mod descriptions;
 mod error;
 mod events;
 mod findings;
 mod grounding;
 mod history;
+mod input;
 mod kind;
 mod ledger;
 mod minion;

@@ -3,9 +3,9 @@
 
 use minions_core::{ChatRequest, Message, ResponseFormat};
 
+use crate::input::{self, RunInput};
 use crate::ledger::{Ledger, Outcome};
 use crate::replies::{MinionDecision, Question};
-use crate::run::{self, RunInput};
 use crate::{ContextDocument, ProtocolError, prompts};
 
 /// Runs Minion: the remote model asks, the local model (which has the
@@ -59,8 +59,8 @@ pub(crate) async fn run(
     // gets the excerpts that best match it, within the window, and nothing
     // is ever cut by the server.
     let excerpt_budget = ledger.local_context_tokens.and_then(|window| {
-        let room = (window as usize).saturating_sub(run::fixed_local_tokens(ledger));
-        (run::context_tokens(&input.joined) > room).then_some(room)
+        let room = (window as usize).saturating_sub(input::fixed_local_tokens(ledger));
+        (input::context_tokens(&input.joined) > room).then_some(room)
     });
     let mut excerpts = excerpt_budget.map(|room| Excerpts::new(input.documents, room));
     let mut local_messages = match &excerpts {

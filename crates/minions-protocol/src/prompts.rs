@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::DocumentMetadata;
-use crate::replies::describe;
+use crate::descriptions as describe;
 
 fn documents(metadata: &[DocumentMetadata]) -> String {
     metadata
@@ -342,39 +342,7 @@ Reply with one JSON object with the fields reasoning ({}), decision ({}), answer
     )
 }
 
-/// Whether a model's text is a copy of one of our prompts' field
-/// descriptions (small models echo them back as their answer). Case,
-/// spacing and surrounding punctuation do not matter; a text must cover
-/// most of a description to count, so an answer that merely shares a few
-/// words is not refused.
-pub fn copies_prompt(text: &str) -> bool {
-    let key = normalise(text);
-    if key.len() < 8 {
-        return false;
-    }
-    describe::ALL
-        .iter()
-        .chain(WORKER_DESCRIPTIONS)
-        .map(|d| normalise(d))
-        .any(|d| d == key || (d.contains(&key) && key.len() * 5 >= d.len() * 3) || key.contains(&d))
-}
-
-/// The worker prompt's field descriptions, for [`copies_prompt`].
-const WORKER_DESCRIPTIONS: &[&str] = &[
-    "one sentence on what you found",
-    "words copied exactly from the excerpt that support the answer, or null",
-    "the answer, or null",
-    "exact words or null",
-];
-
-fn normalise(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-        .trim_matches(|c: char| !c.is_alphanumeric())
-        .to_string()
-}
+pub use crate::descriptions::copies_prompt;
 
 #[cfg(test)]
 mod tests {

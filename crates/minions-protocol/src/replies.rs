@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use crate::prompts::copies_prompt;
+use crate::descriptions::copies_prompt;
 
 /// A text field, trimmed; numbers and booleans become text.
 fn text(value: &Value, field: &str) -> Option<String> {
@@ -88,40 +88,9 @@ fn object(properties: Value, required: &[&str]) -> Value {
     })
 }
 
-/// Field descriptions: shown to the model in the schema and the prompt, and
-/// refused when a reply copies them back.
-pub mod describe {
-    /// Reasoning.
-    pub const REASONING: &str = "Your reasoning in one or two sentences.";
-    /// Minion's question.
-    pub const MESSAGE: &str =
-        "One short, specific question for the small model about the documents.";
-    /// The answer.
-    pub const ANSWER: &str = "The answer to the task itself, as the user will read it, or your best answer so far; if the documents do not say, say so.";
-    /// Minion's decision.
-    pub const DECISION_ASK: &str =
-        "Whether you give your final answer now (final) or ask another question (ask).";
-    /// Minions' decision.
-    pub const DECISION_CONTINUE: &str =
-        "Whether you give your final answer now (final) or run another round of jobs (continue).";
-    /// The last round's decision.
-    pub const DECISION_FINAL: &str = "Always final: this is the last round.";
-    /// Feedback for the next round.
-    pub const FEEDBACK: &str = "What the next round's jobs should look for.";
-    /// The scratchpad.
-    pub const SCRATCHPAD: &str = "What you have learned so far, for the next round.";
-    /// Every description, for the copy check.
-    pub const ALL: &[&str] = &[
-        REASONING,
-        MESSAGE,
-        ANSWER,
-        DECISION_ASK,
-        DECISION_CONTINUE,
-        DECISION_FINAL,
-        FEEDBACK,
-        SCRATCHPAD,
-    ];
-}
+/// The schema fields' descriptions (in their own module, which the
+/// prompts' copy check reads too).
+pub use crate::descriptions as describe;
 
 /// The last round's schema, for either protocol: the final decision with
 /// an answer, and nothing else to choose.

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use minions_core::tokens::approx_tokens;
 use minions_core::{ChatModel, Embedder, Probe};
 use minions_tokens::{Encoding, count_tokens};
 use tokio::sync::mpsc::UnboundedSender;
@@ -12,7 +11,7 @@ use crate::events::{Event, EventLog};
 use crate::ledger::Ledger;
 use crate::{
     ContextDocument, DocumentMetadata, ProtocolError, ProtocolKind, RunSpec, Transcript, minion,
-    minions, prompts,
+    minions,
 };
 
 /// The models a run uses.
@@ -105,21 +104,6 @@ pub struct RunFailure {
     pub transcript: Box<Transcript>,
 }
 
-/// What a protocol module reads: the documents and what the run knows of
-/// its models.
-pub(crate) struct RunInput<'a> {
-    pub documents: &'a [ContextDocument],
-    pub metadata: Vec<DocumentMetadata>,
-    /// The documents joined for Minion's local model (shared with the
-    /// documents when there is one).
-    pub joined: Arc<str>,
-    pub embedder: Option<&'a dyn Embedder>,
-}
-
-/// Tokens of margin for the instructions around the context in Minion's
-/// local prompt.
-const LOCAL_PROMPT_OVERHEAD: usize = 300;
-
 /// Runs the protocol `spec` names over `documents` to answer `task`.
 ///
 /// Before the first remote call, both models are probed (reachable, key
@@ -164,7 +148,7 @@ async fn run_untraced(
         .collect();
     let context_tokens: usize = metadata.iter().map(|m| m.estimated_tokens).sum();
     let joined = joined_context(documents);
-    let input = RunInput {
+    let input = crate::input::RunInput {
         documents,
         metadata: metadata.clone(),
         joined,
@@ -225,34 +209,14 @@ async fn preflight(ledger: &mut Ledger<'_>) -> Result<(), ProtocolError> {
         .or(ledger.local.capabilities().max_context_tokens);
     ledger.local_context_tokens = window;
     if let (Some(window), ProtocolKind::Minion) = (window, ledger.spec.protocol) {
-        let fixed = fixed_local_tokens(ledger);
-        if fixed + MIN_EXCERPT_TOKENS > window as usize {
+        let fixed = crate::input::fixed_local_tokens(ledger);
+        if fixed + crate::input::MIN_EXCERPT_TOKENS > window as usize {
             return Err(ProtocolError::ContextTooLarge {
                 model: ledger.local.id().to_string(),
-                needed: fixed + MIN_EXCERPT_TOKENS,
+                needed: fixed + crate::input::MIN_EXCERPT_TOKENS,
                 window,
             });
         }
     }
     Ok(())
-}
-
-/// The least room for document text that makes a Minion local call worth
-/// making.
-const MIN_EXCERPT_TOKENS: usize = 500;
-
-/// Tokens a Minion local chat needs besides the documents: instructions,
-/// the task, and a question and an answer per round.
-pub(crate) fn fixed_local_tokens(ledger: &Ledger<'_>) -> usize {
-    approx_tokens(ledger.task)
-        + approx_tokens(prompts::MINION_LOCAL_INSTRUCTIONS)
-        + LOCAL_PROMPT_OVERHEAD
-        + ledger.spec.max_rounds as usize * (ledger.spec.local_max_tokens as usize + 80)
-}
-
-/// Tokens the documents take in a Minion local prompt, erring high (a
-/// token is about four characters of English, fewer for other text), so a
-/// prompt is never cut silently.
-pub(crate) fn context_tokens(text: &str) -> usize {
-    approx_tokens(text) * 115 / 100
 }

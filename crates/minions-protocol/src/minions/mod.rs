@@ -17,11 +17,11 @@ use self::aggregate::{JobOutput, Outcome as JobOutcome};
 use self::execute::{JobSettings, run_jobs};
 use self::select::{ChunkRef, Corpus, PlanBounds, Selected};
 use crate::events::Event;
+use crate::input::RunInput;
 use crate::ledger::{Ledger, Outcome};
 use crate::prompts::{self, PlanLimits};
 use crate::replies::Synthesis;
 use crate::result::{JobStats, StopReason};
-use crate::run::RunInput;
 use crate::{ProtocolError, Retrieval};
 
 /// Tokens a job's prompt needs besides its chunk: the worker's
