@@ -32,6 +32,7 @@ mod history;
 mod input;
 mod kind;
 mod ledger;
+mod local_call;
 mod minion;
 pub mod minions;
 mod plan;

@@ -91,25 +91,10 @@ pub(crate) async fn run(
             .with_temperature(spec.local_temperature)
             .with_max_tokens(spec.local_max_tokens);
         let began = ledger.local_began();
-        let reply = tokio::time::timeout(
-            spec.local_timeout,
-            crate::telemetry::chat(ledger.local, crate::telemetry::Side::Local, &request),
-        )
-        .await;
+        let reply = crate::local_call::call(ledger.local, &request, spec.local_timeout).await;
         ledger.local_ended(began);
         local_messages = request.messages;
-        let reply = match reply {
-            Err(_) => {
-                return Err(ProtocolError::LocalTimeout {
-                    seconds: spec.local_timeout.as_secs(),
-                });
-            }
-            Ok(Ok(reply)) => reply,
-            Ok(Err(error)) if error.is_unreachable() => {
-                return Err(ProtocolError::LocalUnreachable(error));
-            }
-            Ok(Err(error)) => return Err(ProtocolError::Local(error)),
-        };
+        let reply = reply.map_err(crate::local_call::LocalFailure::into_protocol_error)?;
         ledger.count_local(reply.usage, 1);
         ledger.log.emit(crate::Event::LocalMessage {
             round,

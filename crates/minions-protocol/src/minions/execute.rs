@@ -64,6 +64,8 @@ pub(crate) struct JobSettings {
     pub round: u32,
     /// Time one local call may take.
     pub timeout: std::time::Duration,
+    /// Re-asks of an unusable reply.
+    pub max_json_retries: u32,
 }
 
 /// Jobs failing in a row (calls that errored, not replies we could not
@@ -124,7 +126,9 @@ async fn run_job(
     let mut reason = String::new();
     let mut unreachable = None;
     let mut call_failed = false;
-    for attempt in 0..2 {
+    // The first reply and as many re-asks as the run allows the remote
+    // model's replies (`max_json_retries`).
+    for attempt in 0..=settings.max_json_retries {
         let request = ChatRequest::new(messages.clone())
             .with_temperature(temperature)
             .with_max_tokens(max_tokens)
@@ -132,29 +136,13 @@ async fn run_job(
                 "finding",
                 prompts::worker_schema(),
             ));
-        let reply = match tokio::time::timeout(
-            settings.timeout,
-            crate::telemetry::chat(local, crate::telemetry::Side::Local, &request),
-        )
-        .await
-        {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(error)) if error.is_unreachable() => {
-                reason = error.to_string();
-                unreachable = Some(error);
-                call_failed = true;
-                break;
-            }
-            Ok(Err(error)) => {
-                reason = error.to_string();
-                call_failed = true;
-                break;
-            }
-            Err(_) => {
-                reason = format!(
-                    "the local model took longer than {} s (local_timeout_secs)",
-                    settings.timeout.as_secs()
-                );
+        let reply = match crate::local_call::call(local, &request, settings.timeout).await {
+            Ok(reply) => reply,
+            Err(failure) => {
+                reason = failure.reason();
+                if let crate::local_call::LocalFailure::Unreachable(error) = failure {
+                    unreachable = Some(error);
+                }
                 call_failed = true;
                 break;
             }
@@ -203,10 +191,14 @@ async fn run_job(
             }
             Err(why) => {
                 reason = why;
-                if attempt == 0 {
+                if attempt < settings.max_json_retries {
                     messages.push(Message::assistant(reply.content));
                     messages.push(Message::user(prompts::worker_repair(&reason)));
-                    max_tokens = max_tokens.saturating_mul(2);
+                    // Twice the room once: a reply cut off at the limit
+                    // gets space to finish, not a doubling every time.
+                    if attempt == 0 {
+                        max_tokens = max_tokens.saturating_mul(2);
+                    }
                 }
             }
         }

@@ -318,6 +318,7 @@ impl Rounds<'_, '_> {
             max_tokens: spec.local_max_tokens,
             round,
             timeout: spec.local_timeout,
+            max_json_retries: spec.limits.max_json_retries,
         };
         let began = ledger.local_began();
         let ran = run_jobs(
