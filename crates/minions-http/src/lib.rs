@@ -15,6 +15,7 @@
 //! - Error capture: HTTP errors keep the status, the provider's message and
 //!   code, a body excerpt, the request id and `Retry-After`.
 
+pub mod access;
 mod adapter;
 mod body;
 mod client;

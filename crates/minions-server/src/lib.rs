@@ -10,7 +10,8 @@
 //! Binds 127.0.0.1 unless told otherwise, and refuses to listen beyond
 //! loopback without a bearer token. `docs/server.md` has curl examples.
 
-pub mod access;
+/// The loopback and bearer-token rule (shared with `minions mcp --http`).
+pub use minions::http::access;
 mod documents;
 mod error;
 mod history_api;

@@ -1,9 +1,11 @@
 //! Who may talk to a server of ours: the loopback and bearer-token rule
-//! shared by `minions serve` and `minions mcp --http`.
+//! shared by `minions serve` and `minions mcp --http`. It lives here, in the
+//! HTTP layer both servers depend on, so that neither server depends on the
+//! other for it.
 
 use std::net::SocketAddr;
 
-use axum::http::{HeaderMap, header};
+use reqwest::header::{self, HeaderMap};
 
 /// Refuses to listen beyond loopback without a token: anyone on the network
 /// could spend the user's API keys.
