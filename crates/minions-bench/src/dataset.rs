@@ -308,8 +308,7 @@ pub fn load_document_set(dir: &Path) -> Result<Vec<Item>, DatasetError> {
                     name.clone(),
                     ContextDocument {
                         name: name.clone(),
-                        text: document.text.into(),
-                        pages: document.pages,
+                        ..ContextDocument::from(document)
                     },
                 );
             }
@@ -548,8 +547,7 @@ pub fn load_financebench(path: &Path, pdf_dir: Option<&Path>) -> Result<Vec<Item
         let context = match from_pdf {
             Some(document) => vec![ContextDocument {
                 name: doc_name.clone(),
-                text: document.text.into(),
-                pages: document.pages,
+                ..ContextDocument::from(document)
             }],
             None => {
                 let evidence: Vec<String> = row

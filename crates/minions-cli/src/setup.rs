@@ -202,11 +202,7 @@ pub(crate) async fn documents(
 pub(crate) fn context(documents: Vec<Document>) -> Vec<minions::ContextDocument> {
     documents
         .into_iter()
-        .map(|d| minions::ContextDocument {
-            name: d.name,
-            text: d.text.into(),
-            pages: d.pages,
-        })
+        .map(minions::ContextDocument::from)
         .collect()
 }
 

@@ -283,11 +283,7 @@ impl MinionsMcp {
                 .await
                 .map_err(|e| e.to_string())?;
             total += document.text.len() as u64;
-            context.push(ContextDocument {
-                name: document.name,
-                text: document.text.into(),
-                pages: document.pages,
-            });
+            context.push(ContextDocument::from(document));
         }
         for document in inline {
             if document.text.trim().is_empty() {

@@ -19,6 +19,19 @@ pub struct ContextDocument {
     pub pages: Option<usize>,
 }
 
+/// A loaded file, URL or stdin (PDF pages, HTML as text, any encoding) as
+/// the protocols read it.
+#[cfg(feature = "ingest")]
+impl From<minions_ingest::Document> for ContextDocument {
+    fn from(document: minions_ingest::Document) -> Self {
+        Self {
+            name: document.name,
+            text: document.text.into(),
+            pages: document.pages,
+        }
+    }
+}
+
 impl ContextDocument {
     /// A document with this name and text.
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {

@@ -46,8 +46,7 @@ pub(crate) fn read_documents(inputs: Vec<DocumentInput>) -> Result<Vec<ContextDo
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 documents.push(ContextDocument {
                     name,
-                    text: document.text.into(),
-                    pages: document.pages,
+                    ..ContextDocument::from(document)
                 });
             }
             (None, None) => {
