@@ -9,6 +9,7 @@
 mod models;
 mod python;
 mod startup;
+mod tidy;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, ExitCode, Stdio};
@@ -18,6 +19,8 @@ use std::process::{Command, ExitCode, Stdio};
 #[rustfmt::skip]
 const CI_STEPS: &[&[&str]] = &[
     &["cargo", "fmt", "--all", "--", "--check"],
+    // What docs/architecture.md claims about the code's structure.
+    &["cargo", "xtask", "tidy"],
     &["cargo", "clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
     // Checked, not built: that the facade compiles with only these
     // features is the point (LEAN_LAYERS checks what it leaves out).
@@ -111,6 +114,8 @@ commands:
             Qwen 0.5B local, Qwen 1.5B remote; --threads N each, default 1), with the
             variables to use them
           stop: stops them
+  tidy    checks what docs/architecture.md claims: no import circle between a crate's
+            modules, no front end converting documents by hand
   python [--release]
           the Python package: builds its wheel with maturin, installs it in a fresh
             virtual environment under target/ and runs its pytest suite offline
@@ -122,6 +127,18 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => run_ci(),
         Some("bench") => run_bench(&args[1..]),
+        Some("tidy") => {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .unwrap_or(std::path::Path::new("."));
+            match tidy::check(root) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(problems) => {
+                    eprintln!("xtask tidy:\n{problems}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some("python") => match python::test(&args[1..]) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -10,10 +10,7 @@ use minions_history::{Filter, HistoryStore, RunRecord, Source, StoredRun, Summar
 
 use crate::cli::{HistoryArgs, HistoryCommand};
 use crate::error::{CliError, code};
-use crate::settings::Effective;
-
-/// The `history` setting that keeps none (`--no-history`).
-pub(crate) const OFF: &str = "off";
+use crate::settings::{Effective, HISTORY_OFF as OFF};
 
 /// The history file: the setting (`--history`, `MINIONS_HISTORY`, the
 /// config file), else `minions/history.sqlite3` in the user data

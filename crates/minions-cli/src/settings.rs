@@ -79,6 +79,9 @@ impl Effective {
     }
 }
 
+/// The `history` setting that keeps none (`--no-history`).
+pub(crate) const HISTORY_OFF: &str = "off";
+
 /// The settings the command line gives.
 pub(crate) fn from_flags(models: &ModelArgs, run: &RunArgs) -> Settings {
     Settings {
@@ -87,7 +90,7 @@ pub(crate) fn from_flags(models: &ModelArgs, run: &RunArgs) -> Settings {
         local_endpoints: models.local_endpoints.clone(),
         local_retry_secs: models.local_retry_secs,
         history: if models.no_history {
-            Some(crate::history::OFF.to_string())
+            Some(HISTORY_OFF.to_string())
         } else {
             models.history.clone()
         },

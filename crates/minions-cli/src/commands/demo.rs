@@ -97,7 +97,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
     // Scripted stand-ins spend nothing: the demo is kept out of the history.
     let settings = Effective {
         values: Settings {
-            history: Some(crate::history::OFF.to_string()),
+            history: Some(crate::settings::HISTORY_OFF.to_string()),
             ..Settings::default()
         },
         origins: BTreeMap::new(),

@@ -1,0 +1,218 @@
+//! `cargo xtask tidy`: keeps what docs/architecture.md says about the code
+//! true, by checking the claims that can be read off the sources:
+//!
+//! - no import circle between the modules of a crate (`use crate::a` in
+//!   `b.rs` and `use crate::b` in `a.rs`, or longer rings);
+//! - no front end builds a `ContextDocument` from a loaded file's text
+//!   itself: they convert with `ContextDocument::from`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The top-level module a file of `src/` belongs to (`None` for the crate
+/// root and binaries, which only wire modules together).
+fn module_of(src: &Path, file: &Path) -> Option<String> {
+    let relative = file.strip_prefix(src).ok()?;
+    let first = relative.components().next()?.as_os_str().to_str()?;
+    if matches!(first, "lib.rs" | "main.rs" | "bin") {
+        return None;
+    }
+    Some(first.trim_end_matches(".rs").to_string())
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The source without `#[cfg(test)]` modules at the end of a file (tests
+/// may import anything) and without comment lines.
+fn product_code(text: &str) -> String {
+    let code = match text.find("#[cfg(test)]\nmod tests") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    code.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The crate's top-level modules that `code` names with `crate::`.
+fn imported_modules(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        // `use crate::{a, b::c}` names several.
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let name: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if name.chars().next().is_some_and(char::is_lowercase) {
+                    found.insert(name);
+                }
+            }
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        // Only modules: `crate::Type` names an item of the root.
+        if rest[name.len()..].starts_with("::")
+            && name.chars().next().is_some_and(char::is_lowercase)
+        {
+            found.insert(name);
+        }
+    }
+    found
+}
+
+/// Every ring of modules that import each other, in one crate.
+fn circles(src: &Path) -> Vec<Vec<String>> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let Some(module) = module_of(src, file) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let targets = edges.entry(module.clone()).or_default();
+        for target in imported_modules(&product_code(&text)) {
+            if target != module {
+                targets.insert(target);
+            }
+        }
+    }
+    // A circle is a path back to where it started; report each ring once,
+    // from its smallest module.
+    let mut rings = BTreeSet::new();
+    for start in edges.keys() {
+        let mut stack = vec![(start.clone(), vec![start.clone()])];
+        while let Some((at, path)) = stack.pop() {
+            for next in edges.get(&at).into_iter().flatten() {
+                if next == start {
+                    let mut ring = path.clone();
+                    let smallest = ring
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, m)| *m)
+                        .map_or(0, |(i, _)| i);
+                    ring.rotate_left(smallest);
+                    rings.insert(ring);
+                } else if !path.contains(next) && next > start && path.len() < 6 {
+                    let mut longer = path.clone();
+                    longer.push(next.clone());
+                    stack.push((next.clone(), longer));
+                }
+            }
+        }
+    }
+    rings.into_iter().collect()
+}
+
+/// Lines where a front end builds a `ContextDocument` from loaded text.
+fn hand_conversions(root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for front_end in [
+        "minions-cli",
+        "minions-server",
+        "minions-mcp",
+        "minions-bench",
+    ] {
+        let mut files = Vec::new();
+        rust_files(&root.join("crates").join(front_end).join("src"), &mut files);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            for (n, line) in lines.iter().enumerate() {
+                if line.contains("ContextDocument {")
+                    && lines[n..lines.len().min(n + 5)]
+                        .iter()
+                        .any(|l| l.contains("text: document.text"))
+                {
+                    found.push(format!("{}:{}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Runs the checks; the error lists every broken claim.
+pub(crate) fn check(root: &Path) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let Ok(crates) = std::fs::read_dir(root.join("crates")) else {
+        return Err("no crates/ directory".into());
+    };
+    let mut names: Vec<PathBuf> = crates.filter_map(Result::ok).map(|e| e.path()).collect();
+    names.sort();
+    for dir in names {
+        for ring in circles(&dir.join("src")) {
+            problems.push(format!(
+                "{}: modules import each other in a circle: {} -> {}",
+                dir.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+                ring.join(" -> "),
+                ring[0]
+            ));
+        }
+    }
+    for place in hand_conversions(root) {
+        problems.push(format!(
+            "{place}: builds a ContextDocument from a document's text by hand; use ContextDocument::from"
+        ));
+    }
+    if problems.is_empty() {
+        println!("tidy: no import circles in any crate; no front end converts documents by hand");
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_are_read_from_paths_and_groups() {
+        let code = "use crate::ledger::{Ledger, Outcome};\nuse crate::{ProtocolError, prompts, input::RunInput};\nlet x = crate::telemetry::chat(a);\nlet t = crate::Event::X;";
+        let found: Vec<String> = imported_modules(code).into_iter().collect();
+        assert_eq!(found, ["input", "ledger", "prompts", "telemetry"]);
+    }
+
+    #[test]
+    fn a_ring_of_imports_is_found_and_tests_do_not_count() {
+        let src = std::env::temp_dir().join(format!("xtask-tidy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&src);
+        std::fs::create_dir_all(src.join("c")).unwrap_or_default();
+        let write =
+            |name: &str, text: &str| std::fs::write(src.join(name), text).unwrap_or_default();
+        write("lib.rs", "mod a; mod b; mod c; use crate::a::A;");
+        write("a.rs", "use crate::b::B;\npub struct A;");
+        write(
+            "b.rs",
+            "use crate::c::C;\npub struct B;\n#[cfg(test)]\nmod tests { use crate::a::A; }",
+        );
+        write("c/mod.rs", "pub struct C;");
+        write("c/deep.rs", "use crate::a::A;");
+        let rings = circles(&src);
+        let _ = std::fs::remove_dir_all(&src);
+        assert_eq!(rings, [vec!["a".to_string(), "b".into(), "c".into()]]);
+    }
+}
