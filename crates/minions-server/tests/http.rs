@@ -588,13 +588,7 @@ async fn embedding_retrieval_uses_the_servers_embedder_or_is_refused() {
 async fn metrics_count_runs_tokens_cost_and_savings() {
     let h = start(ServerConfig::default()).await;
     for model in ["minions", "minion"] {
-        let response = client()
-            .post(format!("{}/v1/chat/completions", h.url))
-            .json(&chat_body(model, false))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        ask_through_chat(&h.url, model).await;
     }
     let response = client()
         .get(format!("{}/metrics", h.url))
@@ -642,6 +636,29 @@ async fn metrics_count_runs_tokens_cost_and_savings() {
     );
 }
 
+/// `GET url` as JSON.
+async fn get_json(url: String) -> Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Asks a question through the OpenAI-compatible endpoint; it must answer.
+async fn ask_through_chat(url: &str, model: &str) {
+    let response = client()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&chat_body(model, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
 /// A fresh path under target/ for one test's history file.
 fn history_file(name: &str) -> std::path::PathBuf {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -659,37 +676,17 @@ async fn past_runs_come_back_from_the_history_after_a_restart() {
     {
         let h = start_recording(ServerConfig::default(), path.clone()).await;
         for model in ["minions", "minion"] {
-            let response = client()
-                .post(format!("{}/v1/chat/completions", h.url))
-                .json(&chat_body(model, false))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200);
+            ask_through_chat(&h.url, model).await;
         }
         // Each listed run's bill: the summary must add up to them.
-        let runs: Value = client()
-            .get(format!("{}/v1/history", h.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let runs = get_json(format!("{}/v1/history", h.url)).await;
         for run in runs["runs"].as_array().unwrap() {
             bills += run["remote_cost_usd"].as_f64().unwrap();
         }
     }
     // A new server on the same file: the runs are still there.
     let h = start_recording(ServerConfig::default(), path.clone()).await;
-    let runs: Value = client()
-        .get(format!("{}/v1/history?limit=10", h.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let runs = get_json(format!("{}/v1/history?limit=10", h.url)).await;
     let runs = runs["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2, "{runs:?}");
     let protocols: Vec<&str> = runs
@@ -703,14 +700,7 @@ async fn past_runs_come_back_from_the_history_after_a_restart() {
     );
     assert!(bills > 0.0);
 
-    let summary: Value = client()
-        .get(format!("{}/v1/history/summary?by=day", h.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary = get_json(format!("{}/v1/history/summary?by=day", h.url)).await;
     let rows = summary["rows"].as_array().unwrap();
     let total = rows.last().unwrap();
     assert_eq!(total["key"], "total");
@@ -788,14 +778,7 @@ async fn run_to_end(url: &str, protocol: &str) -> Value {
         .unwrap()
         .to_string();
     for _ in 0..200 {
-        let state: Value = client()
-            .get(format!("{url}/v1/runs/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let state = get_json(format!("{url}/v1/runs/{id}")).await;
         if state["status"] != "running" {
             return state;
         }
