@@ -4,7 +4,10 @@
 //! - no import circle between the modules of a crate (`use crate::a` in
 //!   `b.rs` and `use crate::b` in `a.rs`, or longer rings);
 //! - no front end builds a `ContextDocument` from a loaded file's text
-//!   itself: they convert with `ContextDocument::from`.
+//!   itself: they convert with `ContextDocument::from`;
+//! - no crate outside a provider names that provider's wire types (the
+//!   `wire` modules are private; this keeps anyone from making them public
+//!   again to reach in).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -154,6 +157,39 @@ fn hand_conversions(root: &Path) -> Vec<String> {
     found
 }
 
+/// Lines outside a provider crate that name its wire module.
+fn wire_reaches(root: &Path) -> Vec<String> {
+    let providers = ["openai", "anthropic", "ollama"];
+    let mut found = Vec::new();
+    let Ok(crates) = std::fs::read_dir(root.join("crates")) else {
+        return found;
+    };
+    for dir in crates.filter_map(Result::ok).map(|e| e.path()) {
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let mut files = Vec::new();
+        rust_files(&dir, &mut files);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            for (n, line) in text.lines().enumerate() {
+                for provider in providers {
+                    let own = name == format!("minions-{provider}");
+                    if !own
+                        && (line.contains(&format!("minions_{provider}::wire"))
+                            || line.contains(&format!("{provider}::wire::")))
+                    {
+                        found.push(format!("{}:{}", file.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Runs the checks; the error lists every broken claim.
 pub(crate) fn check(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
@@ -177,8 +213,15 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
             "{place}: builds a ContextDocument from a document's text by hand; use ContextDocument::from"
         ));
     }
+    for place in wire_reaches(root) {
+        problems.push(format!(
+            "{place}: names a provider's wire types; use what the provider crate exports"
+        ));
+    }
     if problems.is_empty() {
-        println!("tidy: no import circles in any crate; no front end converts documents by hand");
+        println!(
+            "tidy: no import circles in any crate; no front end converts documents by hand; no crate reaches into a provider's wire types"
+        );
         Ok(())
     } else {
         Err(problems.join("\n"))

@@ -22,7 +22,7 @@
 
 mod adapter;
 mod client;
-pub mod wire;
+mod wire;
 
 pub use adapter::{API_VERSION, AnthropicAdapter};
 pub use client::{AnthropicBuilder, AnthropicClient, DEFAULT_BASE_URL, DEFAULT_MAX_TOKENS};

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The tool name used for structured output.
-pub fn tool_name(name: &str) -> String {
+pub(crate) fn tool_name(name: &str) -> String {
     wire_name(name, "respond")
 }
 
@@ -33,7 +33,7 @@ pub fn tool_name(name: &str) -> String {
 /// would pay it for nothing. Prompts under the model's minimum cacheable
 /// length are not cached and cost nothing extra.
 #[derive(Debug, Serialize)]
-pub struct MessagesBody<'a> {
+pub(crate) struct MessagesBody<'a> {
     model: &'a str,
     max_tokens: u32,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -112,7 +112,7 @@ const BODY_FIELDS: &[&str] = &["model", "max_tokens", "messages"];
 
 impl<'a> MessagesBody<'a> {
     /// The body for `request` (see the type's documentation).
-    pub fn new(
+    pub(crate) fn new(
         model: &'a str,
         request: &'a ChatRequest,
         level: StructuredLevel,
@@ -205,20 +205,20 @@ impl<'a> MessagesBody<'a> {
 /// Anthropic's usage block.
 #[derive(Debug, Default, Clone, Copy, Deserialize)]
 #[serde(default)]
-pub struct WireUsage {
+pub(crate) struct WireUsage {
     /// Uncached input tokens.
-    pub input_tokens: Option<u64>,
+    pub(crate) input_tokens: Option<u64>,
     /// Output tokens.
-    pub output_tokens: Option<u64>,
+    pub(crate) output_tokens: Option<u64>,
     /// Input tokens written to the cache.
-    pub cache_creation_input_tokens: Option<u64>,
+    pub(crate) cache_creation_input_tokens: Option<u64>,
     /// Input tokens read from the cache.
-    pub cache_read_input_tokens: Option<u64>,
+    pub(crate) cache_read_input_tokens: Option<u64>,
 }
 
 impl WireUsage {
     /// Our usage: every input token counts as prompt, cache reads as cached.
-    pub fn to_usage(self) -> Usage {
+    pub(crate) fn to_usage(self) -> Usage {
         let read = self.cache_read_input_tokens.unwrap_or(0);
         Usage {
             prompt_tokens: self.input_tokens.unwrap_or(0)
@@ -258,7 +258,7 @@ fn blocks_text(blocks: &[Value]) -> String {
 }
 
 /// Parses a `/v1/messages` answer.
-pub fn parse_message(provider: &str, body: &[u8]) -> Result<ChatResponse> {
+pub(crate) fn parse_message(provider: &str, body: &[u8]) -> Result<ChatResponse> {
     let message: WireMessage = serde_json::from_slice(body).map_err(|e| {
         Error::decode(
             provider,
@@ -283,7 +283,7 @@ pub fn parse_message(provider: &str, body: &[u8]) -> Result<ChatResponse> {
 
 /// What one streamed event means.
 #[derive(Debug, PartialEq)]
-pub enum StreamUpdate {
+pub(crate) enum StreamUpdate {
     /// Usage and model from `message_start`.
     Start {
         /// Input-side usage.
@@ -307,7 +307,7 @@ pub enum StreamUpdate {
 }
 
 /// Parses one SSE event.
-pub fn parse_stream_event(provider: &str, event: &str, data: &str) -> Result<StreamUpdate> {
+pub(crate) fn parse_stream_event(provider: &str, event: &str, data: &str) -> Result<StreamUpdate> {
     let value: Value = serde_json::from_str(data)
         .map_err(|e| Error::decode(provider, format!("invalid stream event ({e})"), data))?;
     let kind = value.get("type").and_then(Value::as_str).unwrap_or(event);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Answer tokens assumed when a request sets no `max_tokens`.
-pub const DEFAULT_ANSWER_TOKENS: u32 = 1024;
+pub(crate) const DEFAULT_ANSWER_TOKENS: u32 = 1024;
 /// `num_ctx` is rounded up to a multiple of this.
 const NUM_CTX_STEP: u32 = 1024;
 /// Never ask for less than this (Ollama's own default is 2048 to 4096).
@@ -28,16 +28,16 @@ pub struct OllamaOptions {
 /// characters a token, plus framing per message and the schema) and the room
 /// reserved for the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ContextNeed {
+pub(crate) struct ContextNeed {
     /// Estimated prompt tokens.
-    pub prompt: u32,
+    pub(crate) prompt: u32,
     /// Tokens reserved for the answer.
-    pub answer: u32,
+    pub(crate) answer: u32,
 }
 
 impl ContextNeed {
     /// Estimates the need of a request.
-    pub fn of(request: &ChatRequest) -> Self {
+    pub(crate) fn of(request: &ChatRequest) -> Self {
         let messages: usize = request
             .messages
             .iter()
@@ -54,7 +54,7 @@ impl ContextNeed {
     }
 
     /// Prompt plus answer.
-    pub fn total(&self) -> u32 {
+    pub(crate) fn total(&self) -> u32 {
         self.prompt.saturating_add(self.answer)
     }
 
@@ -64,7 +64,7 @@ impl ContextNeed {
     ///
     /// Fails when even the bare total does not fit the model's context: a
     /// prompt Ollama would silently truncate.
-    pub fn num_ctx(&self, model: &str, context_length: Option<u32>) -> Result<u32> {
+    pub(crate) fn num_ctx(&self, model: &str, context_length: Option<u32>) -> Result<u32> {
         let total = self.total();
         let with_margin = total.saturating_add(total / 10).saturating_add(256);
         let rounded = with_margin
@@ -87,7 +87,7 @@ impl ContextNeed {
 
 /// The body of an `/api/chat` request, borrowing from the [`ChatRequest`].
 #[derive(Debug, Serialize)]
-pub struct ChatBody<'a> {
+pub(crate) struct ChatBody<'a> {
     model: &'a str,
     messages: Vec<WireMessage<'a>>,
     stream: bool,
@@ -132,7 +132,7 @@ const BODY_FIELDS: &[&str] = &["model", "messages", "stream", "options"];
 
 impl<'a> ChatBody<'a> {
     /// The body for `request` with the context window `num_ctx`.
-    pub fn new(
+    pub(crate) fn new(
         model: &'a str,
         request: &'a ChatRequest,
         num_ctx: u32,
@@ -183,17 +183,17 @@ impl<'a> ChatBody<'a> {
 /// One `/api/chat` answer, or one line of a streamed one.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct ChatLine {
+pub(crate) struct ChatLine {
     /// The model.
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     message: Option<LineMessage>,
     /// Whether this is the last line.
-    pub done: bool,
+    pub(crate) done: bool,
     done_reason: Option<FinishReason>,
     prompt_eval_count: Option<u64>,
     eval_count: Option<u64>,
     /// An in-band error.
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -204,7 +204,7 @@ struct LineMessage {
 
 impl ChatLine {
     /// The text of this line.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         self.message
             .as_ref()
             .map(|m| m.content.as_str())
@@ -212,7 +212,7 @@ impl ChatLine {
     }
 
     /// Token counts (on the last line).
-    pub fn usage(&self) -> Usage {
+    pub(crate) fn usage(&self) -> Usage {
         Usage::new(
             self.prompt_eval_count.unwrap_or(0),
             self.eval_count.unwrap_or(0),
@@ -220,13 +220,13 @@ impl ChatLine {
     }
 
     /// Why generation stopped (on the last line).
-    pub fn finish_reason(&self) -> Option<FinishReason> {
+    pub(crate) fn finish_reason(&self) -> Option<FinishReason> {
         self.done_reason.clone()
     }
 }
 
 /// Parses a non-streamed `/api/chat` answer.
-pub fn parse_chat(body: &[u8], requested_model: &str) -> Result<ChatResponse> {
+pub(crate) fn parse_chat(body: &[u8], requested_model: &str) -> Result<ChatResponse> {
     let line: ChatLine = serde_json::from_slice(body).map_err(|e| {
         Error::decode(
             "ollama",
@@ -250,7 +250,7 @@ pub fn parse_chat(body: &[u8], requested_model: &str) -> Result<ChatResponse> {
 
 /// The context length in `/api/show`'s `model_info`
 /// (`llama.context_length`, `qwen2.context_length`, ...).
-pub fn context_length(show: &Value) -> Option<u32> {
+pub(crate) fn context_length(show: &Value) -> Option<u32> {
     let info = show.get("model_info")?.as_object()?;
     info.iter()
         .find(|(key, _)| key.ends_with(".context_length"))
@@ -259,7 +259,7 @@ pub fn context_length(show: &Value) -> Option<u32> {
 }
 
 /// Model names from `/api/tags`.
-pub fn tag_names(tags: &Value) -> Vec<String> {
+pub(crate) fn tag_names(tags: &Value) -> Vec<String> {
     tags.get("models")
         .and_then(Value::as_array)
         .map(|models| {
@@ -272,7 +272,7 @@ pub fn tag_names(tags: &Value) -> Vec<String> {
 }
 
 /// Vectors from `/api/embed`.
-pub fn parse_embed(body: &[u8], expected: usize) -> Result<minions_core::Embeddings> {
+pub(crate) fn parse_embed(body: &[u8], expected: usize) -> Result<minions_core::Embeddings> {
     #[derive(Deserialize)]
     struct Embed {
         embeddings: Vec<Vec<f32>>,

@@ -25,7 +25,7 @@ mod adapter;
 mod client;
 mod preset;
 mod probe;
-pub mod wire;
+mod wire;
 
 pub use adapter::OpenAiAdapter;
 pub use client::{AZURE_DEFAULT_API_VERSION, OpenAiBuilder, OpenAiClient};

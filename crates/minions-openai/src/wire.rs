@@ -10,7 +10,7 @@ use crate::Preset;
 
 /// Whether a model is a reasoning model that takes `max_completion_tokens`
 /// and rejects a custom `temperature` (o1, o3, o4, GPT-5 families).
-pub fn is_reasoning_model(model: &str) -> bool {
+pub(crate) fn is_reasoning_model(model: &str) -> bool {
     let model = model
         .rsplit('/')
         .next()
@@ -29,7 +29,7 @@ fn schema_name(name: &str) -> String {
 /// The body of a `/chat/completions` request. It borrows the messages and
 /// the schema from the [`ChatRequest`]: the document is not copied.
 #[derive(Debug, Serialize)]
-pub struct ChatBody<'a> {
+pub(crate) struct ChatBody<'a> {
     model: &'a str,
     messages: Vec<WireMessage<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,7 +86,7 @@ impl<'a> ChatBody<'a> {
     /// The body for `request`. `level` says how structured output is asked
     /// for when the request wants JSON: the schema as `response_format`,
     /// JSON mode plus the schema in the prompt, or the prompt alone.
-    pub fn new(
+    pub(crate) fn new(
         model: &'a str,
         request: &'a ChatRequest,
         preset: &Preset,
@@ -155,7 +155,7 @@ impl<'a> ChatBody<'a> {
 /// OpenAI's usage block, with the spellings compatible servers use.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct WireUsage {
+pub(crate) struct WireUsage {
     prompt_tokens: u64,
     completion_tokens: u64,
     prompt_tokens_details: Option<PromptDetails>,
@@ -208,7 +208,7 @@ struct AnswerMessage {
 }
 
 /// Message content is a string, or (some servers) a list of text parts.
-pub fn content_text(content: Option<&Value>) -> String {
+pub(crate) fn content_text(content: Option<&Value>) -> String {
     match content {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Array(parts)) => parts
@@ -224,7 +224,7 @@ pub fn content_text(content: Option<&Value>) -> String {
 }
 
 /// Parses a `/chat/completions` answer.
-pub fn parse_chat(provider: &str, body: &[u8]) -> Result<ChatResponse> {
+pub(crate) fn parse_chat(provider: &str, body: &[u8]) -> Result<ChatResponse> {
     let completion: Completion = serde_json::from_slice(body).map_err(|e| {
         Error::decode(
             provider,
@@ -260,7 +260,7 @@ pub fn parse_chat(provider: &str, body: &[u8]) -> Result<ChatResponse> {
 /// One `data:` payload of a stream.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct StreamChunk {
+pub(crate) struct StreamChunk {
     choices: Vec<StreamChoice>,
     usage: Option<WireUsage>,
     model: Option<String>,
@@ -282,19 +282,19 @@ struct StreamDelta {
 
 /// What a stream chunk contributes.
 #[derive(Debug, Default, PartialEq)]
-pub struct ChunkUpdate {
+pub(crate) struct ChunkUpdate {
     /// New text.
-    pub text: String,
+    pub(crate) text: String,
     /// The finish reason, on the last content chunk.
-    pub finish_reason: Option<FinishReason>,
+    pub(crate) finish_reason: Option<FinishReason>,
     /// Usage, on the final chunk when `include_usage` was asked for.
-    pub usage: Option<Usage>,
+    pub(crate) usage: Option<Usage>,
     /// The model name.
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
 }
 
 /// Parses one `data:` payload. An in-band `{"error": ...}` becomes an error.
-pub fn parse_stream_chunk(provider: &str, data: &str) -> Result<ChunkUpdate> {
+pub(crate) fn parse_stream_chunk(provider: &str, data: &str) -> Result<ChunkUpdate> {
     let chunk: StreamChunk = serde_json::from_str(data)
         .map_err(|e| Error::decode(provider, format!("invalid stream chunk ({e})"), data))?;
     if let Some(error) = chunk.error {
@@ -326,18 +326,18 @@ pub fn parse_stream_chunk(provider: &str, data: &str) -> Result<ChunkUpdate> {
 
 /// The body of an embeddings request.
 #[derive(Debug, Serialize)]
-pub struct EmbeddingsBody<'a> {
+pub(crate) struct EmbeddingsBody<'a> {
     /// The model.
-    pub model: &'a str,
+    pub(crate) model: &'a str,
     /// The texts.
-    pub input: &'a [String],
+    pub(crate) input: &'a [String],
     /// Always `float`.
-    pub encoding_format: &'static str,
+    pub(crate) encoding_format: &'static str,
 }
 
 impl<'a> EmbeddingsBody<'a> {
     /// The body embedding `inputs` with `model`.
-    pub fn new(model: &'a str, input: &'a [String]) -> Self {
+    pub(crate) fn new(model: &'a str, input: &'a [String]) -> Self {
         Self {
             model,
             input,
@@ -360,7 +360,7 @@ struct EmbeddingItem {
 }
 
 /// Parses an embeddings answer, in input order.
-pub fn parse_embeddings(
+pub(crate) fn parse_embeddings(
     provider: &str,
     body: &[u8],
     expected: usize,

@@ -29,7 +29,7 @@ fn base_url(preset: &Preset) -> String {
 pub(crate) async fn providers(args: ProvidersArgs, settings: Effective) -> Result<u8, CliError> {
     println!("{:<12} {:<6} {:<36} base URL", "provider", "where", "key");
     let ollama = env::read(env::OLLAMA_HOST)
-        .map(|h| minions::ollama::wire::base_url_from_host(&h))
+        .map(|h| minions::ollama::base_url_from_host(&h))
         .unwrap_or_else(|| minions::ollama::DEFAULT_BASE_URL.to_string());
     println!(
         "{:<12} {:<6} {:<36} {ollama} ({})",
