@@ -28,32 +28,10 @@ pub(crate) async fn run(
         )),
     ];
     ledger.enter_round(1);
-    let question = ledger
-        .remote_json(
-            0,
-            "question",
-            remote_messages.clone(),
-            ResponseFormat::json_schema("question", Question::schema()),
-            Question::read,
-        )
-        .await;
-    let question = match question {
-        Ok(question) => question,
-        // A remote model that cannot even ask leaves the local model to
-        // answer the task itself: the run still ends with an answer.
-        Err(crate::ledger::Halt::Unusable(reason)) => {
-            tracing::info!(%reason, "no usable first question; asking the local model the task");
-            Question {
-                message: ledger.task.to_string(),
-            }
-        }
+    let mut message = match first_question(ledger, &mut remote_messages).await {
+        Ok(message) => message,
         Err(halt) => return ledger.stopped(halt, 0),
     };
-    remote_messages.push(Message::assistant(format!(
-        "{{\"message\": {}}}",
-        serde_json::Value::String(question.message.clone())
-    )));
-    let mut message = question.message;
     // When the documents fit the local window, the local model holds them
     // whole and sees the whole conversation; when they do not, each question
     // gets the excerpts that best match it, within the window, and nothing
@@ -84,30 +62,7 @@ pub(crate) async fn run(
                 ledger.task,
             ))];
         }
-        local_messages.push(Message::user(message.clone()));
-        // The conversation moves into the request and back, so the whole
-        // context in its system message is not copied each round.
-        let request = ChatRequest::new(std::mem::take(&mut local_messages))
-            .with_temperature(spec.local_temperature)
-            .with_max_tokens(spec.local_max_tokens);
-        let began = ledger.local_began();
-        let reply = crate::local_call::call(ledger.local, &request, spec.local_timeout).await;
-        ledger.local_ended(began);
-        local_messages = request.messages;
-        let reply = reply.map_err(crate::local_call::LocalFailure::into_protocol_error)?;
-        ledger.count_local(reply.usage, 1);
-        ledger.log.emit(crate::Event::LocalMessage {
-            round,
-            content: reply.content.clone(),
-            usage: reply.usage,
-            seconds: began.elapsed().as_secs_f64(),
-        });
-        let mut said = reply.content.clone();
-        if reply.is_truncated() {
-            // Say so rather than pass on half an answer as if it were whole.
-            said.push_str("\n[the small model's answer was cut off at its token limit]");
-        }
-        local_messages.push(Message::assistant(reply.content.clone()));
+        let said = ask_local(ledger, round, &message, &mut local_messages).await?;
         let shared = ledger.redact(round, &said);
         heard.push_str(&shared);
         heard.push('\n');
@@ -161,6 +116,74 @@ pub(crate) async fn run(
         crate::ledger::Halt::Unusable("no final answer after the last round".into()),
         max_rounds,
     )
+}
+
+/// The remote model's first question, added to its conversation. A remote
+/// model that cannot even ask leaves the local model to answer the task
+/// itself: the run still ends with an answer.
+async fn first_question(
+    ledger: &mut Ledger<'_>,
+    remote_messages: &mut Vec<Message>,
+) -> Result<String, crate::ledger::Halt> {
+    let question = ledger
+        .remote_json(
+            0,
+            "question",
+            remote_messages.clone(),
+            ResponseFormat::json_schema("question", Question::schema()),
+            Question::read,
+        )
+        .await;
+    let message = match question {
+        Ok(question) => question.message,
+        Err(crate::ledger::Halt::Unusable(reason)) => {
+            tracing::info!(%reason, "no usable first question; asking the local model the task");
+            ledger.task.to_string()
+        }
+        Err(halt) => return Err(halt),
+    };
+    remote_messages.push(Message::assistant(format!(
+        "{{\"message\": {}}}",
+        serde_json::Value::String(message.clone())
+    )));
+    Ok(message)
+}
+
+/// Asks the local model `message` in the conversation `local_messages`
+/// (which gets the question and the reply), and counts and reports the
+/// call. Returns what it said, marked when the token limit cut it off.
+async fn ask_local(
+    ledger: &mut Ledger<'_>,
+    round: u32,
+    message: &str,
+    local_messages: &mut Vec<Message>,
+) -> Result<String, ProtocolError> {
+    let spec = ledger.spec;
+    local_messages.push(Message::user(message.to_string()));
+    // The conversation moves into the request and back, so the whole
+    // context in its system message is not copied each round.
+    let request = ChatRequest::new(std::mem::take(local_messages))
+        .with_temperature(spec.local_temperature)
+        .with_max_tokens(spec.local_max_tokens);
+    let began = ledger.local_began();
+    let reply = crate::local_call::call(ledger.local, &request, spec.local_timeout).await;
+    ledger.local_ended(began);
+    *local_messages = request.messages;
+    let reply = reply.map_err(crate::local_call::LocalFailure::into_protocol_error)?;
+    ledger.count_local(reply.usage, 1);
+    ledger.log.emit(crate::Event::LocalMessage {
+        round,
+        content: reply.content.clone(),
+        usage: reply.usage,
+        seconds: began.elapsed().as_secs_f64(),
+    });
+    let mut said = reply.content.clone();
+    if reply.is_truncated() {
+        // Say so rather than pass on half an answer as if it were whole.
+        said.push_str("\n[the small model's answer was cut off at its token limit]");
+    }
+    local_messages.push(Message::assistant(reply.content));
+    Ok(said)
 }
 
 /// What the local model said, as an answer a user can read: small models
