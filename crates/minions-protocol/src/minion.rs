@@ -32,22 +32,7 @@ pub(crate) async fn run(
         Ok(message) => message,
         Err(halt) => return ledger.stopped(halt, 0),
     };
-    // When the documents fit the local window, the local model holds them
-    // whole and sees the whole conversation; when they do not, each question
-    // gets the excerpts that best match it, within the window, and nothing
-    // is ever cut by the server.
-    let excerpt_budget = ledger.local_context_tokens.and_then(|window| {
-        let room = (window as usize).saturating_sub(input::fixed_local_tokens(ledger));
-        (input::context_tokens(&input.joined) > room).then_some(room)
-    });
-    let mut excerpts = excerpt_budget.map(|room| Excerpts::new(input.documents, room));
-    let mut local_messages = match &excerpts {
-        Some(_) => Vec::new(),
-        None => vec![Message::system(prompts::minion_local_system(
-            &input.joined,
-            ledger.task,
-        ))],
-    };
+    let (mut excerpts, mut local_messages) = local_setup(ledger, input);
 
     // What the remote model was told: its final answer may name nothing else.
     let mut heard = format!("{}\n", ledger.task);
@@ -116,6 +101,29 @@ pub(crate) async fn run(
         crate::ledger::Halt::Unusable("no final answer after the last round".into()),
         max_rounds,
     )
+}
+
+/// How the local model will see the documents. When they fit its window,
+/// it holds them whole and sees the whole conversation; when they do not,
+/// each question gets the excerpts that best match it, within the window,
+/// and nothing is ever cut by the server.
+fn local_setup<'a>(
+    ledger: &Ledger<'_>,
+    input: &RunInput<'a>,
+) -> (Option<Excerpts<'a>>, Vec<Message>) {
+    let excerpt_budget = ledger.local_context_tokens.and_then(|window| {
+        let room = (window as usize).saturating_sub(input::fixed_local_tokens(ledger));
+        (input::context_tokens(&input.joined) > room).then_some(room)
+    });
+    let excerpts = excerpt_budget.map(|room| Excerpts::new(input.documents, room));
+    let local_messages = match &excerpts {
+        Some(_) => Vec::new(),
+        None => vec![Message::system(prompts::minion_local_system(
+            &input.joined,
+            ledger.task,
+        ))],
+    };
+    (excerpts, local_messages)
 }
 
 /// The remote model's first question, added to its conversation. A remote
