@@ -105,15 +105,7 @@ async fn run_job(
         task: job.task.id.clone(),
         chunk: job.chunk_label.clone(),
     });
-    let mut messages = vec![
-        Message::system(prompts::WORKER_SYSTEM),
-        Message::user(prompts::worker(
-            &job.document,
-            &job.text,
-            &job.task.instruction,
-            &job.task.advice,
-        )),
-    ];
+    let mut messages = worker_messages(&job);
     // Extra samples are only worth it if they can differ.
     let temperature = if job.sample > 0 {
         settings.temperature.max(0.7)
@@ -158,27 +150,7 @@ async fn run_job(
         };
         match parsed {
             Ok(worker) => {
-                let outcome = match as_text(worker.answer) {
-                    Some(answer) => {
-                        let citation = as_text(worker.citation);
-                        let verified = citation
-                            .as_deref()
-                            .is_some_and(|c| citation_found(c, &job.text));
-                        Outcome::Answer {
-                            answer,
-                            citation,
-                            explanation: worker.explanation,
-                            verified,
-                        }
-                    }
-                    None => Outcome::Nothing,
-                };
-                let outcome = match normalise_outcome(outcome) {
-                    Outcome::Answer { answer, .. } if !answer_grounded(&answer, &job.text) => {
-                        Outcome::Ungrounded(answer)
-                    }
-                    other => other,
-                };
+                let outcome = judge(worker, &job.text);
                 return finished(
                     job,
                     outcome,
@@ -212,6 +184,47 @@ async fn run_job(
         settings,
         log,
     )
+}
+
+/// A job's conversation: the worker's instructions, then the chunk and
+/// the task (the chunk first, so that jobs on one chunk share a prefix).
+fn worker_messages(job: &Job) -> Vec<Message> {
+    vec![
+        Message::system(prompts::WORKER_SYSTEM),
+        Message::user(prompts::worker(
+            &job.document,
+            &job.text,
+            &job.task.instruction,
+            &job.task.advice,
+        )),
+    ]
+}
+
+/// What a parsed worker reply comes to: an answer (its citation checked
+/// against the chunk), nothing, or a guess when the answer is not in the
+/// chunk it read.
+fn judge(worker: WorkerOutput, chunk: &str) -> Outcome {
+    let outcome = match as_text(worker.answer) {
+        Some(answer) => {
+            let citation = as_text(worker.citation);
+            let verified = citation
+                .as_deref()
+                .is_some_and(|c| citation_found(c, chunk));
+            Outcome::Answer {
+                answer,
+                citation,
+                explanation: worker.explanation,
+                verified,
+            }
+        }
+        None => Outcome::Nothing,
+    };
+    match normalise_outcome(outcome) {
+        Outcome::Answer { answer, .. } if !answer_grounded(&answer, chunk) => {
+            Outcome::Ungrounded(answer)
+        }
+        other => other,
+    }
 }
 
 fn finished(

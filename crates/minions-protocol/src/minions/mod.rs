@@ -8,7 +8,6 @@ mod select;
 use std::collections::HashMap;
 
 use minions_core::{Message, ResponseFormat};
-use tokio::time::Instant;
 
 pub use crate::findings::{Findings, MergedAnswer, TaskFindings};
 pub use crate::plan::{Plan, PlanChunking, PlanTask, Selection};
@@ -167,6 +166,29 @@ impl Rounds<'_, '_> {
     /// The round's plan: asked for (and sent back while it cannot run), or
     /// the task itself when the planner cannot plan. `Err(outcome)` ends
     /// the run (a budget stop).
+    /// What a plan may ask for this round, as the planner is told it.
+    fn plan_limits(&self, spec: &crate::RunSpec) -> PlanLimits {
+        let bounds = &self.bounds;
+        let mut answered_ids: Vec<String> = self.answered.keys().cloned().collect();
+        answered_ids.sort();
+        let chunking = bounds.default_chunking;
+        PlanLimits {
+            max_tasks: bounds.max_tasks,
+            max_jobs: bounds.max_jobs,
+            chunk_chars: (bounds.min_chunk, bounds.max_chunk),
+            default_chunking: (
+                format!("{:?}", chunking.unit).to_lowercase(),
+                chunking.size,
+                chunking.overlap,
+            ),
+            default_chunks: self.default_chunks,
+            max_samples: bounds.max_samples,
+            embeddings: self.input.embedder.is_some() && spec.retrieval == Retrieval::Embedding,
+            retrieval: spec.retrieval != Retrieval::None,
+            answered_ids,
+        }
+    }
+
     async fn plan(
         &mut self,
         ledger: &mut Ledger<'_>,
@@ -191,24 +213,7 @@ impl Rounds<'_, '_> {
                 return Ok(Ok((fallback, vec![note], selected)));
             }
         }
-        let mut answered_ids: Vec<String> = self.answered.keys().cloned().collect();
-        answered_ids.sort();
-        let chunking = bounds.default_chunking;
-        let plan_limits = PlanLimits {
-            max_tasks: bounds.max_tasks,
-            max_jobs: bounds.max_jobs,
-            chunk_chars: (bounds.min_chunk, bounds.max_chunk),
-            default_chunking: (
-                format!("{:?}", chunking.unit).to_lowercase(),
-                chunking.size,
-                chunking.overlap,
-            ),
-            default_chunks: self.default_chunks,
-            max_samples: bounds.max_samples,
-            embeddings: self.input.embedder.is_some() && spec.retrieval == Retrieval::Embedding,
-            retrieval: spec.retrieval != Retrieval::None,
-            answered_ids,
-        };
+        let plan_limits = self.plan_limits(spec);
         let mut messages = vec![
             Message::system(prompts::MINIONS_PLAN_SYSTEM),
             Message::user(prompts::minions_plan(
@@ -249,15 +254,10 @@ impl Rounds<'_, '_> {
                 }
                 Err(halt) => return ledger.stopped(halt, round - 1).map(Err),
             };
-            let began = Instant::now();
             let built = self
                 .corpus
                 .select(&plan, &self.answered, self.input.embedder, bounds.max_jobs)
                 .await;
-            tracing::debug!(
-                elapsed_ms = began.elapsed().as_millis() as u64,
-                "planned jobs"
-            );
             match built {
                 Ok(selected) => return Ok(Ok((plan, notes, selected))),
                 Err(reason) => {
