@@ -54,7 +54,10 @@ def test_the_event_loop_runs_while_a_run_waits_and_cancelling_stops_it(stand_ins
 def test_ctrl_c_stops_a_run_and_reports_what_it_spent(stand_ins, silent_server):
     script = textwrap.dedent(
         f"""
-        import sys
+        import signal, sys
+        # As in a terminal: a parent that started us in the background (CI
+        # scripts do) leaves SIGINT ignored, and Python then keeps it so.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from minions_rs import Minion
         from minions_rs.clients.ollama import OllamaClient
         from minions_rs.clients.openai import OpenAIClient
