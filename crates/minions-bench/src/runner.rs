@@ -337,19 +337,6 @@ fn cold_cost(run: &QualityRun, usage: &Usage) -> f64 {
     run.pricing.cost(run.models.remote.id(), &cold).total_usd()
 }
 
-/// A stop reason's name, for results files.
-fn stop_name(stop: &StopReason) -> &'static str {
-    match stop {
-        StopReason::Answered => "answered",
-        StopReason::MaxRounds => "max_rounds",
-        StopReason::Budget { .. } => "budget",
-        StopReason::Fallback { .. } => "fallback",
-        StopReason::Failed { .. } => "failed",
-        StopReason::Cancelled => "cancelled",
-        StopReason::NotFound => "not_found",
-    }
-}
-
 /// Runs one protocol on one item.
 pub async fn run_one(
     run: &QualityRun,
@@ -476,7 +463,7 @@ pub async fn run_one(
                 result.stop,
                 StopReason::Answered | StopReason::MaxRounds | StopReason::NotFound
             );
-            record.stop = stop_name(&result.stop).into();
+            record.stop = result.stop.kind().into();
             if let StopReason::Budget { reason } = result.stop {
                 record.skipped = Some(format!("budget: {reason}"));
             }
