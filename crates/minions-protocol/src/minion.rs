@@ -112,8 +112,11 @@ fn local_setup<'a>(
     input: &RunInput<'a>,
 ) -> (Option<Excerpts<'a>>, Vec<Message>) {
     let excerpt_budget = ledger.local_context_tokens.and_then(|window| {
-        let room = (window as usize).saturating_sub(input::fixed_local_tokens(ledger));
-        (input::context_tokens(&input.joined) > room).then_some(room)
+        excerpt_room(
+            window as usize,
+            input::fixed_local_tokens(ledger),
+            input::context_tokens(&input.joined),
+        )
     });
     let excerpts = excerpt_budget.map(|room| Excerpts::new(input.documents, room));
     let local_messages = match &excerpts {
@@ -124,6 +127,22 @@ fn local_setup<'a>(
         ))],
     };
     (excerpts, local_messages)
+}
+
+/// The most document text, in tokens, one Minion question sends a local
+/// model that cannot hold the documents whole. Measured on the JDK
+/// configuration (111,000 characters, Qwen2.5-Coder 0.5B with a 32,768-token
+/// window): filling the window sent about 22,000 tokens a question, which
+/// llama.cpp read afresh each time (11 to 19 minutes a question on two
+/// cores) and in which the small model lost the passage that answered. The
+/// best-matching passages come first, so a smaller set keeps them.
+const MAX_EXCERPT_TOKENS: usize = 6_000;
+
+/// Tokens of excerpts each question gets, or `None` when the documents fit
+/// the local window whole (`window` less the chat's `fixed` needs).
+fn excerpt_room(window: usize, fixed: usize, documents: usize) -> Option<usize> {
+    let room = window.saturating_sub(fixed);
+    (documents > room).then_some(room.min(MAX_EXCERPT_TOKENS))
 }
 
 /// The remote model's first question, added to its conversation. A remote
@@ -292,7 +311,21 @@ impl<'a> Excerpts<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::answer_text;
+    use super::{MAX_EXCERPT_TOKENS, answer_text, excerpt_room};
+
+    #[test]
+    fn excerpts_are_sent_only_when_the_documents_do_not_fit_and_are_capped() {
+        // Fits: the documents go whole.
+        assert_eq!(excerpt_room(32_768, 2_000, 30_000), None);
+        // Does not fit in a large window: capped, not the whole room.
+        assert_eq!(
+            excerpt_room(32_768, 2_000, 40_000),
+            Some(MAX_EXCERPT_TOKENS)
+        );
+        // A small window gives what it has.
+        assert_eq!(excerpt_room(4_096, 1_000, 40_000), Some(3_096));
+        assert_eq!(excerpt_room(1_000, 2_000, 40_000), Some(0));
+    }
 
     #[test]
     fn a_local_json_reply_falls_back_to_its_answer_text() {
