@@ -7,7 +7,10 @@
 //!   itself: they convert with `ContextDocument::from`;
 //! - no crate outside a provider names that provider's wire types (the
 //!   `wire` modules are private; this keeps anyone from making them public
-//!   again to reach in).
+//!   again to reach in);
+//! - the front ends run through `minions::Engine`: none calls the protocol
+//!   entry point, prices a spec or tells the run observer itself;
+//! - no function of product code is longer than [`MAX_FN_LINES`] lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -190,6 +193,167 @@ fn wire_reaches(root: &Path) -> Vec<String> {
     found
 }
 
+/// The front ends' sources that must run through `minions::Engine`
+/// (the bench's overhead and prefix suites measure the protocol itself
+/// and call it directly, as a library user would).
+const FRONT_ENDS: &[&str] = &[
+    "crates/minions-cli/src",
+    "crates/minions-server/src",
+    "crates/minions-mcp/src",
+    "crates/minions-py/src",
+    "crates/minions-bench/src/runner.rs",
+];
+
+/// What only the engine does.
+const ENGINE_ONLY: &[&str] = &[
+    "minions::run(",
+    "minions_protocol::run(",
+    "protocol::run(",
+    "tell_observer(",
+    ".with_pricing(",
+];
+
+/// Lines of the front ends that do the engine's work themselves.
+fn engine_bypasses(root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for place in FRONT_ENDS {
+        let path = root.join(place);
+        let mut files = Vec::new();
+        if path.is_dir() {
+            rust_files(&path, &mut files);
+        } else {
+            files.push(path);
+        }
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            for (n, line) in product_code_lines(&text).iter().enumerate() {
+                if let Some(call) = ENGINE_ONLY.iter().find(|c| line.contains(**c)) {
+                    found.push(format!("{}:{}: {call}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The longest a function of product code may be, in lines.
+pub(crate) const MAX_FN_LINES: usize = 100;
+
+/// A file's lines before its `#[cfg(test)]` module (line numbers kept).
+fn product_code_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .take_while(|line| !line.starts_with("#[cfg(test)]"))
+        .collect()
+}
+
+/// `line` without string and character literals and without its `//`
+/// comment, so that only the code's own braces are left.
+fn code_only(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '/' if chars.get(i + 1) == Some(&'/') => break,
+            '"' => {
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+            }
+            '\'' if chars.get(i + 2) == Some(&'\'') => i += 2,
+            '\'' if chars.get(i + 1) == Some(&'\\') => {
+                i += 2;
+                while i < chars.len() && chars[i] != '\'' {
+                    i += 1;
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Whether a line opens a function (`pub async fn name(`...).
+fn opens_function(line: &str) -> Option<&str> {
+    let mut rest = line.trim_start();
+    for word in [
+        "pub(crate) ",
+        "pub(super) ",
+        "pub ",
+        "const ",
+        "async ",
+        "unsafe ",
+    ] {
+        rest = rest.strip_prefix(word).unwrap_or(rest);
+    }
+    let name = rest.strip_prefix("fn ")?;
+    let end = name.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+    Some(&name[..end])
+}
+
+/// The functions of `text` longer than `limit` lines: (first line, name,
+/// lines). A function's lines run from its `fn` to its closing brace.
+fn long_functions_in(text: &str, limit: usize) -> Vec<(usize, String, usize)> {
+    let lines = product_code_lines(text);
+    let mut found = Vec::new();
+    for (start, line) in lines.iter().enumerate() {
+        let Some(name) = opens_function(line) else {
+            continue;
+        };
+        let mut depth = 0i64;
+        let mut opened = false;
+        for (offset, later) in lines[start..].iter().enumerate() {
+            let code = code_only(later);
+            for c in code.chars() {
+                match c {
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            if !opened && code.trim_end().ends_with(';') {
+                break; // a declaration without a body
+            }
+            if opened && depth <= 0 {
+                if offset + 1 > limit {
+                    found.push((start + 1, name.to_string(), offset + 1));
+                }
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// Functions of product code (every crate's `src/` and the xtask) over
+/// [`MAX_FN_LINES`].
+fn long_functions(root: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(&root.join("xtask").join("src"), &mut files);
+    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
+        for dir in crates.filter_map(Result::ok) {
+            rust_files(&dir.path().join("src"), &mut files);
+        }
+    }
+    files.sort();
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        for (line, name, length) in long_functions_in(&text, MAX_FN_LINES) {
+            found.push(format!(
+                "{}:{line}: fn {name} is {length} lines",
+                file.display()
+            ));
+        }
+    }
+    found
+}
+
 /// Runs the checks; the error lists every broken claim.
 pub(crate) fn check(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
@@ -218,9 +382,19 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
             "{place}: names a provider's wire types; use what the provider crate exports"
         ));
     }
+    for place in engine_bypasses(root) {
+        problems.push(format!(
+            "{place}: a front end doing the engine's work; build a minions::Engine and call its spec and run"
+        ));
+    }
+    for place in long_functions(root) {
+        problems.push(format!(
+            "{place}, over {MAX_FN_LINES}: split it into functions named for their steps"
+        ));
+    }
     if problems.is_empty() {
         println!(
-            "tidy: no import circles in any crate; no front end converts documents by hand; no crate reaches into a provider's wire types"
+            "tidy: no import circles in any crate; no front end converts documents by hand or runs without the engine; no crate reaches into a provider's wire types; no function over {MAX_FN_LINES} lines"
         );
         Ok(())
     } else {
@@ -237,6 +411,23 @@ mod tests {
         let code = "use crate::ledger::{Ledger, Outcome};\nuse crate::{ProtocolError, prompts, input::RunInput};\nlet x = crate::telemetry::chat(a);\nlet t = crate::Event::X;";
         let found: Vec<String> = imported_modules(code).into_iter().collect();
         assert_eq!(found, ["input", "ledger", "prompts", "telemetry"]);
+    }
+
+    #[test]
+    fn long_functions_are_measured_by_their_own_braces() {
+        let mut text = String::from("pub async fn short() -> u8 {\n    1\n}\n\nfn long(x: u8) {\n");
+        for n in 0..99 {
+            text.push_str(&format!("    let s{n} = \"}}{{ {{\"; let c = '}}';\n"));
+        }
+        text.push_str("}\n\nfn declared(&self);\n#[cfg(test)]\nmod tests {\n");
+        text.push_str("fn t() {\n");
+        text.push_str(&"    x();\n".repeat(200));
+        text.push_str("}\n}\n");
+        assert_eq!(
+            long_functions_in(&text, 100),
+            [(5, "long".to_string(), 101)]
+        );
+        assert!(long_functions_in(&text, 101).is_empty());
     }
 
     #[test]

@@ -414,97 +414,22 @@ pub fn load_qasper(path: &Path) -> Result<Vec<Item>, DatasetError> {
         .ok_or_else(|| format_error(path, "QASPER JSON", "expected an object of papers"))?;
     let mut items = Vec::new();
     for (paper_id, paper) in papers {
-        let mut text = format!(
-            "# {}\n\n{}\n\n",
-            paper
-                .get("title")
-                .and_then(Value::as_str)
-                .unwrap_or_default(),
-            paper
-                .get("abstract")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-        );
-        for section in paper
-            .get("full_text")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            text.push_str(&format!(
-                "## {}\n\n",
-                section
-                    .get("section_name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-            ));
-            for paragraph in section
-                .get("paragraphs")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                text.push_str(paragraph.as_str().unwrap_or_default());
-                text.push_str("\n\n");
+        let text = qasper_text(paper);
+        for (n, qa) in json_array(paper, "qas").enumerate() {
+            let (gold, unanswerable) = qasper_gold(qa);
+            if gold.is_empty() && !unanswerable {
+                continue;
             }
-        }
-        for (n, qa) in paper
-            .get("qas")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let mut gold = Vec::new();
-            let mut unanswerable = false;
-            for answer in qa
-                .get("answers")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let answer = answer.get("answer").unwrap_or(answer);
-                if answer.get("unanswerable").and_then(Value::as_bool) == Some(true) {
-                    unanswerable = true;
-                }
-                match answer.get("yes_no").and_then(Value::as_bool) {
-                    Some(true) => gold.push("yes".to_string()),
-                    Some(false) => gold.push("no".to_string()),
-                    None => {}
-                }
-                gold.extend(
-                    answer
-                        .get("extractive_spans")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|s| s.as_str().map(str::to_string)),
-                );
-                if let Some(free) = answer
-                    .get("free_form_answer")
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                {
-                    gold.push(free.to_string());
-                }
-            }
-            let scoring = if gold.is_empty() && unanswerable {
+            let scoring = if gold.is_empty() {
                 Scoring::NotInDocument
             } else {
                 Scoring::Text
             };
-            if gold.is_empty() && !unanswerable {
-                continue;
-            }
             items.push(Item {
                 id: format!("qasper-{paper_id}-{n}"),
                 kind: "paper_qa".into(),
                 context: vec![ContextDocument::new(paper_id.clone(), text.clone())],
-                question: qa
-                    .get("question")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
+                question: json_str(qa, "question").to_string(),
                 gold: if gold.is_empty() {
                     vec!["not in the document".into()]
                 } else {
@@ -515,6 +440,65 @@ pub fn load_qasper(path: &Path) -> Result<Vec<Item>, DatasetError> {
         }
     }
     Ok(items)
+}
+
+/// The items of `value`'s array field `key` (none when it is missing).
+fn json_array<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// `value`'s string field `key` ("" when it is missing).
+fn json_str<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// A QASPER paper as text: title, abstract, then each section's name and
+/// paragraphs.
+fn qasper_text(paper: &Value) -> String {
+    let mut text = format!(
+        "# {}\n\n{}\n\n",
+        json_str(paper, "title"),
+        json_str(paper, "abstract")
+    );
+    for section in json_array(paper, "full_text") {
+        text.push_str(&format!("## {}\n\n", json_str(section, "section_name")));
+        for paragraph in json_array(section, "paragraphs") {
+            text.push_str(paragraph.as_str().unwrap_or_default());
+            text.push_str("\n\n");
+        }
+    }
+    text
+}
+
+/// A QASPER question's gold answers (yes/no, extractive spans, free-form
+/// answers of every annotator), and whether an annotator found it
+/// unanswerable.
+fn qasper_gold(qa: &Value) -> (Vec<String>, bool) {
+    let mut gold = Vec::new();
+    let mut unanswerable = false;
+    for answer in json_array(qa, "answers") {
+        let answer = answer.get("answer").unwrap_or(answer);
+        if answer.get("unanswerable").and_then(Value::as_bool) == Some(true) {
+            unanswerable = true;
+        }
+        match answer.get("yes_no").and_then(Value::as_bool) {
+            Some(true) => gold.push("yes".to_string()),
+            Some(false) => gold.push("no".to_string()),
+            None => {}
+        }
+        gold.extend(
+            json_array(answer, "extractive_spans").filter_map(|s| s.as_str().map(str::to_string)),
+        );
+        let free = json_str(answer, "free_form_answer");
+        if !free.is_empty() {
+            gold.push(free.to_string());
+        }
+    }
+    (gold, unanswerable)
 }
 
 /// FinanceBench (`financebench_open_source.jsonl`): one question a line with

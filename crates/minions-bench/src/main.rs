@@ -214,62 +214,9 @@ async fn quality(args: Args) -> Result<(), String> {
             })
         })
         .collect::<Result<_, _>>()?;
-    let local_name = args
-        .local
-        .clone()
-        .or_else(|| minions::env::read(minions::env::MINIONS_LOCAL));
-    let remote_name = args
-        .remote
-        .clone()
-        .or_else(|| minions::env::read(minions::env::MINIONS_REMOTE));
-    let stand_ins;
-    let models = if local_name.is_none() && remote_name.is_none() {
-        stand_ins = scripted::start().await.map_err(|e| e.to_string())?;
-        eprintln!(
-            "No models configured: scripted stand-ins on 127.0.0.1 answer. The figures show token flow and overhead, not quality."
-        );
-        Models {
-            local: stand_ins.local.clone(),
-            remote: stand_ins.remote.clone(),
-            judge: None,
-            scripted: true,
-        }
-    } else {
-        let read_timeout = Duration::from_secs(args.read_timeout);
-        Models {
-            local: model(
-                local_name.as_deref().unwrap_or("ollama/llama3.2"),
-                read_timeout,
-            )?,
-            remote: model(
-                remote_name.as_deref().unwrap_or("openai/gpt-4o"),
-                read_timeout,
-            )?,
-            judge: args
-                .judge
-                .as_deref()
-                .map(|name| model(name, read_timeout))
-                .transpose()?,
-            scripted: false,
-        }
-    };
-    let dataset = if args.dataset == "synthetic" {
-        format!("synthetic-{}c-s{}", args.doc_chars, args.seed)
-    } else {
-        args.dataset.clone()
-    };
-    let name = format!(
-        "quality-{}-{}-{}",
-        slug(&dataset),
-        slug(&models.local.id().to_string()),
-        slug(&models.remote.id().to_string())
-    );
-    let results = args.results.clone().unwrap_or_else(|| {
-        PathBuf::from("target/bench").join(format!(
-            "{name}{}.jsonl",
-            if models.scripted { "-scripted" } else { "" }
-        ))
-    });
+    // Kept alive while the run lasts: the stand-ins' servers.
+    let (models, _stand_ins) = quality_models(&args).await?;
+    let results = results_path(&args, &models);
     if args.fresh && !args.report_only {
         let _ = std::fs::remove_file(&results);
     }
@@ -303,6 +250,88 @@ async fn quality(args: Args) -> Result<(), String> {
             .map_err(|e| format!("cannot write {}: {e}", results.display()))?
     };
     bar.finish_and_clear();
+    report_quality(&args, &run, records);
+    if budget_hit {
+        println!(
+            "The budget of ${:.4} was reached: some runs were not made. Rerun to resume.",
+            args.budget_usd.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// The quality suite's models: the ones named (flags, then `MINIONS_LOCAL`
+/// and `MINIONS_REMOTE`), or scripted stand-ins when none is, returned
+/// with them so that their servers live as long as the run.
+async fn quality_models(args: &Args) -> Result<(Models, Option<scripted::Scripted>), String> {
+    let local_name = args
+        .local
+        .clone()
+        .or_else(|| minions::env::read(minions::env::MINIONS_LOCAL));
+    let remote_name = args
+        .remote
+        .clone()
+        .or_else(|| minions::env::read(minions::env::MINIONS_REMOTE));
+    if local_name.is_none() && remote_name.is_none() {
+        let stand_ins = scripted::start().await.map_err(|e| e.to_string())?;
+        eprintln!(
+            "No models configured: scripted stand-ins on 127.0.0.1 answer. The figures show token flow and overhead, not quality."
+        );
+        let models = Models {
+            local: stand_ins.local.clone(),
+            remote: stand_ins.remote.clone(),
+            judge: None,
+            scripted: true,
+        };
+        return Ok((models, Some(stand_ins)));
+    }
+    let read_timeout = Duration::from_secs(args.read_timeout);
+    let models = Models {
+        local: model(
+            local_name.as_deref().unwrap_or("ollama/llama3.2"),
+            read_timeout,
+        )?,
+        remote: model(
+            remote_name.as_deref().unwrap_or("openai/gpt-4o"),
+            read_timeout,
+        )?,
+        judge: args
+            .judge
+            .as_deref()
+            .map(|name| model(name, read_timeout))
+            .transpose()?,
+        scripted: false,
+    };
+    Ok((models, None))
+}
+
+/// Where results go: `--results`, or a name made of the dataset and the
+/// models under `target/bench/`.
+fn results_path(args: &Args, models: &Models) -> PathBuf {
+    if let Some(path) = &args.results {
+        return path.clone();
+    }
+    let dataset = if args.dataset == "synthetic" {
+        format!("synthetic-{}c-s{}", args.doc_chars, args.seed)
+    } else {
+        args.dataset.clone()
+    };
+    let name = format!(
+        "quality-{}-{}-{}",
+        slug(&dataset),
+        slug(&models.local.id().to_string()),
+        slug(&models.remote.id().to_string())
+    );
+    PathBuf::from("target/bench").join(format!(
+        "{name}{}.jsonl",
+        if models.scripted { "-scripted" } else { "" }
+    ))
+}
+
+/// Prints the tables over the items every protocol answered, and writes
+/// them and the plot beside the results.
+fn report_quality(args: &Args, run: &QualityRun, records: Vec<minions_bench::runner::Record>) {
+    let models = &run.models;
     // Side by side means on the same items: an item counts once every
     // protocol asked for has a result for it.
     let complete: Vec<&str> = run
@@ -344,21 +373,14 @@ async fn quality(args: Args) -> Result<(), String> {
         report::by_document(&current)
     );
     println!("{table}");
-    if budget_hit {
-        println!(
-            "The budget of ${:.4} was reached: some runs were not made. Rerun to resume.",
-            args.budget_usd.unwrap_or_default()
-        );
-    }
-    let svg_path = results.with_extension("svg");
+    let svg_path = run.results.with_extension("svg");
     let _ = std::fs::write(&svg_path, report::svg(&summaries, models.scripted));
-    let _ = std::fs::write(results.with_extension("md"), &table);
+    let _ = std::fs::write(run.results.with_extension("md"), &table);
     println!(
         "results: {} (one JSON line per item and protocol); plot: {}",
-        results.display(),
+        run.results.display(),
         svg_path.display()
     );
-    Ok(())
 }
 
 /// The prefix suite: the server's URL from the flag or LLAMACPP_BASE_URL.

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use minions::protocol::{RemoteOnlyEstimate, StopReason};
 use minions::tokens::{Encoding, count_tokens};
 use minions::{
-    ChatModel, ChatRequest, Message, Pricing, ProtocolKind, RunModels, RunOptions, Usage,
+    ChatModel, ChatRequest, Engine, Message, Pricing, ProtocolKind, RunModels, RunOptions, Usage,
 };
 use serde::{Deserialize, Serialize};
 
@@ -373,101 +373,22 @@ pub async fn run_one(
         cached_cost_usd: None,
     };
     let began = Instant::now();
-    match protocol {
+    let ran = match protocol {
         Protocol::RemoteOnly | Protocol::LocalOnly => {
-            let model = if protocol == Protocol::RemoteOnly {
-                &models.remote
-            } else {
-                &models.local
-            };
-            let window = model.capabilities().max_context_tokens.unwrap_or(128_000) as usize;
-            let tokens = count_tokens(&context, Encoding::O200kBase);
-            if protocol == Protocol::RemoteOnly && tokens + 1024 > window {
-                record.skipped = Some(format!(
-                    "the context has {tokens} tokens, more than the remote window of {window}"
-                ));
-                return record;
-            }
-            if protocol == Protocol::RemoteOnly
-                && budget_left.is_some_and(|left| estimate.cost_usd > left)
-            {
-                record.skipped = Some("budget: a remote-only call would cross the budget".into());
-                return record;
-            }
-            let request = ChatRequest::new(vec![
-                Message::system(SYSTEM),
-                Message::user(format!(
-                    "Document:\n{context}\n\nQuestion: {}",
-                    item.question
-                )),
-            ])
-            .with_temperature(0.0)
-            .with_max_tokens(512);
-            match model.chat(&request).await {
-                Ok(response) => {
-                    record.answer = response.content;
-                    if protocol == Protocol::RemoteOnly {
-                        record.remote_usage = response.usage;
-                        record.remote_cost_usd = cold_cost(run, &response.usage);
-                        // Everything before the question is the same for
-                        // every question on these documents: a provider's
-                        // prompt cache serves it from the second one on.
-                        let question =
-                            count_tokens(&item.question, Encoding::O200kBase) as u64 + 16;
-                        let mut warm = response.usage;
-                        warm.cached_prompt_tokens = warm.prompt_tokens.saturating_sub(question);
-                        record.cached_cost_usd =
-                            Some(run.pricing.cost(models.remote.id(), &warm).total_usd());
-                    } else {
-                        record.local_usage = response.usage;
-                    }
-                }
-                Err(error) => {
-                    record.stop = "failed".into();
-                    record.error = Some(error.to_string());
-                }
-            }
+            ask_whole(
+                run,
+                item,
+                protocol,
+                estimate.cost_usd,
+                budget_left,
+                &mut record,
+            )
+            .await
         }
-        Protocol::Run(kind) => {
-            let mut options = run
-                .options
-                .clone()
-                .protocol(kind)
-                .max_rounds(run.max_rounds);
-            options.budget_usd = budget_left.filter(|left| *left > 0.0);
-            // The bench measures what a run costs and whether it answers: a
-            // cost cap that stops it early would hide both, and a CPU model
-            // reading a long document may need more than the usual time.
-            options.max_cost_ratio = options.max_cost_ratio.or(Some(0.0));
-            options.local_timeout_secs = options.local_timeout_secs.or(Some(1800));
-            let spec = match options.build() {
-                Ok(spec) => spec.with_pricing(run.pricing.clone()),
-                Err(error) => {
-                    record.error = Some(error.to_string());
-                    return record;
-                }
-            };
-            let pair = RunModels::new(models.remote.clone(), models.local.clone());
-            let (result, error) =
-                match minions::run(&pair, &item.question, &item.context, &spec, None).await {
-                    Ok(transcript) => (transcript.result, None),
-                    Err(failure) => (failure.transcript.result, Some(failure.error.to_string())),
-                };
-            // A failed run still spent: its usage counts.
-            record.answer = result.answer;
-            record.remote_usage = result.remote_usage;
-            record.local_usage = result.local_usage;
-            record.remote_cost_usd = cold_cost(run, &result.remote_usage);
-            record.error = error;
-            record.no_answer = !matches!(
-                result.stop,
-                StopReason::Answered | StopReason::MaxRounds | StopReason::NotFound
-            );
-            record.stop = result.stop.kind().into();
-            if let StopReason::Budget { reason } = result.stop {
-                record.skipped = Some(format!("budget: {reason}"));
-            }
-        }
+        Protocol::Run(kind) => run_protocol(run, item, kind, budget_left, &mut record).await,
+    };
+    if !ran {
+        return record;
     }
     record.latency_s = began.elapsed().as_secs_f64();
     record.no_answer |= record.answer.trim().is_empty() || record.error.is_some();
@@ -481,4 +402,123 @@ pub async fn run_one(
         }
     }
     record
+}
+
+/// Asks the remote or the local model the question over the whole
+/// context, into `record`. False when it was not asked (the context does
+/// not fit the remote window, or the call would cross the budget).
+async fn ask_whole(
+    run: &QualityRun,
+    item: &Item,
+    protocol: Protocol,
+    remote_only_cost: f64,
+    budget_left: Option<f64>,
+    record: &mut Record,
+) -> bool {
+    let models = &run.models;
+    let context = joined(item);
+    let model = if protocol == Protocol::RemoteOnly {
+        &models.remote
+    } else {
+        &models.local
+    };
+    let window = model.capabilities().max_context_tokens.unwrap_or(128_000) as usize;
+    let tokens = count_tokens(&context, Encoding::O200kBase);
+    if protocol == Protocol::RemoteOnly && tokens + 1024 > window {
+        record.skipped = Some(format!(
+            "the context has {tokens} tokens, more than the remote window of {window}"
+        ));
+        return false;
+    }
+    if protocol == Protocol::RemoteOnly && budget_left.is_some_and(|left| remote_only_cost > left) {
+        record.skipped = Some("budget: a remote-only call would cross the budget".into());
+        return false;
+    }
+    let request = ChatRequest::new(vec![
+        Message::system(SYSTEM),
+        Message::user(format!(
+            "Document:\n{context}\n\nQuestion: {}",
+            item.question
+        )),
+    ])
+    .with_temperature(0.0)
+    .with_max_tokens(512);
+    match model.chat(&request).await {
+        Ok(response) => {
+            record.answer = response.content;
+            if protocol == Protocol::RemoteOnly {
+                record.remote_usage = response.usage;
+                record.remote_cost_usd = cold_cost(run, &response.usage);
+                // Everything before the question is the same for
+                // every question on these documents: a provider's
+                // prompt cache serves it from the second one on.
+                let question = count_tokens(&item.question, Encoding::O200kBase) as u64 + 16;
+                let mut warm = response.usage;
+                warm.cached_prompt_tokens = warm.prompt_tokens.saturating_sub(question);
+                record.cached_cost_usd =
+                    Some(run.pricing.cost(models.remote.id(), &warm).total_usd());
+            } else {
+                record.local_usage = response.usage;
+            }
+        }
+        Err(error) => {
+            record.stop = "failed".into();
+            record.error = Some(error.to_string());
+        }
+    }
+    true
+}
+
+/// Runs Minion or Minions on the item, into `record`: what it answered
+/// and spent, however it ended. False when its options were refused.
+async fn run_protocol(
+    run: &QualityRun,
+    item: &Item,
+    kind: ProtocolKind,
+    budget_left: Option<f64>,
+    record: &mut Record,
+) -> bool {
+    let models = &run.models;
+    let mut options = run
+        .options
+        .clone()
+        .protocol(kind)
+        .max_rounds(run.max_rounds);
+    options.budget_usd = budget_left.filter(|left| *left > 0.0);
+    // The bench measures what a run costs and whether it answers: a
+    // cost cap that stops it early would hide both, and a CPU model
+    // reading a long document may need more than the usual time.
+    options.max_cost_ratio = options.max_cost_ratio.or(Some(0.0));
+    options.local_timeout_secs = options.local_timeout_secs.or(Some(1800));
+    let engine = Engine::new(
+        RunModels::new(models.remote.clone(), models.local.clone()),
+        run.pricing.clone(),
+        options,
+    );
+    let spec = match engine.spec(RunOptions::default()) {
+        Ok(spec) => spec,
+        Err(error) => {
+            record.error = Some(error.to_string());
+            return false;
+        }
+    };
+    let (result, error) = match engine.run(&item.question, &item.context, &spec, None).await {
+        Ok(transcript) => (transcript.result, None),
+        Err(failure) => (failure.transcript.result, Some(failure.error.to_string())),
+    };
+    // A failed run still spent: its usage counts.
+    record.answer = result.answer;
+    record.remote_usage = result.remote_usage;
+    record.local_usage = result.local_usage;
+    record.remote_cost_usd = cold_cost(run, &result.remote_usage);
+    record.error = error;
+    record.no_answer = !matches!(
+        result.stop,
+        StopReason::Answered | StopReason::MaxRounds | StopReason::NotFound
+    );
+    record.stop = result.stop.kind().into();
+    if let StopReason::Budget { reason } = result.stop {
+        record.skipped = Some(format!("budget: {reason}"));
+    }
+    true
 }

@@ -48,144 +48,159 @@ fn one_line(text: &str, chars: usize) -> String {
 }
 
 async fn draw(style: Style, mut events: UnboundedReceiver<Event>) {
-    let mut bar: Option<ProgressBar> = None;
-    let mut failed = 0usize;
-    let mut answered = 0usize;
-    let mut done = 0usize;
-    let mut total = 0usize;
-    // Without a bar, a line at most this often keeps a long local phase
-    // visibly alive on a pipe or a CI log.
-    let mut last_line = std::time::Instant::now();
-    let say = |bar: &Option<ProgressBar>, line: String| {
-        if style == Style::Quiet {
+    let mut drawer = Drawer {
+        style,
+        bar: None,
+        failed: 0,
+        answered: 0,
+        done: 0,
+        total: 0,
+        last_line: std::time::Instant::now(),
+    };
+    while let Some(event) = events.recv().await {
+        drawer.handle(event);
+    }
+    if let Some(bar) = drawer.bar {
+        bar.finish_and_clear();
+    }
+}
+
+/// What the progress display keeps between events: the jobs bar of the
+/// round in progress and its counts.
+struct Drawer {
+    style: Style,
+    bar: Option<ProgressBar>,
+    failed: usize,
+    answered: usize,
+    done: usize,
+    total: usize,
+    /// Without a bar, a line at most this often keeps a long local phase
+    /// visibly alive on a pipe or a CI log.
+    last_line: std::time::Instant,
+}
+
+impl Drawer {
+    /// Prints a line above the bar, or on stderr without one.
+    fn say(&self, line: String) {
+        if self.style == Style::Quiet {
             return;
         }
-        match bar {
+        match &self.bar {
             Some(bar) => bar.println(line),
             #[allow(clippy::print_stderr)]
             None => eprintln!("{line}"),
         }
-    };
-    while let Some(event) = events.recv().await {
+    }
+
+    fn handle(&mut self, event: Event) {
         match event {
-            Event::RunStarted {
-                protocol,
-                documents,
-                remote,
-                local,
-                ..
-            } => {
-                let chars: usize = documents.iter().map(|d| d.chars).sum();
-                say(
-                    &bar,
-                    format!(
-                        "{protocol}: remote {remote}, local {local}, {} document(s), {chars} characters",
-                        documents.len()
-                    ),
-                );
-            }
-            Event::RemoteMessage {
-                round,
-                step,
-                content,
-                ..
-            } => {
-                say(
-                    &bar,
-                    format!(
-                        "  remote {step} (round {round}): {}",
-                        one_line(&content, 110)
-                    ),
-                );
-            }
-            Event::LocalMessage { round, content, .. } => {
-                say(
-                    &bar,
-                    format!("  local (round {round}): {}", one_line(&content, 110)),
-                );
-            }
-            Event::PlanRejected { reason, .. } => say(
-                &bar,
-                format!("  plan sent back: {}", one_line(&reason, 110)),
-            ),
-            Event::Plan { round, plan, jobs } => {
-                say(
-                    &bar,
-                    format!(
-                        "  round {round}: {} task(s), {jobs} local job(s)",
-                        plan.tasks.len()
-                    ),
-                );
-                failed = 0;
-                answered = 0;
-                done = 0;
-                total = jobs;
-                last_line = std::time::Instant::now();
-                if style == Style::Bars {
-                    let new_bar = ProgressBar::new(jobs as u64);
-                    if let Ok(template) = ProgressStyle::with_template(
-                        "  jobs [{bar:30}] {pos}/{len} {msg} {elapsed}",
-                    ) {
-                        new_bar.set_style(template.progress_chars("=> "));
-                    }
-                    bar = Some(new_bar);
-                }
-            }
+            Event::Plan { round, plan, jobs } => self.round_planned(round, plan.tasks.len(), jobs),
             Event::JobFinished { answer, error, .. } => {
-                if error.is_some() {
-                    failed += 1;
-                }
-                if answer.is_some() {
-                    answered += 1;
-                }
-                done += 1;
-                if let Some(bar) = &bar {
-                    bar.set_message(format!("({answered} answered, {failed} failed)"));
-                    bar.inc(1);
-                } else if last_line.elapsed() >= std::time::Duration::from_secs(5) && done < total {
-                    last_line = std::time::Instant::now();
-                    say(
-                        &bar,
-                        format!(
-                            "  jobs: {done}/{total} done ({answered} answered, {failed} failed)"
-                        ),
-                    );
-                }
+                self.job_finished(answer.is_some(), error.is_some())
             }
             Event::RoundFinished { round, findings } => {
-                if let Some(done) = bar.take() {
+                if let Some(done) = self.bar.take() {
                     done.finish_and_clear();
                 }
                 let jobs: usize = findings.tasks.iter().map(|t| t.jobs).sum();
-                say(
-                    &bar,
-                    format!(
-                        "  round {round}: {jobs} job(s) done, {answered} answered, {failed} failed"
-                    ),
-                );
+                self.say(format!(
+                    "  round {round}: {jobs} job(s) done, {} answered, {} failed",
+                    self.answered, self.failed
+                ));
             }
-            Event::Redacted { counts, .. } => {
-                let total: usize = counts.iter().map(|(_, n)| n).sum();
-                say(
-                    &bar,
-                    format!("  redacted {total} item(s) before sending to the remote model"),
-                );
+            other => {
+                if let Some(line) = line_for(&other) {
+                    self.say(line);
+                }
             }
-            Event::BudgetStop { reason } => say(&bar, format!("  budget: {reason}")),
-            Event::PlanNarrowed { reason, .. } => {
-                say(&bar, format!("  plan narrowed: {}", one_line(&reason, 160)))
-            }
-            Event::Fallback { reason } => say(
-                &bar,
-                format!(
-                    "  no usable final answer from the remote model ({}); answering from the local findings",
-                    one_line(&reason, 120)
-                ),
-            ),
-            _ => {}
         }
     }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+
+    fn round_planned(&mut self, round: u32, tasks: usize, jobs: usize) {
+        self.say(format!(
+            "  round {round}: {tasks} task(s), {jobs} local job(s)"
+        ));
+        self.failed = 0;
+        self.answered = 0;
+        self.done = 0;
+        self.total = jobs;
+        self.last_line = std::time::Instant::now();
+        if self.style == Style::Bars {
+            let bar = ProgressBar::new(jobs as u64);
+            if let Ok(template) =
+                ProgressStyle::with_template("  jobs [{bar:30}] {pos}/{len} {msg} {elapsed}")
+            {
+                bar.set_style(template.progress_chars("=> "));
+            }
+            self.bar = Some(bar);
+        }
     }
+
+    fn job_finished(&mut self, answered: bool, failed: bool) {
+        self.failed += usize::from(failed);
+        self.answered += usize::from(answered);
+        self.done += 1;
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "({} answered, {} failed)",
+                self.answered, self.failed
+            ));
+            bar.inc(1);
+        } else if self.last_line.elapsed() >= std::time::Duration::from_secs(5)
+            && self.done < self.total
+        {
+            self.last_line = std::time::Instant::now();
+            self.say(format!(
+                "  jobs: {}/{} done ({} answered, {} failed)",
+                self.done, self.total, self.answered, self.failed
+            ));
+        }
+    }
+}
+
+/// The line an event that keeps no count prints, if any.
+fn line_for(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::RunStarted {
+            protocol,
+            documents,
+            remote,
+            local,
+            ..
+        } => {
+            let chars: usize = documents.iter().map(|d| d.chars).sum();
+            format!(
+                "{protocol}: remote {remote}, local {local}, {} document(s), {chars} characters",
+                documents.len()
+            )
+        }
+        Event::RemoteMessage {
+            round,
+            step,
+            content,
+            ..
+        } => format!(
+            "  remote {step} (round {round}): {}",
+            one_line(content, 110)
+        ),
+        Event::LocalMessage { round, content, .. } => {
+            format!("  local (round {round}): {}", one_line(content, 110))
+        }
+        Event::PlanRejected { reason, .. } => {
+            format!("  plan sent back: {}", one_line(reason, 110))
+        }
+        Event::Redacted { counts, .. } => {
+            let total: usize = counts.iter().map(|(_, n)| n).sum();
+            format!("  redacted {total} item(s) before sending to the remote model")
+        }
+        Event::BudgetStop { reason } => format!("  budget: {reason}"),
+        Event::PlanNarrowed { reason, .. } => {
+            format!("  plan narrowed: {}", one_line(reason, 160))
+        }
+        Event::Fallback { reason } => format!(
+            "  no usable final answer from the remote model ({}); answering from the local findings",
+            one_line(reason, 120)
+        ),
+        _ => return None,
+    })
 }

@@ -2,14 +2,12 @@
 
 use std::sync::Arc;
 
-use minions::protocol::{CancellationToken, History, RunFailure, StopReason, tell_observer};
-use minions::{ContextDocument, ProtocolKind, Transcript};
+use minions::protocol::{CancellationToken, History, RunFailure, StopReason};
+use minions::{ContextDocument, Engine, ProtocolKind, RunOptions, Transcript};
 
 use crate::error::{CliError, code};
 use crate::history::Recorder;
 use crate::progress::{self, Style};
-use crate::settings::Effective;
-use crate::setup::{self, Models};
 
 /// How a run ended: always a transcript (what it did and spent), and the
 /// error when it ended without an answer.
@@ -46,8 +44,7 @@ pub(crate) struct Question<'a> {
 /// still reports what it spent; it then ends with exit code 130. However it
 /// ends, the run is recorded in the run history.
 pub(crate) async fn run_once(
-    models: &Models,
-    settings: &Effective,
+    engine: &Engine,
     recorder: &Arc<Recorder>,
     question: Question<'_>,
 ) -> Result<Ended, CliError> {
@@ -60,18 +57,16 @@ pub(crate) async fn run_once(
         transcript,
     } = question;
     let cancel = CancellationToken::new();
-    let spec = settings
-        .values
-        .run
-        .clone()
-        .protocol(protocol)
-        .build()
+    let spec = engine
+        .spec(RunOptions::default().protocol(protocol))
         .map_err(|e| CliError::usage(e.to_string()))?
-        .with_pricing(setup::pricing(settings)?)
         .with_history(history.clone())
         .with_cancel(cancel.clone());
+    let engine = engine
+        .clone()
+        .with_observer(recorder.observer(transcript.map(std::path::Path::to_path_buf)));
     let (events, drawer) = progress::start(style);
-    let run = minions::run(&models.run, task, context, &spec, Some(events));
+    let run = engine.run(task, context, &spec, Some(events));
     tokio::pin!(run);
     let outcome = tokio::select! {
         outcome = &mut run => outcome,
@@ -82,8 +77,6 @@ pub(crate) async fn run_once(
     };
     // The run's event sender is gone now, so the drawer finishes.
     let _ = drawer.await;
-    let observer = recorder.observer(transcript.map(std::path::Path::to_path_buf));
-    tell_observer(Some(&observer), task, &outcome, spec.privacy());
     Ok(match outcome {
         Ok(transcript) => Ended {
             transcript,

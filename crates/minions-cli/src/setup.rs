@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use minions::protocol::Retrieval;
 use minions::{
-    ChatModel, ModelSettings, ModelSpec, Pricing, RetryPolicy, RunModels, UnusableModel,
+    ChatModel, Engine, ModelSettings, ModelSpec, Pricing, RetryPolicy, RunModels, UnusableModel,
     chat_model, embedder,
 };
 use minions_ingest::{Document, IngestOptions};
@@ -17,11 +17,6 @@ use crate::settings::Effective;
 /// How long a local server that answered before may fail before a run
 /// gives up on it: long enough for a restart or a model load.
 const DEFAULT_LOCAL_RETRY_SECS: u64 = 30;
-
-/// The models of a run.
-pub(crate) struct Models {
-    pub run: RunModels,
-}
 
 /// Parses a `provider/model` name and checks that the provider is one we
 /// know, so every command gives the same verdict on the same name.
@@ -40,22 +35,23 @@ pub(crate) fn spec(text: &str, what: &str) -> Result<ModelSpec, CliError> {
     Ok(spec)
 }
 
-/// Builds the local and remote models (and the embedder, for embedding
-/// retrieval). Nothing is contacted yet; a missing key or an unknown provider
-/// fails here, naming what to set.
-pub(crate) fn models(settings: &Effective) -> Result<Models, CliError> {
+/// The engine every command runs through: the local and remote models
+/// (and the embedder, for embedding retrieval), the prices and the run
+/// options of the settings. Nothing is contacted yet; a missing key or an
+/// unknown provider fails here, naming what to set.
+pub(crate) fn engine(settings: &Effective) -> Result<Engine, CliError> {
     let (local, remote) = model_specs(settings)?;
     let local = chat_model(&local, &local_settings(settings))?;
     let remote = chat_model(&remote, &ModelSettings::default())?;
-    with_embedder(settings, RunModels::new(remote, local))
+    engine_over(settings, RunModels::new(remote, local))
 }
 
-/// Like [`models`], for a server that must start anyway (`minions mcp`): a
+/// Like [`engine`], for a server that must start anyway (`minions mcp`): a
 /// model that cannot be built (a missing key) becomes an [`UnusableModel`]
 /// that fails every run at its preflight with the reason, which is also
 /// returned, so that the client sees the tools and gets the reason as a
 /// tool's error. Names that are wrong (an unknown provider) still stop it.
-pub(crate) fn models_or_reason(settings: &Effective) -> Result<(Models, Option<String>), CliError> {
+pub(crate) fn engine_or_reason(settings: &Effective) -> Result<(Engine, Option<String>), CliError> {
     let (local_spec, remote_spec) = model_specs(settings)?;
     let mut reasons = Vec::new();
     let mut build = |spec: ModelSpec, settings: &ModelSettings| -> Arc<dyn ChatModel> {
@@ -70,8 +66,8 @@ pub(crate) fn models_or_reason(settings: &Effective) -> Result<(Models, Option<S
     };
     let local = build(local_spec, &local_settings(settings));
     let remote = build(remote_spec, &ModelSettings::default());
-    let models = with_embedder(settings, RunModels::new(remote, local))?;
-    Ok((models, (!reasons.is_empty()).then(|| reasons.join("; "))))
+    let engine = engine_over(settings, RunModels::new(remote, local))?;
+    Ok((engine, (!reasons.is_empty()).then(|| reasons.join("; "))))
 }
 
 fn model_specs(settings: &Effective) -> Result<(ModelSpec, ModelSpec), CliError> {
@@ -97,7 +93,8 @@ fn local_settings(settings: &Effective) -> ModelSettings {
     }
 }
 
-fn with_embedder(settings: &Effective, mut run: RunModels) -> Result<Models, CliError> {
+/// The engine over `run`, with the embedder embedding retrieval needs.
+pub(crate) fn engine_over(settings: &Effective, mut run: RunModels) -> Result<Engine, CliError> {
     run.embedder = match (
         settings.values.run.retrieval,
         &settings.values.embedding_model,
@@ -113,7 +110,11 @@ fn with_embedder(settings: &Effective, mut run: RunModels) -> Result<Models, Cli
         }
         _ => None,
     };
-    Ok(Models { run })
+    Ok(Engine::new(
+        run,
+        pricing(settings)?,
+        settings.values.run.clone(),
+    ))
 }
 
 /// Downloads the local model first when it is an embedded model named by a

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use minions::protocol::{Event, ReadingEstimate, RunFailure, RunObserver, tell_observer};
-use minions::{ContextDocument, Pricing, ProtocolKind, RunModels, RunOptions};
+use minions::protocol::{Event, ReadingEstimate, RunFailure};
+use minions::{ContextDocument, Engine, ProtocolKind, RunOptions};
 use minions_ingest::IngestOptions;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -21,16 +21,13 @@ use tokio_util::sync::CancellationToken;
 use crate::progress::describe;
 use crate::roots::AllowedRoots;
 
-/// What the tools run with: the same models, prices and run options as the
-/// CLI, plus the directories documents may be read from.
+/// What the tools run with: the same engine as the CLI (models, prices,
+/// the run options every call starts from, the run history's observer),
+/// plus the directories documents may be read from.
 pub struct McpSettings {
-    /// The remote and local models.
-    pub models: RunModels,
-    /// Prices, for costs and savings.
-    pub pricing: Pricing,
-    /// The run options every call starts from (a call's `options` go over
-    /// them).
-    pub options: RunOptions,
+    /// The models, prices and run options (a call's `options` go over
+    /// them), and who is told when a run ends.
+    pub engine: Engine,
     /// Directories documents may be read from (`--allow-dir`); the
     /// client's declared roots are added per call.
     pub roots: AllowedRoots,
@@ -40,9 +37,6 @@ pub struct McpSettings {
     /// missing key), told in the server's instructions; `ask` fails with it
     /// at its preflight, before anything is spent.
     pub unusable: Option<String>,
-    /// Told of every run when it ends (`minions mcp` keeps the run history
-    /// with it).
-    pub observer: Option<RunObserver>,
 }
 
 /// A document given as text.
@@ -127,20 +121,18 @@ impl MinionsMcp {
         if question.is_empty() {
             return Ok(tool_error("the question is empty"));
         }
-        let mut options = self.settings.options.clone();
-        if let Some(object) = args.options {
-            match RunOptions::from_json_object(object, &[]) {
-                Ok(given) => options = options.overlay(given),
+        let mut options = match args.options {
+            Some(object) => match RunOptions::from_json_object(object, &[]) {
+                Ok(given) => given,
                 Err(message) => return Ok(tool_error(&message)),
-            }
-        }
+            },
+            None => RunOptions::default(),
+        };
         if let Some(protocol) = args.protocol {
             options = options.protocol(protocol);
         }
-        let spec = match options.build() {
-            Ok(spec) => spec
-                .with_pricing(self.settings.pricing.clone())
-                .with_cancel(cancel.child_token()),
+        let spec = match self.settings.engine.spec(options) {
+            Ok(spec) => spec.with_cancel(cancel.child_token()),
             Err(error) => return Ok(tool_error(&error.to_string())),
         };
         let context = match self.documents(&args.paths, args.documents, &peer).await {
@@ -155,13 +147,11 @@ impl MinionsMcp {
             }
             None => (None, None),
         };
-        let outcome = minions::run(&self.settings.models, question, &context, &spec, events).await;
-        tell_observer(
-            self.settings.observer.as_ref(),
-            question,
-            &outcome,
-            spec.privacy(),
-        );
+        let outcome = self
+            .settings
+            .engine
+            .run(question, &context, &spec, events)
+            .await;
         if let Some(forwarder) = forwarder {
             // The run dropped its sender, so the forwarder ends after the
             // last event.
@@ -199,8 +189,8 @@ impl MinionsMcp {
             Ok(context) => context,
             Err(message) => return Ok(tool_error(&message)),
         };
-        let remote = self.settings.models.remote.id().clone();
-        let pricing = &self.settings.pricing;
+        let remote = self.settings.engine.models().remote.id().clone();
+        let pricing = self.settings.engine.pricing();
         let estimate = ReadingEstimate::of(
             context.iter().map(|d| (d.name.as_str(), d.text.as_ref())),
             &remote,

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use minions::{
-    ApiKey, ChatModel, ContextDocument, ModelSettings, ModelSpec, ProtocolKind, RetryPolicy,
-    RunModels, RunOptions, RunSpec, chat_model,
+    ApiKey, ChatModel, ContextDocument, Engine, ModelSettings, ModelSpec, Pricing, ProtocolKind,
+    RetryPolicy, RunModels, RunOptions, RunSpec, chat_model,
 };
 use serde::Deserialize;
 
@@ -82,8 +82,8 @@ pub struct RunRequest {
 
 /// A request checked and turned into what [`minions::run`] takes.
 pub struct PreparedRun {
-    /// The two models.
-    pub models: RunModels,
+    /// The two models, priced at the built-in prices.
+    pub engine: Engine,
     /// The task.
     pub task: String,
     /// The documents.
@@ -109,10 +109,7 @@ impl RunRequest {
                 "`context` holds no text: pass the documents' texts as a list of strings".into(),
             );
         }
-        let spec = RunOptions::from_json_object(self.options, &[])?
-            .protocol(protocol)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let options = RunOptions::from_json_object(self.options, &[])?.protocol(protocol);
         let local = self
             .local
             .model(true)
@@ -140,8 +137,12 @@ impl RunRequest {
                 ContextDocument::new(name, text)
             })
             .collect();
+        let engine = Engine::new(RunModels::new(remote, local), Pricing::builtin(), options);
+        let spec = engine
+            .spec(RunOptions::default())
+            .map_err(|e| e.to_string())?;
         Ok(PreparedRun {
-            models: RunModels::new(remote, local),
+            engine,
             task: self.task,
             documents,
             spec,
@@ -174,7 +175,10 @@ mod tests {
         let names: Vec<&str> = prepared.documents.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["Medical Report (1)", "Medical Report (2)"]);
         assert_eq!(prepared.spec.protocol(), ProtocolKind::Minion);
-        assert_eq!(prepared.models.remote.id().to_string(), "openai/gpt-4o");
+        assert_eq!(
+            prepared.engine.models().remote.id().to_string(),
+            "openai/gpt-4o"
+        );
     }
 
     #[test]

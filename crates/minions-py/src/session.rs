@@ -5,7 +5,7 @@
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use minions::{RunFailure, Transcript, run};
+use minions::{RunFailure, Transcript};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
@@ -81,14 +81,10 @@ impl Session {
         let spec = prepared.spec.with_cancel(cancel.clone());
         let (sender, receiver) = oneshot::channel();
         runtime()?.spawn(async move {
-            let result = run(
-                &prepared.models,
-                &prepared.task,
-                &prepared.documents,
-                &spec,
-                None,
-            )
-            .await;
+            let result = prepared
+                .engine
+                .run(&prepared.task, &prepared.documents, &spec, None)
+                .await;
             // The receiver is gone only when the Python object was dropped:
             // nobody is left to tell.
             let _ = sender.send(outcome(result));

@@ -4,10 +4,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use minions::protocol::{Event, ProtocolError, Retrieval, RunObserver, tell_observer};
-use minions::{
-    ChatModel, ContextDocument, Embedder, ModelSettings, ModelSpec, Pricing, RunModels, RunOptions,
-};
+use minions::protocol::{Event, ProtocolError};
+use minions::{ContextDocument, Engine, ModelSettings, ModelSpec};
 use serde_json::Value;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -20,27 +18,18 @@ use crate::run_entry::{RunEntry, RunState, RunStatus};
 /// Finished runs kept for `GET /v1/runs/{id}`; older ones are forgotten.
 const KEEP_FINISHED: usize = 100;
 
-/// The models and prices the server runs with.
+/// What the server runs with.
 #[derive(Clone)]
 pub struct ServerModels {
-    /// The local model.
-    pub local: Arc<dyn ChatModel>,
-    /// The remote model (a request may name another).
-    pub remote: Arc<dyn ChatModel>,
-    /// For `retrieval = "embedding"` (set with `--embedding-model`);
-    /// without one that retrieval is refused, never quietly swapped.
-    pub embedder: Option<Arc<dyn Embedder>>,
-    /// Told of every run when it ends (`minions serve` keeps the run
-    /// history with it).
-    pub observer: Option<RunObserver>,
+    /// The models (an embedder for `retrieval = "embedding"`, set with
+    /// `--embedding-model`; without one that retrieval is refused, never
+    /// quietly swapped), prices, the server's own run options (a request's
+    /// are laid over them), and the observer told of every run when it
+    /// ends (`minions serve` keeps the run history with it).
+    pub engine: Engine,
     /// The run history file the observer writes to, read back for
     /// `GET /v1/history` and the page's past runs (`None`: history off).
     pub history: Option<std::path::PathBuf>,
-    /// Prices for cost figures.
-    pub pricing: Pricing,
-    /// The server's own run options (from `minions serve`'s settings); a
-    /// request's options are laid over them.
-    pub options: RunOptions,
 }
 
 /// How many runs go at once, and how many requests may wait for one.
@@ -171,17 +160,9 @@ impl Runs {
         options: RequestOptions,
     ) -> Result<Arc<RunEntry>, ApiError> {
         let spec = models
-            .options
-            .clone()
-            .overlay(options.run)
-            .build()
-            .map_err(|e| ApiError::bad_request(e.to_string()))?
-            .with_pricing(models.pricing.clone());
-        if spec.retrieval() == Retrieval::Embedding && models.embedder.is_none() {
-            return Err(ApiError::bad_request(
-                "retrieval \"embedding\" needs an embedding model: start minions serve with --embedding-model (for example ollama/nomic-embed-text)",
-            ));
-        }
+            .engine
+            .spec(options.run)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         if task.trim().is_empty() {
             return Err(ApiError::bad_request(ProtocolError::EmptyTask.to_string()));
         }
@@ -190,15 +171,16 @@ impl Runs {
                 "no document text: send at least one document",
             ));
         }
-        let remote = match &options.remote {
+        let engine = match &options.remote {
             Some(name) => {
                 let spec: ModelSpec = name
                     .parse()
                     .map_err(|e| ApiError::bad_request(format!("remote: {e}")))?;
-                minions::chat_model(&spec, &ModelSettings::default())
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?
+                let remote = minions::chat_model(&spec, &ModelSettings::default())
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                models.engine.with_remote(remote)
             }
-            None => models.remote.clone(),
+            None => models.engine.clone(),
         };
         let permit = self.slot().await?;
         let number = self
@@ -236,19 +218,13 @@ impl Runs {
         });
         let run = entry.clone();
         let runs = self.clone();
-        let observer = models.observer.clone();
-        let models = RunModels {
-            embedder: models.embedder.clone(),
-            ..RunModels::new(remote, models.local.clone())
-        };
         let spec = spec.with_cancel(run.cancel.clone());
         tokio::spawn(async move {
             let _permit = permit;
             runs.metrics.running.inc();
-            let outcome = minions::run(&models, &task, &documents, &spec, Some(sender)).await;
+            let outcome = engine.run(&task, &documents, &spec, Some(sender)).await;
             runs.metrics.running.dec();
             runs.metrics.run_ended(&outcome);
-            tell_observer(observer.as_ref(), &task, &outcome, spec.privacy());
             // The run's sender is gone, so the collector ends once it has
             // stored every event: only then is the end announced, so that no
             // subscriber sees the end before the last events.

@@ -20,10 +20,12 @@
 //! # }
 //! ```
 
+mod engine;
 mod pool;
 mod registry;
 mod unusable;
 
+pub use engine::{Engine, RequestError};
 pub use minions_core::*;
 /// The shared HTTP layer (client, retries, streaming decoders).
 pub use minions_http as http;

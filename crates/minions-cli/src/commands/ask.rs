@@ -46,14 +46,13 @@ pub(crate) async fn ask(args: AskArgs, settings: Effective) -> Result<u8, CliErr
     setup::check_inputs(&args.context.context)?;
     let task = task(&args)?;
     setup::fetch_local_model(&settings).await?;
-    let models = setup::models(&settings)?;
+    let engine = setup::engine(&settings)?;
     let documents = setup::documents(&args.context.context, &settings).await?;
     let context = setup::context(documents);
     let style = Style::detect(args.output.quiet);
     let recorder = Recorder::open(&settings, Source::Cli);
     let ended = run_once(
-        &models,
-        &settings,
+        &engine,
         &recorder,
         Question {
             protocol: settings.protocol(),

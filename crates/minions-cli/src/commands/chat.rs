@@ -125,7 +125,7 @@ pub(crate) fn chat(
         ));
     }
     runtime.block_on(setup::fetch_local_model(&settings))?;
-    let models = setup::models(&settings)?;
+    let engine = setup::engine(&settings)?;
     let documents = runtime.block_on(setup::documents(&args.context.context, &settings))?;
     let chars: usize = documents.iter().map(|d| d.chars()).sum();
     let count = documents.len();
@@ -169,8 +169,7 @@ pub(crate) fn chat(
             continue;
         }
         let outcome = runtime.block_on(run_once(
-            &models,
-            &settings,
+            &engine,
             &recorder,
             Question {
                 protocol,

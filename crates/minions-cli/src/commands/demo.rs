@@ -25,7 +25,6 @@ use crate::history::Recorder;
 use crate::progress::Style;
 use crate::run::{Question, run_once};
 use crate::settings::{Effective, Settings};
-use crate::setup::Models;
 
 /// A stand-in model: a function from the request to the reply's text, with
 /// usage counted by the real tokenizer.
@@ -90,9 +89,6 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
         id: ModelId::new("ollama", "llama3.2"),
         reply: minions_demo::local_reply,
     });
-    let models = Models {
-        run: RunModels::new(remote_model, local_model),
-    };
     let protocol = args.protocol.unwrap_or_default();
     // Scripted stand-ins spend nothing: the demo is kept out of the history.
     let settings = Effective {
@@ -120,10 +116,10 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<u8, CliError> {
     } else {
         Style::detect(false)
     };
+    let engine = crate::setup::engine_over(&settings, RunModels::new(remote_model, local_model))?;
     let recorder = Recorder::open(&settings, minions_history::Source::Cli);
     let ended = run_once(
-        &models,
-        &settings,
+        &engine,
         &recorder,
         Question {
             protocol,

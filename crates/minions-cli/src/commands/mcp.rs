@@ -24,7 +24,7 @@ pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliErr
     setup::fetch_local_model(&settings).await?;
     // A missing key must not stop the server at start: the client would
     // only see "Connection closed". The tools list, and `ask` says what to set.
-    let (models, unusable) = setup::models_or_reason(&settings)?;
+    let (engine, unusable) = setup::engine_or_reason(&settings)?;
     if let Some(reason) = &unusable {
         eprintln!("minions mcp: runs will fail until this is fixed: {reason}");
     }
@@ -34,19 +34,14 @@ pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliErr
     }
     // The run options are checked now, so a bad value stops the server at
     // start-up instead of failing every call.
-    settings
-        .values
-        .run
-        .build()
+    engine
+        .spec(minions::RunOptions::default())
         .map_err(|e| CliError::usage(e.to_string()))?;
     let server = MinionsMcp::new(McpSettings {
-        models: models.run,
-        pricing: setup::pricing(&settings)?,
-        options: settings.values.run.clone(),
+        engine: engine.with_observer(Recorder::open(&settings, Source::Mcp).observer(None)),
         roots: roots.clone(),
         ingest,
         unusable,
-        observer: Some(Recorder::open(&settings, Source::Mcp).observer(None)),
     });
     let allowed = roots.describe();
     match args.http {

@@ -25,15 +25,11 @@ pub(crate) async fn serve(args: ServeArgs, settings: Effective) -> Result<u8, Cl
     };
     config.check().map_err(CliError::usage)?;
     setup::fetch_local_model(&settings).await?;
-    let models = setup::models(&settings)?;
+    let engine = setup::engine(&settings)?
+        .with_observer(Recorder::open(&settings, Source::Server).observer(None));
     let server_models = ServerModels {
-        local: models.run.local,
-        remote: models.run.remote,
-        embedder: models.run.embedder,
-        observer: Some(Recorder::open(&settings, Source::Server).observer(None)),
+        engine,
         history: crate::history::path_from(settings.values.history.as_deref()),
-        pricing: setup::pricing(&settings)?,
-        options: settings.values.run.clone(),
     };
     eprintln!(
         "minions serve: http://{} (local {}, remote {}); Ctrl-C stops",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use minions::ollama::OllamaClient;
 use minions::openai::OpenAiClient;
-use minions::{ApiKey, ChatModel, ConnectionSettings, Pricing};
+use minions::{ApiKey, ChatModel, ConnectionSettings, Engine, Pricing, RunModels};
 use minions_server::{ServerConfig, ServerModels, app};
 use minions_testkit::{FakeServer, RecordedRequest, Reply};
 use serde_json::json;
@@ -128,36 +128,33 @@ async fn start_full(
             .build()
             .unwrap(),
     );
-    let models = ServerModels {
-        local: local_model,
-        remote: remote_model,
-        embedder: embedder.then(|| {
-            Arc::new(
-                OllamaClient::builder("nomic-embed-text")
-                    .base_url(local_server.url())
-                    .build()
-                    .unwrap(),
-            ) as Arc<dyn minions::Embedder>
-        }),
-        observer: history.clone().map(|path| {
-            let store = std::sync::Mutex::new(minions_history::HistoryStore::open(path).unwrap());
-            Arc::new(move |ended: &minions::protocol::RunEnded<'_>| {
-                let record = minions_history::RunRecord::of(
-                    ended.result,
-                    minions_history::Source::Server,
-                    ended.task,
-                    ended.private,
-                    ended.error,
-                    minions_history::now(),
-                );
-                store.lock().unwrap().record(&record).unwrap();
-            }) as minions::protocol::RunObserver
-        }),
-        history,
-        pricing: Pricing::builtin(),
-        // Small test documents cost less to read whole than a run does.
-        options: minions::RunOptions::default().max_cost_ratio(0.0),
-    };
+    let mut models = RunModels::new(remote_model, local_model);
+    if embedder {
+        models = models.with_embedder(Arc::new(
+            OllamaClient::builder("nomic-embed-text")
+                .base_url(local_server.url())
+                .build()
+                .unwrap(),
+        ));
+    }
+    // Small test documents cost less to read whole than a run does.
+    let options = minions::RunOptions::default().max_cost_ratio(0.0);
+    let mut engine = Engine::new(models, Pricing::builtin(), options);
+    if let Some(path) = history.clone() {
+        let store = std::sync::Mutex::new(minions_history::HistoryStore::open(path).unwrap());
+        engine = engine.with_observer(Arc::new(move |ended: &minions::protocol::RunEnded<'_>| {
+            let record = minions_history::RunRecord::of(
+                ended.result,
+                minions_history::Source::Server,
+                ended.task,
+                ended.private,
+                ended.error,
+                minions_history::now(),
+            );
+            store.lock().unwrap().record(&record).unwrap();
+        }));
+    }
+    let models = ServerModels { engine, history };
     let (router, _) = app(&config, models);
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
