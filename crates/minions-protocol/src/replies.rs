@@ -39,6 +39,9 @@ fn own_text(value: &Value, field: &str) -> Result<Option<String>, String> {
         Some(found) if repeats_itself(&found) => Err(format!(
             "`{field}` repeats the same words over and over; write it once, briefly"
         )),
+        Some(answer) if describes_the_documents(&answer) => Err(format!(
+            "`answer` ({answer:?}) describes the documents instead of answering; write what they say (the value, name or passage asked for, in a sentence), or say that the documents do not say"
+        )),
         other => Ok(other),
     }
 }
@@ -134,6 +137,63 @@ pub fn comments_on_the_collaboration(answer: &str) -> bool {
     ABOUT_THE_COLLABORATION.iter().any(|p| lower.contains(p))
 }
 
+/// Words that name the text itself, at an answer's start.
+const THE_TEXT: &[&str] = &[
+    "document",
+    "documents",
+    "documentation",
+    "text",
+    "file",
+    "readme",
+    "readme.md",
+    "section",
+    "excerpt",
+    "passage",
+    "chunk",
+    "manual",
+    "changelog",
+];
+
+/// What a sentence about a text says when it describes the text instead of
+/// quoting what the text says ("contains information about the
+/// environments"): no value, name or passage follows them.
+const DESCRIBING: &[&str] = &[
+    "information about",
+    "information on",
+    "information regarding",
+    "details about",
+    "details on",
+    "detailed explanation",
+    "explanation of",
+    "describes",
+    "discusses",
+    "talks about",
+    "refers to",
+    "section that",
+    "sections that",
+];
+
+/// Whether an answer describes the documents instead of answering from
+/// them. Measured with Qwen2.5-Coder (0.5B workers, 1.5B remote) on pyenv's
+/// README: "The README.md file contains information about the environments
+/// supported by the patches" and "The README.md file provides a detailed
+/// explanation of the minimum required RAM" (which it does not) came back
+/// as answers. Such a sentence names the text in its first words and says
+/// what it is about, not what it says.
+pub fn describes_the_documents(answer: &str) -> bool {
+    let lower = answer.to_lowercase();
+    let opening: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .filter(|w| !w.is_empty())
+        .take(5)
+        .map(|w| w.trim_end_matches('.'))
+        .collect();
+    let names_the_text = opening
+        .iter()
+        .any(|w| THE_TEXT.contains(w) || w.ends_with(".md") || w.ends_with(".txt"));
+    names_the_text && DESCRIBING.iter().any(|d| lower.contains(d))
+}
+
 /// The `answer` field of a reply that is meant to be final: the model's own
 /// words, and an answer to the task rather than a verdict on the small
 /// model's reply (which the user never saw).
@@ -220,7 +280,8 @@ impl MinionDecision {
         } else {
             // A provisional answer that only comments on the small model is
             // no answer at all.
-            optional_text(value, "answer").filter(|a| !comments_on_the_collaboration(a))
+            optional_text(value, "answer")
+                .filter(|a| !comments_on_the_collaboration(a) && !describes_the_documents(a))
         };
         match (decision(value).as_str(), answer, message) {
             ("final", Some(answer), _) => Ok(Self::Final { answer }),
@@ -282,7 +343,8 @@ impl Synthesis {
         let answer = if decision(value) == "final" {
             final_answer(value)?
         } else {
-            optional_text(value, "answer").filter(|a| !comments_on_the_collaboration(a))
+            optional_text(value, "answer")
+                .filter(|a| !comments_on_the_collaboration(a) && !describes_the_documents(a))
         };
         let feedback = optional_text(value, "feedback");
         let scratchpad = optional_text(value, "scratchpad");
@@ -303,6 +365,30 @@ impl Synthesis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_that_describes_the_documents_is_not_an_answer() {
+        for meta in [
+            "The README.md file contains information about the environments supported by the patches in Python 2.7.18.",
+            "The README.md file provides a detailed explanation of the minimum required RAM for pyenv.",
+            "The section that lists the disk space information for each Python version installed by pyenv.",
+            "The document discusses the notice period.",
+            "This excerpt refers to the license terms.",
+        ] {
+            assert!(describes_the_documents(meta), "{meta}");
+        }
+        for answer in [
+            "The notice period is 30 days.",
+            "The document says the notice period is 30 days.",
+            "The documents do not say.",
+            "The section 8 termination clause gives 30 days.",
+            "pyenv-win",
+            "It describes how to install pyenv on Windows with pyenv-win.",
+            "The MIT License",
+        ] {
+            assert!(!describes_the_documents(answer), "{answer}");
+        }
+    }
 
     #[test]
     fn a_verdict_on_the_small_model_is_not_an_answer() {

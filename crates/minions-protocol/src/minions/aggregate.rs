@@ -81,7 +81,11 @@ fn merge_key(answer: &str) -> String {
 
 pub(crate) fn normalise_outcome(outcome: Outcome) -> Outcome {
     match outcome {
-        Outcome::Answer { answer, .. } if is_null_answer(&answer) => Outcome::Nothing,
+        Outcome::Answer { answer, .. }
+            if is_null_answer(&answer) || crate::replies::describes_the_documents(&answer) =>
+        {
+            Outcome::Nothing
+        }
         other => other,
     }
 }
