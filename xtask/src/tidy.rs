@@ -10,7 +10,10 @@
 //!   again to reach in);
 //! - the front ends run through `minions::Engine`: none calls the protocol
 //!   entry point, prices a spec or tells the run observer itself;
-//! - no function of product code is longer than [`MAX_FN_LINES`] lines.
+//! - no function of product code is longer than [`MAX_FN_LINES`] lines;
+//! - an OpenAI-compatible preset is one entry in `minions-core`'s
+//!   `presets.rs`: no other product file lists preset names (the price
+//!   table aside, which prices models, not providers).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -354,6 +357,59 @@ fn long_functions(root: &Path) -> Vec<String> {
     found
 }
 
+/// The file that lists the presets, and the one other file allowed to
+/// name several of them.
+const PRESETS_FILE: &str = "crates/minions-core/src/presets.rs";
+const PRICES_FILE: &str = "crates/minions-core/src/pricing.rs";
+
+/// The presets' names, read from their file (`name: "groq",`). `openai`
+/// and `azure` are left out: they name more than a preset (the provider
+/// crate, the pricing's families).
+fn preset_names(root: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(root.join(PRESETS_FILE)).unwrap_or_default();
+    product_code_lines(&text)
+        .iter()
+        .filter_map(|line| line.trim().strip_prefix("name: \""))
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|name| !matches!(*name, "openai" | "azure" | ""))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Product files other than the presets' own that spell out three or more
+/// preset names: a second list to keep in step.
+fn preset_lists(root: &Path) -> Vec<String> {
+    let names = preset_names(root);
+    let mut files = Vec::new();
+    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
+        for dir in crates.filter_map(Result::ok) {
+            rust_files(&dir.path().join("src"), &mut files);
+        }
+    }
+    files.sort();
+    let mut found = Vec::new();
+    for file in files {
+        if file.ends_with(PRESETS_FILE) || file.ends_with(PRICES_FILE) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let code = product_code_lines(&text).join("\n");
+        let named: Vec<&str> = names
+            .iter()
+            .filter(|name| code.contains(&format!("\"{name}\"")))
+            .map(String::as_str)
+            .collect();
+        if named.len() >= 3 {
+            found.push(format!(
+                "{}: names the presets {}",
+                file.display(),
+                named.join(", ")
+            ));
+        }
+    }
+    found
+}
+
 /// Runs the checks; the error lists every broken claim.
 pub(crate) fn check(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
@@ -392,9 +448,17 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
             "{place}, over {MAX_FN_LINES}: split it into functions named for their steps"
         ));
     }
+    if preset_names(root).len() < 10 {
+        problems.push(format!("{PRESETS_FILE}: the presets could not be read"));
+    }
+    for place in preset_lists(root) {
+        problems.push(format!(
+            "{place}; a preset is one entry in {PRESETS_FILE}: read the names from minions_core::presets::PRESETS"
+        ));
+    }
     if problems.is_empty() {
         println!(
-            "tidy: no import circles in any crate; no front end converts documents by hand or runs without the engine; no crate reaches into a provider's wire types; no function over {MAX_FN_LINES} lines"
+            "tidy: no import circles in any crate; no front end converts documents by hand or runs without the engine; no crate reaches into a provider's wire types; no function over {MAX_FN_LINES} lines; the presets are listed once"
         );
         Ok(())
     } else {

@@ -29,6 +29,7 @@ mod error;
 pub mod json;
 mod message;
 mod model;
+pub mod presets;
 pub mod pricing;
 mod request;
 mod response;

@@ -23,7 +23,10 @@
 
 mod adapter;
 mod client;
-mod preset;
+/// The presets live in the core (one entry each); re-exported here.
+mod preset {
+    pub use minions_core::presets::*;
+}
 mod probe;
 mod wire;
 

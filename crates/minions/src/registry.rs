@@ -69,31 +69,10 @@ pub fn known_providers() -> Vec<&'static str> {
     names
 }
 
-/// Whether a provider name is one minions-rs knows, compiled in or not.
+/// Whether a provider name is one minions-rs knows, compiled in or not,
+/// and the feature that compiles it in. The OpenAI-compatible presets are
+/// plain data in the core, so a build without `openai` still knows them.
 fn known_anywhere(provider: &str) -> Option<&'static str> {
-    const OPENAI_COMPATIBLE: &[&str] = &[
-        "openai",
-        "azure",
-        "together",
-        "openrouter",
-        "perplexity",
-        "groq",
-        "deepseek",
-        "mistral",
-        "xai",
-        "gemini",
-        "fireworks",
-        "cerebras",
-        "sambanova",
-        "tokasaurus",
-        "vllm",
-        "sglang",
-        "llamacpp",
-        "lmstudio",
-        "lemonade",
-        "docker",
-        "mlx",
-    ];
     if provider == "gguf" {
         return Some("llama");
     }
@@ -104,7 +83,7 @@ fn known_anywhere(provider: &str) -> Option<&'static str> {
             "ollama"
         });
     }
-    OPENAI_COMPATIBLE.contains(&provider).then_some("openai")
+    minions_core::presets::preset(provider).map(|_| "openai")
 }
 
 fn unknown(spec: &ModelSpec) -> Error {

@@ -1,6 +1,9 @@
-//! Every OpenAI-compatible provider we know, with its defaults.
+//! Every OpenAI-compatible provider we know, with its defaults: one entry
+//! each. Plain data, here in the core so that every build knows the names
+//! (and can say which feature to turn on) even without `minions-openai`,
+//! whose client reads them.
 
-use minions_core::env;
+use crate::env;
 
 /// How a preset authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +90,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "azure",
         aliases: &["azure-openai", "azure_openai"],
-        key_var: Some(env::AZURE_OPENAI_API_KEY),
+        key_var: Some("AZURE_OPENAI_API_KEY"),
         base_url_var: Some(env::AZURE_OPENAI_ENDPOINT),
         reasoning_params: true,
         auth: AuthStyle::AzureApiKey,
@@ -97,7 +100,7 @@ pub const PRESETS: &[Preset] = &[
         name: "together",
         default_base_url: "https://api.together.xyz/v1",
         key_var: Some(env::TOGETHER_API_KEY),
-        base_url_var: Some(env::TOGETHER_BASE_URL),
+        base_url_var: Some("TOGETHER_BASE_URL"),
         json_schema: false,
         json_object_schema: true,
         ..CLOUD
@@ -105,62 +108,62 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "openrouter",
         default_base_url: "https://openrouter.ai/api/v1",
-        key_var: Some(env::OPENROUTER_API_KEY),
-        base_url_var: Some(env::OPENROUTER_BASE_URL),
+        key_var: Some("OPENROUTER_API_KEY"),
+        base_url_var: Some("OPENROUTER_BASE_URL"),
         ..CLOUD
     },
     Preset {
         name: "perplexity",
         default_base_url: "https://api.perplexity.ai",
-        key_var: Some(env::PERPLEXITY_API_KEY),
-        base_url_var: Some(env::PERPLEXITY_BASE_URL),
+        key_var: Some("PERPLEXITY_API_KEY"),
+        base_url_var: Some("PERPLEXITY_BASE_URL"),
         json_mode: false,
         ..CLOUD
     },
     Preset {
         name: "groq",
         default_base_url: "https://api.groq.com/openai/v1",
-        key_var: Some(env::GROQ_API_KEY),
-        base_url_var: Some(env::GROQ_BASE_URL),
+        key_var: Some("GROQ_API_KEY"),
+        base_url_var: Some("GROQ_BASE_URL"),
         json_schema: false,
         ..CLOUD
     },
     Preset {
         name: "deepseek",
         default_base_url: "https://api.deepseek.com/v1",
-        key_var: Some(env::DEEPSEEK_API_KEY),
-        base_url_var: Some(env::DEEPSEEK_BASE_URL),
+        key_var: Some("DEEPSEEK_API_KEY"),
+        base_url_var: Some("DEEPSEEK_BASE_URL"),
         json_schema: false,
         ..CLOUD
     },
     Preset {
         name: "mistral",
         default_base_url: "https://api.mistral.ai/v1",
-        key_var: Some(env::MISTRAL_API_KEY),
-        base_url_var: Some(env::MISTRAL_BASE_URL),
+        key_var: Some("MISTRAL_API_KEY"),
+        base_url_var: Some("MISTRAL_BASE_URL"),
         ..CLOUD
     },
     Preset {
         name: "xai",
         aliases: &["grok"],
         default_base_url: "https://api.x.ai/v1",
-        key_var: Some(env::XAI_API_KEY),
-        base_url_var: Some(env::XAI_BASE_URL),
+        key_var: Some("XAI_API_KEY"),
+        base_url_var: Some("XAI_BASE_URL"),
         ..CLOUD
     },
     Preset {
         name: "gemini",
         aliases: &["google"],
         default_base_url: "https://generativelanguage.googleapis.com/v1beta/openai",
-        key_var: Some(env::GEMINI_API_KEY),
-        base_url_var: Some(env::GEMINI_BASE_URL),
+        key_var: Some("GEMINI_API_KEY"),
+        base_url_var: Some("GEMINI_BASE_URL"),
         ..CLOUD
     },
     Preset {
         name: "fireworks",
         default_base_url: "https://api.fireworks.ai/inference/v1",
-        key_var: Some(env::FIREWORKS_API_KEY),
-        base_url_var: Some(env::FIREWORKS_BASE_URL),
+        key_var: Some("FIREWORKS_API_KEY"),
+        base_url_var: Some("FIREWORKS_BASE_URL"),
         json_object_schema: true,
         ..CLOUD
     },
@@ -168,21 +171,21 @@ pub const PRESETS: &[Preset] = &[
         name: "cerebras",
         default_base_url: "https://api.cerebras.ai/v1",
         key_var: Some(env::CEREBRAS_API_KEY),
-        base_url_var: Some(env::CEREBRAS_BASE_URL),
+        base_url_var: Some("CEREBRAS_BASE_URL"),
         ..CLOUD
     },
     Preset {
         name: "sambanova",
         default_base_url: "https://api.sambanova.ai/v1",
-        key_var: Some(env::SAMBANOVA_API_KEY),
-        base_url_var: Some(env::SAMBANOVA_BASE_URL),
+        key_var: Some("SAMBANOVA_API_KEY"),
+        base_url_var: Some("SAMBANOVA_BASE_URL"),
         json_schema: false,
         ..CLOUD
     },
     Preset {
         name: "tokasaurus",
         default_base_url: "http://127.0.0.1:10210/v1",
-        base_url_var: Some(env::TOKASAURUS_BASE_URL),
+        base_url_var: Some("TOKASAURUS_BASE_URL"),
         json_schema: false,
         json_mode: false,
         stream_usage: false,
@@ -191,14 +194,14 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "vllm",
         default_base_url: "http://127.0.0.1:8000/v1",
-        key_var: Some(env::VLLM_API_KEY),
+        key_var: Some("VLLM_API_KEY"),
         base_url_var: Some(env::VLLM_BASE_URL),
         ..LOCAL
     },
     Preset {
         name: "sglang",
         default_base_url: "http://127.0.0.1:30000/v1",
-        base_url_var: Some(env::SGLANG_BASE_URL),
+        base_url_var: Some("SGLANG_BASE_URL"),
         ..LOCAL
     },
     Preset {
@@ -212,7 +215,7 @@ pub const PRESETS: &[Preset] = &[
         name: "lmstudio",
         aliases: &["lm-studio", "lm_studio"],
         default_base_url: "http://127.0.0.1:1234/v1",
-        base_url_var: Some(env::LMSTUDIO_BASE_URL),
+        base_url_var: Some("LMSTUDIO_BASE_URL"),
         // LM Studio rejects `json_object`; it takes `json_schema` only.
         json_mode: false,
         ..LOCAL
@@ -220,7 +223,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "lemonade",
         default_base_url: "http://127.0.0.1:8000/api/v1",
-        base_url_var: Some(env::LEMONADE_BASE_URL),
+        base_url_var: Some("LEMONADE_BASE_URL"),
         json_schema: false,
         ..LOCAL
     },
@@ -228,14 +231,14 @@ pub const PRESETS: &[Preset] = &[
         name: "docker",
         aliases: &["docker-model-runner", "dmr"],
         default_base_url: "http://127.0.0.1:12434/engines/v1",
-        base_url_var: Some(env::DOCKER_MODEL_RUNNER_BASE_URL),
+        base_url_var: Some("DOCKER_MODEL_RUNNER_BASE_URL"),
         ..LOCAL
     },
     Preset {
         name: "mlx",
         aliases: &["mlx-lm", "mlx_lm"],
         default_base_url: "http://127.0.0.1:8080/v1",
-        base_url_var: Some(env::MLX_BASE_URL),
+        base_url_var: Some("MLX_BASE_URL"),
         json_schema: false,
         json_mode: false,
         stream_usage: false,
