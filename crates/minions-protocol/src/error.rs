@@ -83,3 +83,69 @@ pub enum ProtocolError {
     #[error("cancelled")]
     Cancelled,
 }
+
+impl ProtocolError {
+    /// A short, stable name for the kind of error (`empty_task`,
+    /// `timeout`, `http`, ...): a provider error's own kind, or the run's.
+    /// Traces (`error.type`) and the server's metrics read this one
+    /// classification.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::EmptyContext => "empty_context",
+            Self::EmptyTask => "empty_task",
+            Self::Remote(e) | Self::Local(e) | Self::LocalUnreachable(e) => e.kind().as_str(),
+            Self::Preflight { error, .. } => error.kind().as_str(),
+            Self::RemoteOutput { .. } => "remote_output",
+            Self::InvalidPlan { .. } => "invalid_plan",
+            Self::LocalTimeout { .. } => "timeout",
+            Self::LocalFailing { .. } => "local_failing",
+            Self::ContextTooLarge { .. } => "context_too_large",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// The side (`local` or `remote`) whose provider failed, for errors a
+    /// model call caused; `None` for the run's own (a bad plan, an empty
+    /// task, a cancel).
+    pub fn provider_side(&self) -> Option<&'static str> {
+        match self {
+            Self::Remote(_) => Some("remote"),
+            Self::Local(_) | Self::LocalUnreachable(_) | Self::LocalTimeout { .. } => Some("local"),
+            Self::Preflight { side, .. } => Some(side),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProtocolError;
+
+    #[test]
+    fn errors_are_classified_once_by_kind_and_side() {
+        let timeout = ProtocolError::LocalTimeout { seconds: 30 };
+        assert_eq!(
+            (timeout.kind(), timeout.provider_side()),
+            ("timeout", Some("local"))
+        );
+        let remote = ProtocolError::Remote(minions_core::Error::config("no key"));
+        assert_eq!(remote.provider_side(), Some("remote"));
+        assert_eq!(
+            remote.kind(),
+            minions_core::Error::config("x").kind().as_str()
+        );
+        let preflight = ProtocolError::Preflight {
+            side: "local",
+            error: minions_core::Error::config("down"),
+        };
+        assert_eq!(preflight.provider_side(), Some("local"));
+        assert_eq!(
+            (
+                ProtocolError::Cancelled.kind(),
+                ProtocolError::Cancelled.provider_side()
+            ),
+            ("cancelled", None)
+        );
+        assert_eq!(ProtocolError::EmptyTask.provider_side(), None);
+    }
+}

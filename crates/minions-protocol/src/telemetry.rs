@@ -11,7 +11,7 @@ use minions_core::{ChatModel, ChatRequest, ChatResponse, Error};
 use tracing::Span;
 use tracing::field::Empty;
 
-use crate::{ProtocolError, ProtocolKind, RunFailure, Transcript};
+use crate::{ProtocolKind, RunFailure, Transcript};
 
 /// The `tracing` target of these spans: filter on it to export them.
 pub const TARGET: &str = "minions::genai";
@@ -84,26 +84,8 @@ pub(crate) fn record_run(span: &Span, outcome: &Result<Transcript, RunFailure>) 
     span.record("minions.remote_only_cost_usd", result.remote_only.cost_usd);
     span.record("minions.stop", result.stop.kind());
     if let Some(error) = error {
-        span.record("error.type", error_type(error));
+        span.record("error.type", error.kind());
         span.record("otel.status_code", "ERROR");
-    }
-}
-
-/// A low-cardinality name for why a run failed (`error.type`).
-fn error_type(error: &ProtocolError) -> &'static str {
-    match error {
-        ProtocolError::EmptyContext => "empty_context",
-        ProtocolError::EmptyTask => "empty_task",
-        ProtocolError::Remote(e) | ProtocolError::Local(e) | ProtocolError::LocalUnreachable(e) => {
-            e.kind().as_str()
-        }
-        ProtocolError::Preflight { error, .. } => error.kind().as_str(),
-        ProtocolError::RemoteOutput { .. } => "remote_output",
-        ProtocolError::InvalidPlan { .. } => "invalid_plan",
-        ProtocolError::LocalTimeout { .. } => "timeout",
-        ProtocolError::LocalFailing { .. } => "local_failing",
-        ProtocolError::ContextTooLarge { .. } => "context_too_large",
-        ProtocolError::Cancelled => "cancelled",
     }
 }
 

@@ -239,12 +239,5 @@ impl Metrics {
 /// The side and kind of a provider error that ended a run (`http`,
 /// `connect`, `timeout`, `retries_exhausted`, ...).
 fn provider_error(error: &ProtocolError) -> Option<(&'static str, &'static str)> {
-    let (side, cause) = match error {
-        ProtocolError::Remote(cause) => ("remote", cause),
-        ProtocolError::Local(cause) | ProtocolError::LocalUnreachable(cause) => ("local", cause),
-        ProtocolError::Preflight { side, error } => (*side, error),
-        ProtocolError::LocalTimeout { .. } => return Some(("local", "timeout")),
-        _ => return None,
-    };
-    Some((side, cause.kind().as_str()))
+    error.provider_side().map(|side| (side, error.kind()))
 }
