@@ -111,13 +111,11 @@ fn local_setup<'a>(
     ledger: &Ledger<'_>,
     input: &RunInput<'a>,
 ) -> (Option<Excerpts<'a>>, Vec<Message>) {
-    let excerpt_budget = ledger.local_context_tokens.and_then(|window| {
-        excerpt_room(
-            window as usize,
-            input::fixed_local_tokens(ledger),
-            input::context_tokens(&input.joined),
-        )
-    });
+    let excerpt_budget = excerpt_room(
+        ledger.local_context_tokens.map(|window| window as usize),
+        input::fixed_local_tokens(ledger),
+        input::context_tokens(&input.joined),
+    );
     let excerpts = excerpt_budget.map(|room| Excerpts::new(input.documents, room));
     let local_messages = match &excerpts {
         Some(_) => Vec::new(),
@@ -129,20 +127,27 @@ fn local_setup<'a>(
     (excerpts, local_messages)
 }
 
-/// The most document text, in tokens, one Minion question sends a local
-/// model that cannot hold the documents whole. Measured on the JDK
-/// configuration (111,000 characters, Qwen2.5-Coder 0.5B with a 32,768-token
-/// window): filling the window sent about 22,000 tokens a question, which
-/// llama.cpp read afresh each time (11 to 19 minutes a question on two
-/// cores) and in which the small model lost the passage that answered. The
-/// best-matching passages come first, so a smaller set keeps them.
-const MAX_EXCERPT_TOKENS: usize = 6_000;
+/// The most document text, in tokens, one Minion question sends the local
+/// model: longer documents are sent as the passages that best match the
+/// question, even when the local window could hold them whole. Measured
+/// with Qwen2.5-Coder 0.5B on two cores: on the JDK configuration (111,000
+/// characters, a 32,768-token window) filling the window sent about 22,000
+/// tokens a question, read afresh each time (11 to 19 minutes a question)
+/// and the small model lost the passage that answered in them; on pyenv's
+/// README (8,000 tokens, read whole) Minion answered 2 of 8 where the
+/// remote model reading it whole answered 6. A small model answers better
+/// from a few pages that match than from a long document, and reads them
+/// faster; the best-matching passages come first, so the cap keeps them.
+const MAX_EXCERPT_TOKENS: usize = 4_000;
 
-/// Tokens of excerpts each question gets, or `None` when the documents fit
-/// the local window whole (`window` less the chat's `fixed` needs).
-fn excerpt_room(window: usize, fixed: usize, documents: usize) -> Option<usize> {
-    let room = window.saturating_sub(fixed);
-    (documents > room).then_some(room.min(MAX_EXCERPT_TOKENS))
+/// Tokens of excerpts each question gets, or `None` when the documents go
+/// whole: they fit both the local window (`window` less the chat's
+/// `fixed` needs) and [`MAX_EXCERPT_TOKENS`].
+fn excerpt_room(window: Option<usize>, fixed: usize, documents: usize) -> Option<usize> {
+    let room = window
+        .map_or(MAX_EXCERPT_TOKENS, |window| window.saturating_sub(fixed))
+        .min(MAX_EXCERPT_TOKENS);
+    (documents > room).then_some(room)
 }
 
 /// The remote model's first question, added to its conversation. A remote
@@ -314,17 +319,24 @@ mod tests {
     use super::{MAX_EXCERPT_TOKENS, answer_text, excerpt_room};
 
     #[test]
-    fn excerpts_are_sent_only_when_the_documents_do_not_fit_and_are_capped() {
-        // Fits: the documents go whole.
-        assert_eq!(excerpt_room(32_768, 2_000, 30_000), None);
-        // Does not fit in a large window: capped, not the whole room.
+    fn long_documents_are_sent_as_capped_excerpts() {
+        // Short documents go whole.
+        assert_eq!(excerpt_room(Some(32_768), 2_000, 3_000), None);
+        assert_eq!(excerpt_room(None, 2_000, 3_000), None);
+        // Longer than the cap: excerpts, even when the window could hold
+        // them, and when the window is not known.
         assert_eq!(
-            excerpt_room(32_768, 2_000, 40_000),
+            excerpt_room(Some(32_768), 2_000, 8_000),
+            Some(MAX_EXCERPT_TOKENS)
+        );
+        assert_eq!(excerpt_room(None, 2_000, 8_000), Some(MAX_EXCERPT_TOKENS));
+        assert_eq!(
+            excerpt_room(Some(32_768), 2_000, 40_000),
             Some(MAX_EXCERPT_TOKENS)
         );
         // A small window gives what it has.
-        assert_eq!(excerpt_room(4_096, 1_000, 40_000), Some(3_096));
-        assert_eq!(excerpt_room(1_000, 2_000, 40_000), Some(0));
+        assert_eq!(excerpt_room(Some(3_096), 1_000, 40_000), Some(2_096));
+        assert_eq!(excerpt_room(Some(1_000), 2_000, 40_000), Some(0));
     }
 
     #[test]
