@@ -259,9 +259,69 @@ pub(crate) fn told_only(answer: &str, sources: &str) -> Result<(), String> {
     }
 }
 
+/// The decimal figures of a text ("1.5" in "1.5GB"), leaving out dotted
+/// versions ("3.12.1"), whose parts are not amounts.
+fn decimals(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|run| run.trim_matches('.'))
+        .filter(|run| run.matches('.').count() == 1)
+        .filter(|run| run.split('.').all(|part| !part.is_empty()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The figures in what a local model said that the documents never
+/// contain: numbers of three digits or more, small numbers that are not
+/// dates (as for a Minions worker), and decimals ("1.5" of "1.5GB"), each
+/// looked for anywhere in the documents. Asked about something the
+/// documents do not hold, Qwen2.5-Coder 0.5B answered "1.5GB" for pyenv's
+/// RAM needs and "1.4 MB" for a file's size; neither figure is in the
+/// README.
+pub(crate) fn figures_not_in(said: &str, documents: &str) -> Vec<String> {
+    let known = chunk_numbers(documents);
+    let known_decimals: HashSet<String> = decimals(documents).into_iter().collect();
+    // A decimal is checked whole, not as two numbers.
+    let whole: String = said
+        .split_whitespace()
+        .filter(|token| decimals(token).is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut missing: Vec<String> = numbers(&whole)
+        .into_iter()
+        .filter(|n| n.len() >= 3)
+        .chain(small_numbers(&whole))
+        .filter(|n| !known.contains(n))
+        .chain(
+            decimals(said)
+                .into_iter()
+                .filter(|d| !known_decimals.contains(d)),
+        )
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_a_local_model_made_up_are_named() {
+        let readme = "pyenv needs Python 3.12.1 or 3.9 builds; see issue 2048. It takes 2 minutes.";
+        assert_eq!(figures_not_in("It needs 1.5GB of RAM.", readme), ["1.5"]);
+        assert_eq!(figures_not_in("The file is 1.4 MB.", readme), ["1.4"]);
+        assert_eq!(
+            figures_not_in("About 4096 bytes, 7 times.", readme),
+            ["4096", "7"]
+        );
+        // Figures that are there, versions, dates and 0/1 pass.
+        assert!(figures_not_in("Use 3.9, see issue 2048, wait two minutes.", readme).is_empty());
+        assert!(figures_not_in("Install 3.12.1; it takes 2 minutes.", readme).is_empty());
+        // A year the documents never mention is a figure too.
+        assert_eq!(figures_not_in("Released 5 June 2024.", readme), ["2024"]);
+        assert!(figures_not_in("The documents do not say; 1 or 0.", readme).is_empty());
+    }
 
     #[test]
     fn answers_not_in_their_chunk_are_guesses() {

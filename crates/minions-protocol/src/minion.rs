@@ -55,7 +55,9 @@ pub(crate) async fn run(
         // the stop reason says how it was reached.
         ledger.findings_answer = Some(answer_text(&shared));
         remote_messages.push(Message::user(prompts::minion_after_answer(
-            &shared, round, max_rounds,
+            &with_figure_check(shared, &said, &input.joined),
+            round,
+            max_rounds,
         )));
 
         let last = round == max_rounds;
@@ -148,6 +150,24 @@ fn excerpt_room(window: Option<usize>, fixed: usize, documents: usize) -> Option
         .map_or(MAX_EXCERPT_TOKENS, |window| window.saturating_sub(fixed))
         .min(MAX_EXCERPT_TOKENS);
     (documents > room).then_some(room)
+}
+
+/// What the remote model hears of a local answer (`shared`, redacted from
+/// `said`): the answer, and a note naming the figures in it that occur
+/// nowhere in the documents. The remote model cannot check the documents
+/// itself; the note tells it only that a figure is absent, no document
+/// text. Measured on pyenv's README: the 0.5B local model answered "1.5GB"
+/// and "1.4 MB" to questions the README does not answer, and the remote
+/// model passed both on as answers.
+fn with_figure_check(shared: String, said: &str, documents: &str) -> String {
+    let missing = crate::grounding::figures_not_in(said, documents);
+    if missing.is_empty() {
+        return shared;
+    }
+    format!(
+        "{shared}\n[checked against the documents: {} occurs nowhere in them; the small model may have made it up]",
+        missing.join(", ")
+    )
 }
 
 /// The remote model's first question, added to its conversation. A remote

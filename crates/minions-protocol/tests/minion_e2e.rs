@@ -625,3 +625,51 @@ async fn the_verbatim_bound_can_be_turned_off() {
     .unwrap();
     assert!(remote_requests(&m)[1].prompt_text().contains(&passage));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_figure_the_documents_never_hold_is_flagged_to_the_remote() {
+    let m = models().await;
+    // Long enough to hold the planted launch code.
+    let doc = document(20_000);
+    m.remote_server
+        .push(question())
+        .push(final_answer("The documents do not say."));
+    // A made-up figure: nothing in the report says 1.5GB.
+    m.local_server.push(Reply::text("It needs 1.5GB of RAM."));
+    let transcript = run_with(
+        &m.pair(),
+        "How much RAM does it need?",
+        std::slice::from_ref(&doc),
+        minion(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(transcript.result.answer, "The documents do not say.");
+    let after_answer = remote_requests(&m)[1].prompt_text();
+    assert!(after_answer.contains("It needs 1.5GB of RAM."));
+    assert!(
+        after_answer.contains("1.5 occurs nowhere in them"),
+        "{after_answer}"
+    );
+    // A figure that is in the documents is passed on without a note.
+    let m = models().await;
+    m.remote_server
+        .push(question())
+        .push(final_answer("The launch code is 7421."));
+    m.local_server.push(Reply::text("The launch code is 7421."));
+    run_with(
+        &m.pair(),
+        "What is the launch code?",
+        std::slice::from_ref(&doc),
+        minion(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !remote_requests(&m)[1]
+            .prompt_text()
+            .contains("occurs nowhere")
+    );
+}
