@@ -191,8 +191,22 @@ pub fn describes_the_documents(answer: &str) -> bool {
     let names_the_text = opening
         .iter()
         .any(|w| THE_TEXT.contains(w) || w.ends_with(".md") || w.ends_with(".txt"));
-    names_the_text && DESCRIBING.iter().any(|d| lower.contains(d))
+    // "The README does not provide information about it" is the answer
+    // "not in the documents", which is an answer.
+    let says_not_there = NOT_THERE.iter().any(|n| lower.contains(n));
+    names_the_text && !says_not_there && DESCRIBING.iter().any(|d| lower.contains(d))
 }
+
+/// How an answer says the documents do not hold what was asked.
+const NOT_THERE: &[&str] = &[
+    "not ",
+    "n't",
+    "no information",
+    "no details",
+    "nothing",
+    "neither",
+    "never",
+];
 
 /// The `answer` field of a reply that is meant to be final: the model's own
 /// words, and an answer to the task rather than a verdict on the small
@@ -385,6 +399,10 @@ mod tests {
             "pyenv-win",
             "It describes how to install pyenv on Windows with pyenv-win.",
             "The MIT License",
+            // "Not in the documents" is an answer.
+            "The README.md file does not provide information about the minimum required RAM.",
+            "The document doesn't give details about disk space.",
+            "The documents contain no information about RAM.",
         ] {
             assert!(!describes_the_documents(answer), "{answer}");
         }
