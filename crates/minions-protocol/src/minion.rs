@@ -51,9 +51,14 @@ pub(crate) async fn run(
         let shared = ledger.redact(round, &said);
         heard.push_str(&shared);
         heard.push('\n');
-        // The answer of last resort is the local model's own last answer;
-        // the stop reason says how it was reached.
-        ledger.findings_answer = Some(answer_text(&shared));
+        // The answer of last resort is the local model's own last answer
+        // (the stop reason says how it was reached), unless it only
+        // repeated the remote's talk of "the small model" (seen with the
+        // 0.5B model when the question was such talk): then the one before.
+        let local_answer = answer_text(&shared);
+        if !crate::replies::comments_on_the_collaboration(&local_answer) {
+            ledger.findings_answer = Some(local_answer);
+        }
         remote_messages.push(Message::user(prompts::minion_after_answer(
             &with_figure_check(shared, &said, &input.joined),
             round,

@@ -673,3 +673,40 @@ async fn a_figure_the_documents_never_hold_is_flagged_to_the_remote() {
             .contains("occurs nowhere")
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_fallback_skips_a_local_reply_that_only_repeats_talk_of_the_small_model() {
+    // The remote asks its second question as a verdict, the 0.5B local
+    // model repeats it, and the remote never gives a usable final answer:
+    // the run falls back to the local model's real answer of round one.
+    let m = models().await;
+    m.remote_server.respond_with(|request| {
+        let prompt = request.last_user_message();
+        if prompt.contains("Write your first question") {
+            question()
+        } else if prompt.contains("last question") {
+            final_answer("The small model answered the question correctly.")
+        } else {
+            ask("The small model answered correctly; confirm it.")
+        }
+    });
+    m.local_server.push(Reply::text("The launch code is 7421."));
+    m.local_server
+        .push(Reply::text("The small model answered correctly."));
+    let transcript = run_with(
+        &m.pair(),
+        "What is the launch code?",
+        &[document(20_000)],
+        minion().max_rounds(2),
+        None,
+    )
+    .await
+    .unwrap();
+    let result = &transcript.result;
+    assert!(
+        matches!(result.stop, StopReason::Fallback { .. }),
+        "{:?}",
+        result.stop
+    );
+    assert_eq!(result.answer, "The launch code is 7421.");
+}
