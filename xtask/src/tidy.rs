@@ -239,6 +239,18 @@ fn engine_bypasses(root: &Path) -> Vec<String> {
     found
 }
 
+/// Every crate's `src/` files, sorted.
+fn crate_sources(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
+        for dir in crates.filter_map(Result::ok) {
+            rust_files(&dir.path().join("src"), &mut files);
+        }
+    }
+    files.sort();
+    files
+}
+
 /// The longest a function of product code may be, in lines.
 pub(crate) const MAX_FN_LINES: usize = 100;
 
@@ -336,14 +348,8 @@ fn long_functions_in(text: &str, limit: usize) -> Vec<(usize, String, usize)> {
 /// Functions of product code (every crate's `src/` and the xtask) over
 /// [`MAX_FN_LINES`].
 fn long_functions(root: &Path) -> Vec<String> {
-    let mut files = Vec::new();
+    let mut files = crate_sources(root);
     rust_files(&root.join("xtask").join("src"), &mut files);
-    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
-        for dir in crates.filter_map(Result::ok) {
-            rust_files(&dir.path().join("src"), &mut files);
-        }
-    }
-    files.sort();
     let mut found = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
@@ -380,15 +386,8 @@ fn preset_names(root: &Path) -> Vec<String> {
 /// preset names: a second list to keep in step.
 fn preset_lists(root: &Path) -> Vec<String> {
     let names = preset_names(root);
-    let mut files = Vec::new();
-    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
-        for dir in crates.filter_map(Result::ok) {
-            rust_files(&dir.path().join("src"), &mut files);
-        }
-    }
-    files.sort();
     let mut found = Vec::new();
-    for file in files {
+    for file in crate_sources(root) {
         if file.ends_with(PRESETS_FILE) || file.ends_with(PRICES_FILE) {
             continue;
         }
