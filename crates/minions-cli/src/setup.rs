@@ -24,14 +24,7 @@ pub(crate) fn spec(text: &str, what: &str) -> Result<ModelSpec, CliError> {
     let spec = text
         .parse::<ModelSpec>()
         .map_err(|e| CliError::usage(format!("{what} model: {e}")))?;
-    let known = minions::known_providers();
-    if !known.iter().any(|p| *p == spec.provider) {
-        return Err(CliError::usage(format!(
-            "{what} model {text}: unknown provider `{}`; known providers: {}",
-            spec.provider,
-            known.join(", ")
-        )));
-    }
+    minions::check_provider(&spec).map_err(|e| CliError::usage(format!("{what} model: {e}")))?;
     Ok(spec)
 }
 

@@ -44,7 +44,8 @@ pub use minions_protocol::{
 pub use minions_tokens as tokens;
 pub use pool::LocalPool;
 pub use registry::{
-    ModelSettings, chat_model, chat_model_from_env, embedder, known_providers, parse_endpoints,
+    ModelSettings, chat_model, chat_model_from_env, check_provider, embedder, known_providers,
+    parse_endpoints,
 };
 pub use unusable::UnusableModel;
 

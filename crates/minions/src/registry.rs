@@ -86,6 +86,21 @@ fn known_anywhere(provider: &str) -> Option<&'static str> {
     minions_core::presets::preset(provider).map(|_| "openai")
 }
 
+/// Checks that this build knows `spec`'s provider, so that every front end
+/// gives the same verdict in the same words: an unknown name lists the
+/// known ones, a known one that is not compiled in names its feature.
+pub fn check_provider(spec: &ModelSpec) -> Result<()> {
+    let provider = spec.provider.as_str();
+    // A preset's other spellings (`azure-openai`) build it too.
+    let preset_alias =
+        cfg!(feature = "openai") && minions_core::presets::preset(provider).is_some();
+    if known_providers().contains(&provider) || preset_alias {
+        Ok(())
+    } else {
+        Err(unknown(spec))
+    }
+}
+
 fn unknown(spec: &ModelSpec) -> Error {
     match known_anywhere(&spec.provider) {
         Some(feature) => Error::config(format!(

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use minions::{
-    ApiKey, ChatModel, ChatRequest, Message, ModelSettings, ModelSpec, chat_model, embedder,
-    known_providers,
+    ApiKey, ChatModel, ChatRequest, Message, ModelSettings, ModelSpec, chat_model, check_provider,
+    embedder, known_providers,
 };
 use minions_testkit::conformance::chat_requests;
 use minions_testkit::{FakeServer, Reply, unused_local_url};
@@ -33,6 +33,21 @@ fn unknown_providers_list_the_known_ones() {
         assert!(text.contains(name), "{name} missing from: {text}");
     }
     assert_eq!(known_providers().len(), 23);
+    // The check every front end uses says the same, without building.
+    assert_eq!(
+        check_provider(&spec("nonesuch/model"))
+            .err()
+            .map(|e| e.to_string()),
+        Some(text)
+    );
+    for name in known_providers() {
+        assert!(
+            check_provider(&spec(&format!("{name}/m"))).is_ok(),
+            "{name}"
+        );
+    }
+    // A preset's other spellings are known too.
+    assert!(check_provider(&spec("azure-openai/m")).is_ok());
 }
 
 #[test]
