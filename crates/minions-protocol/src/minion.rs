@@ -54,9 +54,12 @@ pub(crate) async fn run(
         // The answer of last resort is the local model's own last answer
         // (the stop reason says how it was reached), unless it only
         // repeated the remote's talk of "the small model" (seen with the
-        // 0.5B model when the question was such talk): then the one before.
+        // 0.5B model when the question was such talk) after a real one:
+        // then the one before. A run still ends with what it has.
         let local_answer = answer_text(&shared);
-        if !crate::replies::comments_on_the_collaboration(&local_answer) {
+        if ledger.findings_answer.is_none()
+            || !crate::replies::comments_on_the_collaboration(&local_answer)
+        {
             ledger.findings_answer = Some(local_answer);
         }
         remote_messages.push(Message::user(prompts::minion_after_answer(
