@@ -375,15 +375,7 @@ pub async fn run_one(
     let began = Instant::now();
     let ran = match protocol {
         Protocol::RemoteOnly | Protocol::LocalOnly => {
-            ask_whole(
-                run,
-                item,
-                protocol,
-                estimate.cost_usd,
-                budget_left,
-                &mut record,
-            )
-            .await
+            ask_whole(run, item, protocol, &context, budget_left, &mut record).await
         }
         Protocol::Run(kind) => run_protocol(run, item, kind, budget_left, &mut record).await,
     };
@@ -411,26 +403,27 @@ async fn ask_whole(
     run: &QualityRun,
     item: &Item,
     protocol: Protocol,
-    remote_only_cost: f64,
+    context: &str,
     budget_left: Option<f64>,
     record: &mut Record,
 ) -> bool {
     let models = &run.models;
-    let context = joined(item);
     let model = if protocol == Protocol::RemoteOnly {
         &models.remote
     } else {
         &models.local
     };
     let window = model.capabilities().max_context_tokens.unwrap_or(128_000) as usize;
-    let tokens = count_tokens(&context, Encoding::O200kBase);
+    let tokens = count_tokens(context, Encoding::O200kBase);
     if protocol == Protocol::RemoteOnly && tokens + 1024 > window {
         record.skipped = Some(format!(
             "the context has {tokens} tokens, more than the remote window of {window}"
         ));
         return false;
     }
-    if protocol == Protocol::RemoteOnly && budget_left.is_some_and(|left| remote_only_cost > left) {
+    if protocol == Protocol::RemoteOnly
+        && budget_left.is_some_and(|left| record.remote_only_cost_usd > left)
+    {
         record.skipped = Some("budget: a remote-only call would cross the budget".into());
         return false;
     }
