@@ -180,6 +180,16 @@ fn chunk_numbers(chunk: &str) -> HashSet<String> {
     known
 }
 
+/// The numbers a claim makes: every number of three digits or more, and
+/// the small ones that do not date something (see [`small_numbers`]).
+fn claimed_numbers(text: &str) -> Vec<String> {
+    numbers(text)
+        .into_iter()
+        .filter(|n| n.len() >= 3)
+        .chain(small_numbers(text))
+        .collect()
+}
+
 /// Whether an answer is in its chunk, as an extraction must be: every
 /// number in it occurs in the chunk (in digits or words; a date may be
 /// reformatted), and at least half of its longer words do. Small models
@@ -189,11 +199,7 @@ fn chunk_numbers(chunk: &str) -> HashSet<String> {
 /// chunk does not have. Answers with neither (yes, no, a short name) pass.
 pub(crate) fn answer_grounded(answer: &str, chunk: &str) -> bool {
     let in_chunk = chunk_numbers(chunk);
-    let large = numbers(answer).into_iter().filter(|n| n.len() >= 3);
-    if !large
-        .chain(small_numbers(answer))
-        .all(|n| in_chunk.contains(&n))
-    {
+    if !claimed_numbers(answer).iter().all(|n| in_chunk.contains(n)) {
         return false;
     }
     let chunk_lower = chunk.to_lowercase();
@@ -270,36 +276,49 @@ fn decimals(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The figures in what a local model said that the documents never
-/// contain: numbers of three digits or more, small numbers that are not
-/// dates (as for a Minions worker), and decimals ("1.5" of "1.5GB"), each
-/// looked for anywhere in the documents. Asked about something the
-/// documents do not hold, Qwen2.5-Coder 0.5B answered "1.5GB" for pyenv's
-/// RAM needs and "1.4 MB" for a file's size; neither figure is in the
-/// README.
-pub(crate) fn figures_not_in(said: &str, documents: &str) -> Vec<String> {
-    let known = chunk_numbers(documents);
-    let known_decimals: HashSet<String> = decimals(documents).into_iter().collect();
-    // A decimal is checked whole, not as two numbers.
-    let whole: String = said
-        .split_whitespace()
-        .filter(|token| decimals(token).is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut missing: Vec<String> = numbers(&whole)
-        .into_iter()
-        .filter(|n| n.len() >= 3)
-        .chain(small_numbers(&whole))
-        .filter(|n| !known.contains(n))
-        .chain(
-            decimals(said)
-                .into_iter()
-                .filter(|d| !known_decimals.contains(d)),
-        )
-        .collect();
-    missing.sort();
-    missing.dedup();
-    missing
+/// The figures of a run's documents, gathered once so that each local
+/// answer of the run is checked against them without reading the
+/// documents again.
+pub(crate) struct DocumentFigures {
+    numbers: HashSet<String>,
+    decimals: HashSet<String>,
+}
+
+impl DocumentFigures {
+    /// The numbers (in digits or words) and decimals of `documents`.
+    pub(crate) fn of(documents: &str) -> Self {
+        Self {
+            numbers: chunk_numbers(documents),
+            decimals: decimals(documents).into_iter().collect(),
+        }
+    }
+
+    /// The figures in what a local model said that the documents never
+    /// contain: the numbers a claim makes (see [`claimed_numbers`]) and
+    /// decimals ("1.5" of "1.5GB"), each looked for anywhere in the
+    /// documents. Asked about something the documents do not hold,
+    /// Qwen2.5-Coder 0.5B answered "1.5GB" for pyenv's RAM needs and
+    /// "1.4 MB" for a file's size; neither figure is in the README.
+    pub(crate) fn missing_from(&self, said: &str) -> Vec<String> {
+        // A decimal is checked whole, not as two numbers.
+        let whole: String = said
+            .split_whitespace()
+            .filter(|token| decimals(token).is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut missing: Vec<String> = claimed_numbers(&whole)
+            .into_iter()
+            .filter(|n| !self.numbers.contains(n))
+            .chain(
+                decimals(said)
+                    .into_iter()
+                    .filter(|d| !self.decimals.contains(d)),
+            )
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
 }
 
 #[cfg(test)]
@@ -309,18 +328,39 @@ mod tests {
     #[test]
     fn figures_a_local_model_made_up_are_named() {
         let readme = "pyenv needs Python 3.12.1 or 3.9 builds; see issue 2048. It takes 2 minutes.";
-        assert_eq!(figures_not_in("It needs 1.5GB of RAM.", readme), ["1.5"]);
-        assert_eq!(figures_not_in("The file is 1.4 MB.", readme), ["1.4"]);
         assert_eq!(
-            figures_not_in("About 4096 bytes, 7 times.", readme),
+            DocumentFigures::of(readme).missing_from("It needs 1.5GB of RAM."),
+            ["1.5"]
+        );
+        assert_eq!(
+            DocumentFigures::of(readme).missing_from("The file is 1.4 MB."),
+            ["1.4"]
+        );
+        assert_eq!(
+            DocumentFigures::of(readme).missing_from("About 4096 bytes, 7 times."),
             ["4096", "7"]
         );
         // Figures that are there, versions, dates and 0/1 pass.
-        assert!(figures_not_in("Use 3.9, see issue 2048, wait two minutes.", readme).is_empty());
-        assert!(figures_not_in("Install 3.12.1; it takes 2 minutes.", readme).is_empty());
+        assert!(
+            DocumentFigures::of(readme)
+                .missing_from("Use 3.9, see issue 2048, wait two minutes.")
+                .is_empty()
+        );
+        assert!(
+            DocumentFigures::of(readme)
+                .missing_from("Install 3.12.1; it takes 2 minutes.")
+                .is_empty()
+        );
         // A year the documents never mention is a figure too.
-        assert_eq!(figures_not_in("Released 5 June 2024.", readme), ["2024"]);
-        assert!(figures_not_in("The documents do not say; 1 or 0.", readme).is_empty());
+        assert_eq!(
+            DocumentFigures::of(readme).missing_from("Released 5 June 2024."),
+            ["2024"]
+        );
+        assert!(
+            DocumentFigures::of(readme)
+                .missing_from("The documents do not say; 1 or 0.")
+                .is_empty()
+        );
     }
 
     #[test]

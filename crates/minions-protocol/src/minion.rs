@@ -3,6 +3,7 @@
 
 use minions_core::{ChatRequest, Message, ResponseFormat};
 
+use crate::grounding::DocumentFigures;
 use crate::input::{self, RunInput};
 use crate::ledger::{Ledger, Outcome};
 use crate::replies::{MinionDecision, Question};
@@ -34,6 +35,8 @@ pub(crate) async fn run(
     };
     let (mut excerpts, mut local_messages) = local_setup(ledger, input);
 
+    // The documents' figures, for checking every local answer of the run.
+    let figures = DocumentFigures::of(&input.joined);
     // What the remote model was told: its final answer may name nothing else.
     let mut heard = format!("{}\n", ledger.task);
     for round in 1..=max_rounds {
@@ -63,7 +66,7 @@ pub(crate) async fn run(
             ledger.findings_answer = Some(local_answer);
         }
         remote_messages.push(Message::user(prompts::minion_after_answer(
-            &with_figure_check(shared, &said, &input.joined),
+            &with_figure_check(shared, &said, &figures),
             round,
             max_rounds,
         )));
@@ -167,8 +170,8 @@ fn excerpt_room(window: Option<usize>, fixed: usize, documents: usize) -> Option
 /// text. Measured on pyenv's README: the 0.5B local model answered "1.5GB"
 /// and "1.4 MB" to questions the README does not answer, and the remote
 /// model passed both on as answers.
-fn with_figure_check(shared: String, said: &str, documents: &str) -> String {
-    let missing = crate::grounding::figures_not_in(said, documents);
+fn with_figure_check(shared: String, said: &str, figures: &DocumentFigures) -> String {
+    let missing = figures.missing_from(said);
     if missing.is_empty() {
         return shared;
     }
