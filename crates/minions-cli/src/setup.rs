@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use minions::protocol::Retrieval;
 use minions::{
-    ChatModel, Engine, ModelSettings, ModelSpec, Pricing, RetryPolicy, RunModels, UnusableModel,
-    chat_model, embedder,
+    ChatModel, Engine, ModelSettings, ModelSpec, Pricing, RetryPolicy, RunModels, RunOptions,
+    UnusableModel, chat_model, embedder,
 };
 use minions_ingest::{Document, IngestOptions};
 
@@ -86,28 +86,25 @@ fn local_settings(settings: &Effective) -> ModelSettings {
     }
 }
 
-/// The engine over `run`, with the embedder embedding retrieval needs.
+/// The engine over `run`, with the embedder embedding retrieval needs. Its
+/// options are checked here, by the engine's own rules, so that a bad value
+/// (or embedding retrieval without an embedding model) stops a command
+/// before documents are read or a server starts.
 pub(crate) fn engine_over(settings: &Effective, mut run: RunModels) -> Result<Engine, CliError> {
-    run.embedder = match (
+    if let (Some(Retrieval::Embedding), Some(name)) = (
         settings.values.run.retrieval,
         &settings.values.embedding_model,
     ) {
-        (Some(Retrieval::Embedding), Some(name)) => Some(embedder(
+        run.embedder = Some(embedder(
             &spec(name, "embedding")?,
             &ModelSettings::default(),
-        )?),
-        (Some(Retrieval::Embedding), None) => {
-            return Err(CliError::usage(
-                "--retrieval embedding needs --embedding-model (for example ollama/nomic-embed-text)",
-            ));
-        }
-        _ => None,
-    };
-    Ok(Engine::new(
-        run,
-        pricing(settings)?,
-        settings.values.run.clone(),
-    ))
+        )?);
+    }
+    let engine = Engine::new(run, pricing(settings)?, settings.values.run.clone());
+    engine
+        .spec(RunOptions::default())
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    Ok(engine)
 }
 
 /// Downloads the local model first when it is an embedded model named by a

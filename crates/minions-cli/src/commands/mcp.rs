@@ -32,11 +32,8 @@ pub(crate) async fn mcp(args: McpArgs, settings: Effective) -> Result<u8, CliErr
     if let Some(bytes) = settings.values.max_input_bytes {
         ingest.max_bytes = bytes;
     }
-    // The run options are checked now, so a bad value stops the server at
-    // start-up instead of failing every call.
-    engine
-        .spec(minions::RunOptions::default())
-        .map_err(|e| CliError::usage(e.to_string()))?;
+    // The run options were checked with the engine, so a bad value stopped
+    // the server at start-up instead of failing every call.
     let server = MinionsMcp::new(McpSettings {
         engine: engine.with_observer(Recorder::open(&settings, Source::Mcp).observer(None)),
         roots: roots.clone(),
