@@ -54,17 +54,7 @@ pub(crate) async fn run(
         let shared = ledger.redact(round, &said);
         heard.push_str(&shared);
         heard.push('\n');
-        // The answer of last resort is the local model's own last answer
-        // (the stop reason says how it was reached), unless it only
-        // repeated the remote's talk of "the small model" (seen with the
-        // 0.5B model when the question was such talk) after a real one:
-        // then the one before. A run still ends with what it has.
-        let local_answer = answer_text(&shared);
-        if ledger.findings_answer.is_none()
-            || !crate::replies::comments_on_the_collaboration(&local_answer)
-        {
-            ledger.findings_answer = Some(local_answer);
-        }
+        keep_as_last_resort(ledger, &shared);
         remote_messages.push(Message::user(prompts::minion_after_answer(
             &with_figure_check(shared, &said, &figures),
             round,
@@ -114,6 +104,20 @@ pub(crate) async fn run(
         crate::ledger::Halt::Unusable("no final answer after the last round".into()),
         max_rounds,
     )
+}
+
+/// Keeps a local answer as the run's answer of last resort (the stop
+/// reason says how it was reached), unless it only repeats the remote's
+/// talk of "the small model" (seen with the 0.5B model when the question
+/// was such talk) after a real one: then the one before stays. A run still
+/// ends with what it has.
+fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str) {
+    let local_answer = answer_text(shared);
+    if ledger.findings_answer.is_none()
+        || !crate::replies::comments_on_the_collaboration(&local_answer)
+    {
+        ledger.findings_answer = Some(local_answer);
+    }
 }
 
 /// How the local model will see the documents. When they fit its window,
