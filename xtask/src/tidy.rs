@@ -409,6 +409,58 @@ fn preset_lists(root: &Path) -> Vec<String> {
     found
 }
 
+/// The registry, whose `native_providers!` block lists each native provider
+/// on one line: `"feature": "name" => minions_crate::DESCRIPTOR;`.
+const REGISTRY_FILE: &str = "crates/minions/src/registry.rs";
+
+/// Each native provider's name and its crate's directory, read from the
+/// registry's block.
+fn native_providers(root: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(root.join(REGISTRY_FILE)).unwrap_or_default();
+    product_code_lines(&text)
+        .iter()
+        .filter_map(|line| {
+            let (head, descriptor) = line.trim().split_once(" => ")?;
+            let name = head.rsplit_once(": ")?.1.trim_matches('"');
+            let krate = descriptor.strip_suffix("::DESCRIPTOR;")?;
+            Some((
+                name.to_string(),
+                format!("crates/{}", krate.replace('_', "-")),
+            ))
+        })
+        .collect()
+}
+
+/// Product code outside the registry, the price table and a provider's own
+/// crate that compares with or matches on a native provider's name: a
+/// second place a new native provider would have to be added.
+fn native_name_branches(root: &Path) -> Vec<String> {
+    let natives = native_providers(root);
+    let mut found = Vec::new();
+    for file in crate_sources(root) {
+        let shown = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        if shown == REGISTRY_FILE || shown == PRICES_FILE {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        for (number, line) in product_code_lines(&text).iter().enumerate() {
+            for (name, home) in &natives {
+                let literal = format!("\"{name}\"");
+                let branches = line.contains(&format!("== {literal}"))
+                    || line.contains(&format!("{literal} =>"));
+                if branches && !shown.starts_with(home.as_str()) {
+                    found.push(format!("{shown}:{}: branches on `{name}`", number + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Runs the checks; the error lists every broken claim.
 pub(crate) fn check(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
@@ -455,9 +507,19 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
             "{place}; a preset is one entry in {PRESETS_FILE}: read the names from minions_core::presets::PRESETS"
         ));
     }
+    if native_providers(root).len() < 2 {
+        problems.push(format!(
+            "{REGISTRY_FILE}: the native_providers! block could not be read"
+        ));
+    }
+    for place in native_name_branches(root) {
+        problems.push(format!(
+            "{place}; a native provider is one line in {REGISTRY_FILE}'s native_providers!: ask its descriptor (minions::native_provider)"
+        ));
+    }
     if problems.is_empty() {
         println!(
-            "tidy: no import circles in any crate; no front end converts documents by hand or runs without the engine; no crate reaches into a provider's wire types; no function over {MAX_FN_LINES} lines; the presets are listed once"
+            "tidy: no import circles in any crate; no front end converts documents by hand or runs without the engine; no crate reaches into a provider's wire types; no function over {MAX_FN_LINES} lines; the presets are listed once; no code outside the registry branches on a native provider's name"
         );
         Ok(())
     } else {

@@ -12,6 +12,7 @@ use minions_http::{
 };
 
 use crate::adapter::{AnthropicAdapter, PROVIDER};
+use crate::provider::{API_KEY_VAR, BASE_URL_VAR};
 
 /// The API's default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -44,10 +45,10 @@ impl AnthropicBuilder {
     pub fn with_env(mut self) -> Self {
         let connection = &mut self.connection;
         if connection.api_key.is_none() {
-            connection.api_key = ApiKey::from_env(env::ANTHROPIC_API_KEY);
+            connection.api_key = ApiKey::from_env(API_KEY_VAR);
         }
         if connection.base_url.is_none() {
-            connection.base_url = env::read(env::ANTHROPIC_BASE_URL);
+            connection.base_url = env::read(BASE_URL_VAR);
         }
         self
     }
@@ -62,11 +63,11 @@ impl AnthropicBuilder {
             http,
             retry,
         } = self.connection;
-        let key = require_key(&id, api_key, env::ANTHROPIC_API_KEY)?;
+        let key = require_key(&id, api_key, API_KEY_VAR)?;
         let base = checked_base_url(
             &id,
             base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
-            env::ANTHROPIC_BASE_URL,
+            BASE_URL_VAR,
         )?;
         let capabilities = Capabilities {
             json_schema: true,
@@ -76,7 +77,7 @@ impl AnthropicBuilder {
             max_context_tokens: Some(200_000),
         };
         let http = HttpClient::builder(PROVIDER)
-            .key_var(env::ANTHROPIC_API_KEY)
+            .key_var(API_KEY_VAR)
             .retry(retry)
             .config(http)
             .build()?;

@@ -22,9 +22,11 @@
 
 mod adapter;
 mod client;
+mod provider;
 mod wire;
 
 pub use adapter::{API_VERSION, AnthropicAdapter};
 pub use client::{AnthropicBuilder, AnthropicClient, DEFAULT_BASE_URL, DEFAULT_MAX_TOKENS};
 /// The connection setters (`base_url`, `api_key`, `http_config`, `retry`) of the builder.
 pub use minions_http::ConnectionSettings;
+pub use provider::{API_KEY_VAR, BASE_URL_VAR, DESCRIPTOR};

@@ -115,7 +115,7 @@ pub(crate) fn engine_over(settings: &Effective, mut run: RunModels) -> Result<En
 pub(crate) async fn fetch_local_model(settings: &Effective) -> Result<(), CliError> {
     use minions::llama::hub::{Hub, HubModel, cache_dir};
     let spec = spec(settings.local(), "local")?;
-    let Some(model) = (spec.provider == "gguf")
+    let Some(model) = (spec.provider == minions::llama::PROVIDER)
         .then(|| HubModel::parse(&spec.model))
         .flatten()
     else {

@@ -1,6 +1,7 @@
-//! The environment variables minions-rs reads, beside the presets' own key
-//! and base-URL variables, which each preset's entry in [`crate::presets`]
-//! names itself.
+//! The environment variables minions-rs reads, beside the providers' own:
+//! each preset's entry in [`crate::presets`] names its key and base-URL
+//! variables, and each native provider crate exports its own
+//! (`minions_anthropic::API_KEY_VAR`, `minions_ollama::HOST_VAR`).
 //!
 //! Names follow what users of the Python reference implementation and of the
 //! providers' own SDKs already have in their shells (`OPENAI_API_KEY`,
@@ -27,17 +28,11 @@ pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
 pub const AZURE_OPENAI_ENDPOINT: &str = "AZURE_OPENAI_ENDPOINT";
 /// Azure OpenAI API version, for example `2024-02-15-preview`.
 pub const AZURE_OPENAI_API_VERSION: &str = "AZURE_OPENAI_API_VERSION";
-/// Anthropic API key.
-pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
-/// Anthropic base URL override.
-pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
 /// Together AI API key.
 pub const TOGETHER_API_KEY: &str = "TOGETHER_API_KEY";
 /// Cerebras API key.
 pub const CEREBRAS_API_KEY: &str = "CEREBRAS_API_KEY";
 
-/// Ollama server address (`host:port` or a URL), as the `ollama` CLI reads it.
-pub const OLLAMA_HOST: &str = "OLLAMA_HOST";
 /// vLLM server base URL.
 pub const VLLM_BASE_URL: &str = "VLLM_BASE_URL";
 /// llama.cpp server (`llama-server`) base URL.

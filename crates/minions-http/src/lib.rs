@@ -21,6 +21,7 @@ mod body;
 mod client;
 mod error_capture;
 mod ndjson;
+mod provider;
 mod provider_client;
 mod retry;
 mod settings;
@@ -32,6 +33,9 @@ pub use body::{ExtraFields, WireMessage, wire_messages};
 pub use client::{HttpClient, HttpClientBuilder, HttpConfig};
 pub use error_capture::{parse_retry_after, redact_url};
 pub use ndjson::{NdjsonDecoder, ndjson_lines};
+pub use provider::{
+    ChatConstructor, ConnectionOverrides, EmbedderConstructor, EmbeddingSupport, ProviderDescriptor,
+};
 pub use provider_client::ProviderClient;
 pub use retry::RetryPolicy;
 pub use settings::{Connection, ConnectionSettings, checked_base_url, require_key};

@@ -28,10 +28,14 @@ mod engine;
 pub mod hub;
 #[cfg(feature = "native")]
 mod model;
+#[cfg(feature = "native")]
+mod provider;
 mod settings;
 
 #[cfg(feature = "native")]
 pub use model::{EmbeddedModel, check_gguf};
+#[cfg(feature = "native")]
+pub use provider::DESCRIPTOR;
 pub use settings::LlamaSettings;
 
 /// The provider name: `gguf/PATH`.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::adapter::{OllamaAdapter, PROVIDER};
+use crate::provider::HOST_VAR;
 use crate::wire::{self, ContextNeed, OllamaOptions};
 
 /// Where Ollama listens unless `OLLAMA_HOST` says otherwise.
@@ -48,7 +49,7 @@ impl OllamaBuilder {
     /// Reads `OLLAMA_HOST` when no base URL was set.
     pub fn with_env(mut self) -> Self {
         if self.connection.base_url.is_none() {
-            self.connection.base_url = env::read(env::OLLAMA_HOST);
+            self.connection.base_url = env::read(HOST_VAR);
         }
         self
     }
@@ -68,7 +69,7 @@ impl OllamaBuilder {
         let http = HttpClient::builder(PROVIDER)
             .connect_hint(format!(
                 "is Ollama running? Start it with `ollama serve` (or open the Ollama app), or set {} to where it listens",
-                env::OLLAMA_HOST
+                HOST_VAR
             ))
             .retry(retry)
             .config(http)

@@ -22,10 +22,12 @@
 
 mod adapter;
 mod client;
+mod provider;
 mod wire;
 
 pub use adapter::OllamaAdapter;
 pub use client::{DEFAULT_BASE_URL, OllamaBuilder, OllamaClient};
 /// The connection setters (`base_url`, `api_key`, `http_config`, `retry`) of the builder.
 pub use minions_http::ConnectionSettings;
-pub use wire::{OllamaOptions, base_url_from_host};
+pub use provider::{DESCRIPTOR, HOST_VAR};
+pub use wire::OllamaOptions;

@@ -305,7 +305,7 @@ pub(crate) fn parse_embed(body: &[u8], expected: usize) -> Result<minions_core::
 /// The base URL for an `OLLAMA_HOST` value, which the Ollama CLI accepts as
 /// `host`, `host:port` or a URL. `0.0.0.0` (a bind address) means this
 /// machine.
-pub fn base_url_from_host(host: &str) -> String {
+pub(crate) fn base_url_from_host(host: &str) -> String {
     let host = host.trim().trim_end_matches('/');
     let (scheme, rest) = match host.split_once("://") {
         Some((scheme, rest)) => (scheme, rest),

@@ -144,27 +144,37 @@ fn local_setup<'a>(
     (excerpts, local_messages)
 }
 
+/// Documents up to this many tokens go to the local model whole (when its
+/// window holds them): the same text every question, so a server's prompt
+/// cache reads it once. Measured with Qwen2.5-Coder 0.5B on the GPL (7,500
+/// tokens): read whole, Minion answered 4 of 8 (2026-11-29, run 2); as
+/// 4,000 tokens of passages, 2 of 8 (run 6: the passages missed section 13
+/// and the clause with the 30 days). On pyenv's README (8,000 tokens) both
+/// answered 2 of 8.
+const WHOLE_UP_TO_TOKENS: usize = 8_192;
+
 /// The most document text, in tokens, one Minion question sends the local
-/// model: longer documents are sent as the passages that best match the
-/// question, even when the local window could hold them whole. Measured
-/// with Qwen2.5-Coder 0.5B on two cores: on the JDK configuration (111,000
-/// characters, a 32,768-token window) filling the window sent about 22,000
-/// tokens a question, read afresh each time (11 to 19 minutes a question)
-/// and the small model lost the passage that answered in them; on pyenv's
-/// README (8,000 tokens, read whole) Minion answered 2 of 8 where the
-/// remote model reading it whole answered 6. A small model answers better
-/// from a few pages that match than from a long document, and reads them
-/// faster; the best-matching passages come first, so the cap keeps them.
+/// model when the documents are longer than [`WHOLE_UP_TO_TOKENS`]: the
+/// passages that best match the question, even when the local window could
+/// hold more. Measured with Qwen2.5-Coder 0.5B on two cores: on the JDK
+/// configuration (111,000 characters, a 32,768-token window) filling the
+/// window sent about 22,000 tokens a question, read afresh each time (11
+/// to 19 minutes a question), and the small model lost the passage that
+/// answered in them (1 of 2 right); 4,000 tokens of passages answered 4 of
+/// 8, as many as the remote model reading everything, in 47 s a question.
+/// The best-matching passages come first, so the cap keeps them.
 const MAX_EXCERPT_TOKENS: usize = 4_000;
 
 /// Tokens of excerpts each question gets, or `None` when the documents go
-/// whole: they fit both the local window (`window` less the chat's
-/// `fixed` needs) and [`MAX_EXCERPT_TOKENS`].
+/// whole: they fit the local window (`window` less the chat's `fixed`
+/// needs) and are at most [`WHOLE_UP_TO_TOKENS`].
 fn excerpt_room(window: Option<usize>, fixed: usize, documents: usize) -> Option<usize> {
-    let room = window
-        .map_or(MAX_EXCERPT_TOKENS, |window| window.saturating_sub(fixed))
-        .min(MAX_EXCERPT_TOKENS);
-    (documents > room).then_some(room)
+    let window_room = window.map(|window| window.saturating_sub(fixed));
+    let fits_window = window_room.is_none_or(|room| documents <= room);
+    if fits_window && documents <= WHOLE_UP_TO_TOKENS {
+        return None;
+    }
+    Some(window_room.map_or(MAX_EXCERPT_TOKENS, |room| room.min(MAX_EXCERPT_TOKENS)))
 }
 
 /// What the remote model hears of a local answer (`shared`, redacted from
@@ -351,25 +361,30 @@ impl<'a> Excerpts<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_EXCERPT_TOKENS, answer_text, excerpt_room};
+    use super::{MAX_EXCERPT_TOKENS, WHOLE_UP_TO_TOKENS, answer_text, excerpt_room};
 
     #[test]
     fn long_documents_are_sent_as_capped_excerpts() {
-        // Short documents go whole.
+        // Short documents go whole, up to the whole-document limit.
         assert_eq!(excerpt_room(Some(32_768), 2_000, 3_000), None);
         assert_eq!(excerpt_room(None, 2_000, 3_000), None);
-        // Longer than the cap: excerpts, even when the window could hold
-        // them, and when the window is not known.
+        assert_eq!(excerpt_room(Some(32_768), 2_000, WHOLE_UP_TO_TOKENS), None);
+        // Longer: excerpts, even when the window could hold them, and when
+        // the window is not known.
         assert_eq!(
-            excerpt_room(Some(32_768), 2_000, 8_000),
+            excerpt_room(Some(32_768), 2_000, WHOLE_UP_TO_TOKENS + 1),
             Some(MAX_EXCERPT_TOKENS)
         );
-        assert_eq!(excerpt_room(None, 2_000, 8_000), Some(MAX_EXCERPT_TOKENS));
+        assert_eq!(
+            excerpt_room(None, 2_000, WHOLE_UP_TO_TOKENS + 1),
+            Some(MAX_EXCERPT_TOKENS)
+        );
         assert_eq!(
             excerpt_room(Some(32_768), 2_000, 40_000),
             Some(MAX_EXCERPT_TOKENS)
         );
-        // A small window gives what it has.
+        // A short document that the window cannot hold gets what it has.
+        assert_eq!(excerpt_room(Some(6_000), 2_000, 5_000), Some(4_000));
         assert_eq!(excerpt_room(Some(3_096), 1_000, 40_000), Some(2_096));
         assert_eq!(excerpt_room(Some(1_000), 2_000, 40_000), Some(0));
     }

@@ -29,7 +29,10 @@ pub use engine::{Engine, RequestError};
 pub use minions_core::*;
 /// The shared HTTP layer (client, retries, streaming decoders).
 pub use minions_http as http;
-pub use minions_http::{ConnectionSettings, HttpConfig, RetryPolicy};
+pub use minions_http::{
+    ConnectionOverrides, ConnectionSettings, EmbeddingSupport, HttpConfig, ProviderDescriptor,
+    RetryPolicy,
+};
 /// The on-device model (`gguf/PATH`, `gguf/hf.co/OWNER/REPO:QUANT`).
 #[cfg(feature = "llama")]
 pub use minions_llama as llama;
@@ -44,8 +47,8 @@ pub use minions_protocol::{
 pub use minions_tokens as tokens;
 pub use pool::LocalPool;
 pub use registry::{
-    ModelSettings, chat_model, chat_model_from_env, check_provider, embedder, known_providers,
-    parse_endpoints,
+    ModelSettings, chat_model, chat_model_from_env, check_provider, embedder, key_var,
+    known_providers, native_provider, native_providers, parse_endpoints,
 };
 pub use unusable::UnusableModel;
 

@@ -3,12 +3,52 @@
 use std::sync::Arc;
 
 use minions_core::{ApiKey, ChatModel, Embedder, Error, ModelSpec, Result, env};
-use minions_http::{HttpConfig, RetryPolicy};
+use minions_http::{
+    ConnectionOverrides, EmbeddingSupport, HttpConfig, ProviderDescriptor, RetryPolicy,
+};
 
 use crate::LocalPool;
 
-/// Providers with a crate of their own (not OpenAI-compatible presets).
-const NATIVE: &[&str] = &["anthropic", "ollama"];
+/// Lists the providers with a crate of their own (not OpenAI-compatible
+/// presets), one line each: the `minions` feature that compiles the crate
+/// in, the provider's name, and the crate's descriptor. It makes
+/// `NATIVE_NAMES` (every native name with its feature, compiled in or not,
+/// so that a build without one can say which feature to turn on) and
+/// `natives()` (the descriptors compiled in).
+macro_rules! native_providers {
+    ($($feature:literal: $name:literal => $descriptor:path;)*) => {
+        const NATIVE_NAMES: &[(&str, &str)] = &[$(($name, $feature)),*];
+
+        // One push per feature that is on: a `vec![]` cannot leave out the
+        // entries whose feature is off.
+        #[allow(clippy::vec_init_then_push)]
+        fn natives() -> Vec<&'static ProviderDescriptor> {
+            #[allow(unused_mut)]
+            let mut compiled = Vec::new();
+            $(
+                #[cfg(feature = $feature)]
+                compiled.push(&$descriptor);
+            )*
+            compiled
+        }
+    };
+}
+
+native_providers! {
+    "anthropic": "anthropic" => minions_anthropic::DESCRIPTOR;
+    "ollama": "ollama" => minions_ollama::DESCRIPTOR;
+    "llama": "gguf" => minions_llama::DESCRIPTOR;
+}
+
+/// The descriptor of a native provider compiled into this build.
+pub fn native_provider(name: &str) -> Option<&'static ProviderDescriptor> {
+    natives().into_iter().find(|d| d.name == name)
+}
+
+/// Every native provider compiled into this build, in the registry's order.
+pub fn native_providers() -> Vec<&'static ProviderDescriptor> {
+    natives()
+}
 
 /// Settings for one model beyond what the environment says.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +73,17 @@ pub struct ModelSettings {
 }
 
 impl ModelSettings {
+    /// What these settings lay over one provider's connection.
+    pub fn overrides(&self) -> ConnectionOverrides {
+        ConnectionOverrides {
+            base_url: self.base_url.clone(),
+            api_key: self.api_key.clone(),
+            http: self.http.clone(),
+            retry: self.retry.clone(),
+            api_version: self.api_version.clone(),
+        }
+    }
+
     /// Reads `MINIONS_LOCAL_ENDPOINTS` (comma-separated URLs) into
     /// `endpoints`, if set and nothing was set explicitly.
     pub fn with_local_endpoints_from_env(mut self) -> Self {
@@ -56,32 +107,28 @@ pub fn parse_endpoints(list: &str) -> Vec<String> {
 
 /// Every provider name this build knows, sorted.
 pub fn known_providers() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = Vec::new();
+    let mut names: Vec<&'static str> = natives().iter().map(|d| d.name).collect();
     #[cfg(feature = "openai")]
     names.extend(minions_openai::PRESETS.iter().map(|p| p.name));
-    #[cfg(feature = "anthropic")]
-    names.push("anthropic");
-    #[cfg(feature = "ollama")]
-    names.push("ollama");
-    #[cfg(feature = "llama")]
-    names.push(minions_llama::PROVIDER);
     names.sort_unstable();
     names
+}
+
+/// The variable that holds a provider's key (native or preset), if it
+/// takes one.
+pub fn key_var(provider: &str) -> Option<&'static str> {
+    match native_provider(provider) {
+        Some(native) => native.key_var,
+        None => minions_core::presets::preset(provider).and_then(|p| p.key_var),
+    }
 }
 
 /// Whether a provider name is one minions-rs knows, compiled in or not,
 /// and the feature that compiles it in. The OpenAI-compatible presets are
 /// plain data in the core, so a build without `openai` still knows them.
 fn known_anywhere(provider: &str) -> Option<&'static str> {
-    if provider == "gguf" {
-        return Some("llama");
-    }
-    if NATIVE.contains(&provider) {
-        return Some(if provider == "anthropic" {
-            "anthropic"
-        } else {
-            "ollama"
-        });
+    if let Some((_, feature)) = NATIVE_NAMES.iter().find(|(name, _)| *name == provider) {
+        return Some(feature);
     }
     minions_core::presets::preset(provider).map(|_| "openai")
 }
@@ -153,102 +200,82 @@ pub fn chat_model_from_env(spec: &ModelSpec) -> Result<Arc<dyn ChatModel>> {
 
 #[allow(unused_variables)]
 fn single_chat_model(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn ChatModel>> {
-    match spec.provider.as_str() {
-        #[cfg(feature = "ollama")]
-        "ollama" => Ok(Arc::new(ollama(spec, settings)?)),
-        #[cfg(feature = "anthropic")]
-        "anthropic" => Ok(Arc::new(
-            connect(
-                minions_anthropic::AnthropicClient::builder(spec.model.clone()),
-                settings,
-            )
-            .with_env()
-            .build()?,
-        )),
-        #[cfg(feature = "llama")]
-        "gguf" => {
-            let settings = minions_llama::LlamaSettings::from_env().map_err(Error::config)?;
-            match minions_llama::hub::HubModel::parse(&spec.model) {
-                Some(hub) => Ok(Arc::new(minions_llama::EmbeddedModel::from_hub(
-                    hub, settings,
-                ))),
-                None => Ok(Arc::new(minions_llama::EmbeddedModel::new(
-                    expand_home(&spec.model),
-                    settings,
-                )?)),
-            }
-        }
-        #[cfg(feature = "openai")]
-        provider if minions_openai::preset(provider).is_some() => {
-            Ok(Arc::new(openai(spec, settings)?))
-        }
-        _ => Err(unknown(spec)),
+    if let Some(native) = native_provider(&spec.provider) {
+        return (native.chat)(spec, &settings.overrides());
     }
-}
-
-/// `~/x` as a path under the home directory; other paths as they are.
-#[cfg(feature = "llama")]
-fn expand_home(path: &str) -> std::path::PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
-        _ => std::path::PathBuf::from(path),
+    #[cfg(feature = "openai")]
+    if minions_openai::preset(&spec.provider).is_some() {
+        return Ok(Arc::new(openai(spec, &settings.overrides())?));
     }
-}
-
-#[cfg(feature = "ollama")]
-fn ollama(spec: &ModelSpec, settings: &ModelSettings) -> Result<minions_ollama::OllamaClient> {
-    connect(
-        minions_ollama::OllamaClient::builder(spec.model.clone()),
-        settings,
-    )
-    .with_env()
-    .build()
+    Err(unknown(spec))
 }
 
 #[cfg(feature = "openai")]
-fn openai(spec: &ModelSpec, settings: &ModelSettings) -> Result<minions_openai::OpenAiClient> {
+fn openai(
+    spec: &ModelSpec,
+    overrides: &ConnectionOverrides,
+) -> Result<minions_openai::OpenAiClient> {
     let mut builder = minions_openai::OpenAiClient::builder(&spec.provider, spec.model.clone())?;
-    if let Some(version) = &settings.api_version {
+    if let Some(version) = &overrides.api_version {
         builder = builder.api_version(version.clone());
     }
-    connect(builder, settings).with_env().build()
+    overrides.apply(builder).with_env().build()
 }
 
-/// Lays what `settings` set over a provider builder.
-#[allow(dead_code)] // unused when no provider feature is on
-fn connect<B: minions_http::ConnectionSettings>(mut builder: B, settings: &ModelSettings) -> B {
-    if let Some(url) = &settings.base_url {
-        builder = builder.base_url(url.clone());
-    }
-    if let Some(key) = &settings.api_key {
-        builder = builder.api_key(key.clone());
-    }
-    if let Some(http) = &settings.http {
-        builder = builder.http_config(http.clone());
-    }
-    if let Some(retry) = &settings.retry {
-        builder = builder.retry(retry.clone());
-    }
-    builder
-}
-
-/// Builds the embedding model `spec` names (Ollama, or any OpenAI-compatible
-/// provider with an embeddings endpoint).
+/// Builds the embedding model `spec` names (a native provider that embeds,
+/// such as Ollama, or any OpenAI-compatible provider with an embeddings
+/// endpoint).
 #[allow(unused_variables)]
 pub fn embedder(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn Embedder>> {
-    match spec.provider.as_str() {
-        #[cfg(feature = "ollama")]
-        "ollama" => Ok(Arc::new(ollama(spec, settings)?)),
-        "anthropic" => Err(Error::config(format!(
-            "`{spec}`: Anthropic has no embeddings API; use an Ollama or OpenAI-compatible embedding model"
-        ))),
-        "gguf" => Err(Error::config(format!(
-            "`{spec}`: the embedded model does not embed; use an Ollama or OpenAI-compatible embedding model"
-        ))),
-        #[cfg(feature = "openai")]
-        provider if minions_openai::preset(provider).is_some() => {
-            Ok(Arc::new(openai(spec, settings)?))
+    if let Some(native) = native_provider(&spec.provider) {
+        return match native.embeddings {
+            EmbeddingSupport::Supported(build) => build(spec, &settings.overrides()),
+            EmbeddingSupport::Unsupported(why) => Err(Error::config(format!(
+                "`{spec}`: {why}; use an Ollama or OpenAI-compatible embedding model"
+            ))),
+        };
+    }
+    #[cfg(feature = "openai")]
+    if minions_openai::preset(&spec.provider).is_some() {
+        return Ok(Arc::new(openai(spec, &settings.overrides())?));
+    }
+    Err(unknown(spec))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_compiled_descriptor_is_listed_under_its_own_name() {
+        for native in natives() {
+            assert!(
+                NATIVE_NAMES.iter().any(|(name, _)| *name == native.name),
+                "{} is built under another name than its registry line says",
+                native.name
+            );
         }
-        _ => Err(unknown(spec)),
+    }
+
+    #[test]
+    fn keys_are_named_by_descriptors_and_presets() {
+        #[cfg(feature = "anthropic")]
+        assert_eq!(key_var("anthropic"), Some("ANTHROPIC_API_KEY"));
+        #[cfg(feature = "ollama")]
+        assert_eq!(key_var("ollama"), None);
+        assert_eq!(key_var("groq"), Some("GROQ_API_KEY"));
+        assert_eq!(key_var("no-such-provider"), None);
+    }
+
+    #[cfg(feature = "anthropic")]
+    #[test]
+    fn a_provider_without_embeddings_says_what_to_use() {
+        let spec = ModelSpec::new("anthropic", "claude-sonnet-4-5");
+        let error = embedder(&spec, &ModelSettings::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("no embeddings API"), "{error}");
+        assert!(error.contains("Ollama or OpenAI-compatible"), "{error}");
     }
 }

@@ -6,12 +6,7 @@ use crate::settings::{Effective, Origin};
 
 fn key_line(spec: &str) -> String {
     let provider = spec.split('/').next().unwrap_or_default();
-    let var = match provider {
-        "ollama" => None,
-        "anthropic" => Some(minions::env::ANTHROPIC_API_KEY),
-        other => minions::openai::preset(other).and_then(|p| p.key_var),
-    };
-    match var {
+    match minions::key_var(provider) {
         None => "no key needed".into(),
         Some(var) if minions::env::read(var).is_some() => format!("set (from {var}; value hidden)"),
         Some(var) => format!("not set ({var})"),

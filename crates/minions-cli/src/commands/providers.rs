@@ -28,25 +28,19 @@ fn base_url(preset: &Preset) -> String {
 #[allow(clippy::print_stdout)]
 pub(crate) async fn providers(args: ProvidersArgs, settings: Effective) -> Result<u8, CliError> {
     println!("{:<12} {:<6} {:<36} base URL", "provider", "where", "key");
-    let ollama = env::read(env::OLLAMA_HOST)
-        .map(|h| minions::ollama::base_url_from_host(&h))
-        .unwrap_or_else(|| minions::ollama::DEFAULT_BASE_URL.to_string());
-    println!(
-        "{:<12} {:<6} {:<36} {ollama} ({})",
-        "ollama",
-        "local",
-        key_status(None, false),
-        env::OLLAMA_HOST
-    );
-    let anthropic = env::read(env::ANTHROPIC_BASE_URL)
-        .unwrap_or_else(|| minions::anthropic::DEFAULT_BASE_URL.to_string());
-    println!(
-        "{:<12} {:<6} {:<36} {anthropic} ({})",
-        "anthropic",
-        "cloud",
-        key_status(Some(env::ANTHROPIC_API_KEY), true),
-        env::ANTHROPIC_BASE_URL
-    );
+    for native in minions::native_providers() {
+        let location = (native.location)();
+        let location = match native.location_var {
+            Some(var) => format!("{location} ({var})"),
+            None => location,
+        };
+        println!(
+            "{:<12} {:<6} {:<36} {location}",
+            native.name,
+            if native.local { "local" } else { "cloud" },
+            key_status(native.key_var, native.key_var.is_some()),
+        );
+    }
     for preset in PRESETS {
         let url = base_url(preset);
         let url = if url.is_empty() {
@@ -60,14 +54,6 @@ pub(crate) async fn providers(args: ProvidersArgs, settings: Effective) -> Resul
             if preset.local { "local" } else { "cloud" },
             key_status(preset.key_var, preset.key_required),
             preset.base_url_var.unwrap_or("-")
-        );
-    }
-    if cfg!(feature = "embedded") {
-        println!(
-            "{:<12} {:<6} {:<36} in this process: gguf/PATH or gguf/hf.co/OWNER/REPO:QUANT (MINIONS_LLAMA_*)",
-            "gguf",
-            "local",
-            key_status(None, false),
         );
     }
     if !args.check {
