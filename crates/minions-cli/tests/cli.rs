@@ -299,6 +299,16 @@ async fn providers_lists_and_checks() {
         "{stdout}"
     );
     assert!(!stdout.contains("sk-test-cli"), "keys are never printed");
+    // Native providers are listed from their descriptors, with where they
+    // point now and the variable that moves them.
+    let ollama_line = stdout
+        .lines()
+        .find(|l| l.starts_with("ollama "))
+        .unwrap_or_default();
+    assert!(
+        ollama_line.contains("local") && ollama_line.ends_with("(OLLAMA_HOST)"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("local   ollama/llama3.2: ok, llama3.2 is pulled"),
         "{stdout}"
