@@ -146,12 +146,15 @@ fn local_setup<'a>(
 
 /// Documents up to this many tokens go to the local model whole (when its
 /// window holds them): the same text every question, so a server's prompt
-/// cache reads it once. Measured with Qwen2.5-Coder 0.5B on the GPL (7,500
-/// tokens): read whole, Minion answered 4 of 8 (2026-11-29, run 2); as
-/// 4,000 tokens of passages, 2 of 8 (run 6: the passages missed section 13
-/// and the clause with the 30 days). On pyenv's README (8,000 tokens) both
-/// answered 2 of 8.
-const WHOLE_UP_TO_TOKENS: usize = 8_192;
+/// cache reads it once. Tokens as [`input::context_tokens`] counts them
+/// (with its 15% margin): the GPL (35,000 characters) counts about 10,100,
+/// pyenv's README (31,000) 9,000, IDLE's changelog (56,000) 16,000.
+/// Measured with Qwen2.5-Coder 0.5B on the GPL: read whole, Minion answered
+/// 4 of 8 (2026-11-29, run 2); as 4,000 tokens of passages, 2 of 8 (runs 4
+/// and 5: the passages missed section 13 and the clause with the 30 days).
+/// On pyenv's README both answered 2 of 8. (An 8,192 limit, tried first,
+/// left both documents as passages: the margin puts them above it.)
+const WHOLE_UP_TO_TOKENS: usize = 12_000;
 
 /// The most document text, in tokens, one Minion question sends the local
 /// model when the documents are longer than [`WHOLE_UP_TO_TOKENS`]: the

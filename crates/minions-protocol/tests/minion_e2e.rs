@@ -29,8 +29,8 @@ fn final_answer(answer: &str) -> Reply {
 #[tokio::test(start_paused = true)]
 async fn answers_in_round_one_without_the_remote_seeing_the_document() {
     let m = models().await;
-    // About 10,000 tokens: past the length Minion sends whole.
-    let doc = document(40_000);
+    // About 17,000 tokens: past the length Minion sends whole.
+    let doc = document(60_000);
     m.remote_server
         .push(question())
         .push(final_answer("The launch code is 7421."));
@@ -53,7 +53,7 @@ async fn answers_in_round_one_without_the_remote_seeing_the_document() {
     );
     assert_eq!(result.stop, StopReason::Answered);
     // The local model got the passages that match the question, the
-    // planted fact among them, not all 40,000 characters (a small model
+    // planted fact among them, not all 60,000 characters (a small model
     // answers better from a few pages); the remote model got none.
     let local_prompt = local_chats(&m)[0].prompt_text();
     assert!(local_prompt.contains(FACT));
