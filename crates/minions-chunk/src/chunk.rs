@@ -22,7 +22,7 @@ pub enum ChunkUnit {
     /// Whole pages (separated by form feeds, as PDF ingestion writes them)
     /// packed up to `size` characters.
     Pages,
-    /// Whole Markdown sections (each starting at a heading) packed up to
+    /// Whole sections (each starting at a Markdown or underlined heading) packed up to
     /// `size` characters.
     Sections,
     /// Whole code items (top-level functions, classes, blocks, found by

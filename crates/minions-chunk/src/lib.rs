@@ -1,9 +1,12 @@
 //! Documents in, chunks out, and the chunks that matter found.
 //!
-//! - [`chunk`] cuts a text by characters, tokens, paragraphs, pages, Markdown
-//!   sections or code items ([`ChunkUnit`]), with a size and an overlap.
+//! - [`chunk`] cuts a text by characters, tokens, paragraphs, pages,
+//!   sections (under Markdown or underlined headings) or code items
+//!   ([`ChunkUnit`]), with a size and an overlap.
 //!   Chunks are byte ranges of the text: nothing is copied, no character is
 //!   split, and every byte lands in some chunk.
+//! - [`Headings`] finds a text's headings, so that a chunk can say which
+//!   section it comes from.
 //! - [`Bm25Index`] ranks chunks for a query by BM25 over words.
 //! - [`EmbeddingIndex`] ranks them by cosine similarity of embeddings from
 //!   any [`minions_core::Embedder`]; [`HashingEmbedder`] is a deterministic
@@ -25,6 +28,7 @@
 mod bm25;
 mod chunk;
 mod embed;
+mod headings;
 mod pack;
 mod token_chunks;
 mod units;
@@ -32,3 +36,4 @@ mod units;
 pub use bm25::{Bm25Index, Bm25Params, Hit, for_each_term, terms};
 pub use chunk::{Chunk, ChunkError, ChunkSpec, ChunkUnit, chunk};
 pub use embed::{EmbeddingIndex, HashingEmbedder, cosine, reciprocal_rank_fusion};
+pub use headings::{Heading, Headings};

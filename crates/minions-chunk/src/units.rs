@@ -1,8 +1,10 @@
 //! Where the structural units of a text begin. Every list starts with 0 and
 //! is strictly increasing.
 
+use crate::headings::Headings;
+
 /// Byte offsets of line starts with the line's text (without its newline).
-fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut offset = 0;
     text.split_inclusive('\n').map(move |line| {
         let start = offset;
@@ -45,25 +47,17 @@ pub(crate) fn page_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-/// Markdown sections: a new one starts at each ATX heading (`#` to `######`
-/// then a space), except inside fenced code blocks.
+/// Sections: a new one starts at each heading that [`Headings`] finds
+/// (Markdown's `#` and underlined headings, reStructuredText's), except
+/// inside fenced code blocks.
 pub(crate) fn section_starts(text: &str) -> Vec<usize> {
     let mut starts = vec![0];
-    let mut in_fence = false;
-    for (offset, line) in lines(text) {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence || offset == 0 {
-            continue;
-        }
-        let hashes = line.bytes().take_while(|b| *b == b'#').count();
-        if (1..=6).contains(&hashes) && line[hashes..].starts_with([' ', '\t']) {
-            starts.push(offset);
-        }
-    }
+    starts.extend(
+        Headings::find(text)
+            .iter()
+            .map(|h| h.start)
+            .filter(|&s| s > 0),
+    );
     starts
 }
 

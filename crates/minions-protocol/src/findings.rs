@@ -13,6 +13,11 @@ pub struct MergedAnswer {
     pub chunks: Vec<String>,
     /// Distinct citations, at most three.
     pub citations: Vec<String>,
+    /// The headings of the sections its chunks start in (at most two), so
+    /// that the remote model can tell which release, chapter or entry a
+    /// figure belongs to.
+    #[serde(default)]
+    pub sections: Vec<String>,
     /// The first job's explanation.
     pub explanation: String,
     /// Whether some job's citation for it was found in its chunk; an

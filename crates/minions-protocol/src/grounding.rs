@@ -216,6 +216,74 @@ pub(crate) fn answer_grounded(answer: &str, chunk: &str) -> bool {
     present * 2 >= words.len()
 }
 
+/// Words that show a task is about issue, bug or change numbers.
+const REFERENCE_TOPICS: &[&str] = &[
+    "issue", "bug", "ticket", "pull", "pr", "gh", "bpo", "cve", "commit",
+];
+
+/// Whether an answer that is only a number (`32984`, `#32984`,
+/// `bpo-32984`) takes it from an issue or change reference in the chunk
+/// (`#32984`, `bpo-32984`, `gh-120083`, `issue 21986`) while the task is
+/// not about such references. A reference names a change: it does not
+/// count, measure or date anything, so it cannot answer "how many lines"
+/// or "which PEP". Changelogs are full of them, and a small model asked for
+/// a number it cannot find picks one; the plain grounding check passes it
+/// because the digits are in the chunk.
+pub(crate) fn reference_as_answer(answer: &str, chunk: &str, task: &str) -> bool {
+    let bare_answer = answer.trim().trim_end_matches('.');
+    let digits = bare_answer
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .trim_start_matches(['#', '-', ' ']);
+    if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let about_references = task
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .any(|w| {
+            REFERENCE_TOPICS
+                .iter()
+                .any(|t| w == *t || w == format!("{t}s"))
+        })
+        || task.contains('#');
+    if about_references {
+        return false;
+    }
+    let mut seen = false;
+    for (at, _) in chunk.match_indices(digits) {
+        let before = &chunk[..at];
+        let after = &chunk[at + digits.len()..];
+        if before.ends_with(|c: char| c.is_ascii_digit())
+            || after.starts_with(|c: char| c.is_ascii_digit())
+        {
+            continue;
+        }
+        seen = true;
+        if !is_reference_prefix(before) {
+            return false;
+        }
+    }
+    seen
+}
+
+/// Whether the text just before a number makes it a reference: `#`, a
+/// tracker's tag and a dash (`bpo-`, `gh-`, `CVE-`), or "issue "/"bug ".
+fn is_reference_prefix(before: &str) -> bool {
+    if before.ends_with('#') {
+        return true;
+    }
+    if let Some(tag) = before.strip_suffix('-') {
+        let letters = tag.len()
+            - tag
+                .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+                .len();
+        return letters >= 2;
+    }
+    let lower = before.trim_end().to_lowercase();
+    let last_word = lower.rsplit(|c: char| !c.is_alphanumeric()).next();
+    before.ends_with(' ') && last_word.is_some_and(|w| ["issue", "bug", "pr"].contains(&w))
+}
+
 /// The first specific thing in `answer` that `sources` never mention: a
 /// number of three digits or more, an email address, a URL or path, a
 /// dotted or underscored identifier. A remote model that never reads the
@@ -405,6 +473,43 @@ mod tests {
         assert!(!answer_grounded("June 29, 2021", dated));
         // "a" written as 1 is not a claim.
         assert!(answer_grounded("1 copy", "keep a copy of it"));
+    }
+
+    #[test]
+    fn issue_numbers_do_not_answer_other_questions() {
+        let news = "bpo-32984: IDLE - set __file__ while running a startup file.\n\
+Issue #21986: pickle code objects.\nPEP 3120 source encoding, 350 lines changed.";
+        // "How many lines" and "which PEP" are not answered by a reference.
+        assert!(reference_as_answer(
+            "32984",
+            news,
+            "How many lines of code?"
+        ));
+        assert!(reference_as_answer(
+            "#21986",
+            news,
+            "Which PEP does the change to always encode source as UTF-8 follow?"
+        ));
+        assert!(reference_as_answer("bpo-32984", news, "Which release?"));
+        // A task about issues may be answered by one.
+        assert!(!reference_as_answer(
+            "32984",
+            news,
+            "Which bpo issue set __file__?"
+        ));
+        assert!(!reference_as_answer(
+            "21986",
+            news,
+            "Which issue is it? Give the #"
+        ));
+        // Numbers that occur other than as a reference, and answers that are
+        // more than a number, are left to the other checks.
+        assert!(!reference_as_answer("3120", news, "Which PEP?"));
+        assert!(!reference_as_answer("350", news, "How many lines?"));
+        assert!(!reference_as_answer("32984 lines", news, "How many lines?"));
+        assert!(!reference_as_answer("99999", news, "How many lines?"));
+        // Part of a longer number is not an occurrence.
+        assert!(!reference_as_answer("2984", news, "How many lines?"));
     }
 
     #[test]

@@ -124,10 +124,7 @@ fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str) {
 /// it holds them whole and sees the whole conversation; when they do not,
 /// each question gets the excerpts that best match it, within the window,
 /// and nothing is ever cut by the server.
-fn local_setup<'a>(
-    ledger: &Ledger<'_>,
-    input: &RunInput<'a>,
-) -> (Option<Excerpts<'a>>, Vec<Message>) {
+fn local_setup<'a>(ledger: &Ledger<'_>, input: &RunInput<'a>) -> (Option<Excerpts>, Vec<Message>) {
     let excerpt_budget = excerpt_room(
         ledger.local_context_tokens.map(|window| window as usize),
         input::fixed_local_tokens(ledger),
@@ -308,27 +305,38 @@ fn without_prompt_echo(answer: &str) -> &str {
 
 /// The documents cut into chunks, for a local model whose window cannot
 /// hold them whole: each question gets the best-matching chunks by BM25,
-/// in document order, as many as fit.
-struct Excerpts<'a> {
-    texts: Vec<&'a str>,
+/// in document order, as many as fit. A passage cut from inside a section
+/// is shown (and ranked) with its section's heading, so that the local
+/// model knows which release or chapter its figures belong to.
+struct Excerpts {
+    passages: Vec<String>,
     index: minions_chunk::Bm25Index,
     room_chars: usize,
 }
 
-impl<'a> Excerpts<'a> {
-    fn new(documents: &'a [ContextDocument], room_tokens: usize) -> Self {
+impl Excerpts {
+    fn new(documents: &[ContextDocument], room_tokens: usize) -> Self {
         // Chunks of a tenth of the room, so several passages fit at once.
         let size = (room_tokens * 3 / 10).clamp(300, 4000);
         let spec = minions_chunk::ChunkSpec::new(minions_chunk::ChunkUnit::Paragraphs, size, 0);
-        let mut texts = Vec::new();
+        let mut passages = Vec::new();
         for document in documents {
+            let headings = minions_chunk::Headings::find(&document.text);
             if let Ok(chunks) = minions_chunk::chunk(&document.text, &spec) {
-                texts.extend(chunks.iter().map(|c| c.text(&document.text)));
+                passages.extend(chunks.iter().map(|c| {
+                    let text = c.text(&document.text);
+                    match headings.at(c.start) {
+                        Some(section) => format!("(section: {section})\n{text}"),
+                        None => text.to_string(),
+                    }
+                }));
             }
         }
-        let index = minions_chunk::Bm25Index::build(&texts);
+        let index = minions_chunk::Bm25Index::build(
+            &passages.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         Self {
-            texts,
+            passages,
             index,
             // Three characters a token errs small, as the window check does.
             room_chars: room_tokens * 3,
@@ -339,8 +347,8 @@ impl<'a> Excerpts<'a> {
     fn for_question(&mut self, query: &str) -> (String, String) {
         let mut picked: Vec<usize> = Vec::new();
         let mut used = 0;
-        for hit in self.index.search(query, self.texts.len()) {
-            let len = self.texts[hit.index].len() + 8;
+        for hit in self.index.search(query, self.passages.len()) {
+            let len = self.passages[hit.index].len() + 8;
             if used + len > self.room_chars {
                 continue;
             }
@@ -350,13 +358,13 @@ impl<'a> Excerpts<'a> {
         picked.sort_unstable();
         let text = picked
             .iter()
-            .map(|&i| self.texts[i])
+            .map(|&i| self.passages[i].as_str())
             .collect::<Vec<_>>()
             .join("\n[...]\n");
         let note = format!(
             "{} of {} passages, {used} characters",
             picked.len(),
-            self.texts.len()
+            self.passages.len()
         );
         (text, note)
     }

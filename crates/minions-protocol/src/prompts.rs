@@ -260,19 +260,31 @@ pub fn plan_schema(limits: &PlanLimits) -> Value {
 pub const WORKER_SYSTEM: &str = "\
 You read one excerpt of a longer document and carry out one task on it. \
 Use only the excerpt. If the excerpt does not contain what the task asks for, the answer is null: never guess and never use outside knowledge. \
+When the excerpt's section is named, what it says belongs to that section until a heading in the excerpt starts another: \
+if the task is about another section (another version, release, chapter or entry), the answer is null. \
 Reply with a single JSON object with three fields: explanation (one sentence on what you found), \
 citation (words copied exactly from the excerpt that support the answer, or null) and answer (the answer, or null). Keep it short: \
 when the answer is null, the explanation is an empty string and the citation is null.";
 
 /// One local job's message.
-pub fn worker(document: &str, chunk: &str, instruction: &str, advice: &str) -> String {
+pub fn worker(
+    document: &str,
+    section: Option<&str>,
+    chunk: &str,
+    instruction: &str,
+    advice: &str,
+) -> String {
     let advice = if advice.trim().is_empty() {
         String::new()
     } else {
         format!("\nAdvice: {advice}")
     };
+    let source = match section {
+        Some(section) => format!("{document}, starting in the section \"{section}\""),
+        None => document.to_string(),
+    };
     format!(
-        "Excerpt from {document}:\n\"\"\"\n{chunk}\n\"\"\"\n\nTask: {instruction}{advice}\n\n\
+        "Excerpt from {source}:\n\"\"\"\n{chunk}\n\"\"\"\n\nTask: {instruction}{advice}\n\n\
 Reply with the JSON object: explanation, citation, answer."
     )
 }

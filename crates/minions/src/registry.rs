@@ -14,15 +14,17 @@ use crate::LocalPool;
 /// in, the provider's name, and the crate's descriptor. It makes
 /// `NATIVE_NAMES` (every native name with its feature, compiled in or not,
 /// so that a build without one can say which feature to turn on) and
-/// `natives()` (the descriptors compiled in).
+/// [`native_providers`] (the descriptors compiled in).
 macro_rules! native_providers {
     ($($feature:literal: $name:literal => $descriptor:path;)*) => {
         const NATIVE_NAMES: &[(&str, &str)] = &[$(($name, $feature)),*];
 
         // One push per feature that is on: a `vec![]` cannot leave out the
         // entries whose feature is off.
+        /// Every native provider compiled into this build, in the
+        /// registry's order.
         #[allow(clippy::vec_init_then_push)]
-        fn natives() -> Vec<&'static ProviderDescriptor> {
+        pub fn native_providers() -> Vec<&'static ProviderDescriptor> {
             #[allow(unused_mut)]
             let mut compiled = Vec::new();
             $(
@@ -42,12 +44,7 @@ native_providers! {
 
 /// The descriptor of a native provider compiled into this build.
 pub fn native_provider(name: &str) -> Option<&'static ProviderDescriptor> {
-    natives().into_iter().find(|d| d.name == name)
-}
-
-/// Every native provider compiled into this build, in the registry's order.
-pub fn native_providers() -> Vec<&'static ProviderDescriptor> {
-    natives()
+    native_providers().into_iter().find(|d| d.name == name)
 }
 
 /// Settings for one model beyond what the environment says.
@@ -107,7 +104,7 @@ pub fn parse_endpoints(list: &str) -> Vec<String> {
 
 /// Every provider name this build knows, sorted.
 pub fn known_providers() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = natives().iter().map(|d| d.name).collect();
+    let mut names: Vec<&'static str> = native_providers().iter().map(|d| d.name).collect();
     #[cfg(feature = "openai")]
     names.extend(minions_openai::PRESETS.iter().map(|p| p.name));
     names.sort_unstable();
@@ -198,7 +195,6 @@ pub fn chat_model_from_env(spec: &ModelSpec) -> Result<Arc<dyn ChatModel>> {
     chat_model(spec, &ModelSettings::default())
 }
 
-#[allow(unused_variables)]
 fn single_chat_model(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn ChatModel>> {
     if let Some(native) = native_provider(&spec.provider) {
         return (native.chat)(spec, &settings.overrides());
@@ -225,7 +221,6 @@ fn openai(
 /// Builds the embedding model `spec` names (a native provider that embeds,
 /// such as Ollama, or any OpenAI-compatible provider with an embeddings
 /// endpoint).
-#[allow(unused_variables)]
 pub fn embedder(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn Embedder>> {
     if let Some(native) = native_provider(&spec.provider) {
         return match native.embeddings {
@@ -248,7 +243,7 @@ mod tests {
 
     #[test]
     fn each_compiled_descriptor_is_listed_under_its_own_name() {
-        for native in natives() {
+        for native in native_providers() {
             assert!(
                 NATIVE_NAMES.iter().any(|(name, _)| *name == native.name),
                 "{} is built under another name than its registry line says",

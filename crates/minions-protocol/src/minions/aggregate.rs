@@ -18,7 +18,8 @@ pub(crate) enum Outcome {
     /// The chunk held nothing relevant.
     Nothing,
     /// The worker answered, but its answer is not in the chunk (a number or
-    /// most of its words are not there): a guess, dropped. Holds the answer.
+    /// most of its words are not there), or is an issue number where the
+    /// task asks for something else: a guess, dropped. Holds why.
     Ungrounded(String),
     /// The job failed, with the reason.
     Failed(String),
@@ -30,6 +31,8 @@ pub(crate) struct JobOutput {
     pub number: usize,
     pub task: String,
     pub chunk: String,
+    /// The heading path of the section the chunk starts in.
+    pub section: Option<String>,
     pub outcome: Outcome,
 }
 
@@ -137,6 +140,7 @@ pub(crate) fn aggregate(
                                 answer: answer.trim().to_string(),
                                 chunks: Vec::new(),
                                 citations: Vec::new(),
+                                sections: Vec::new(),
                                 explanation: explanation.trim().to_string(),
                                 verified: false,
                             });
@@ -147,6 +151,12 @@ pub(crate) fn aggregate(
                     merged.verified |= *verified;
                     if !merged.chunks.contains(&output.chunk) {
                         merged.chunks.push(output.chunk.clone());
+                    }
+                    if let Some(section) = &output.section
+                        && merged.sections.len() < 2
+                        && !merged.sections.contains(section)
+                    {
+                        merged.sections.push(section.clone());
                     }
                     if let Some(citation) =
                         citation.as_deref().map(str::trim).filter(|c| !c.is_empty())
@@ -233,6 +243,9 @@ pub(crate) fn render(findings: &Findings) -> String {
                 answer.answer,
                 answer.chunks.join(", ")
             ));
+            for section in &answer.sections {
+                out.push_str(&format!("    in section: {section:?}\n"));
+            }
             for citation in &answer.citations {
                 out.push_str(&format!("    citation: {citation:?}\n"));
             }
@@ -314,6 +327,7 @@ mod tests {
             number,
             task: task.into(),
             chunk: chunk.into(),
+            section: None,
             outcome: normalise_outcome(Outcome::Answer {
                 answer: text.into(),
                 citation: Some(format!("cited {text}")),
@@ -334,12 +348,16 @@ mod tests {
                 number: 5,
                 task: "bp".into(),
                 chunk: "r#5".into(),
+                section: None,
                 outcome: Outcome::Failed("cut off".into()),
             },
         ];
+        let mut outputs = outputs;
+        outputs[0].section = Some("Visit 2 › Vitals".into());
         let findings = aggregate(&[task("bp")], &outputs, 10_000);
         let bp = &findings.tasks[0];
         assert_eq!((bp.jobs, bp.empty, bp.failed), (5, 1, 1));
+        assert_eq!(bp.answers[0].sections, ["Visit 2 › Vitals"]);
         assert_eq!(bp.answers.len(), 2);
         assert_eq!(
             bp.answers[0].answer, "160/100  mmhg",
@@ -353,6 +371,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("failure: cut off"));
+        assert!(
+            text.contains("    in section: \"Visit 2 › Vitals\"\n"),
+            "the remote model learns where an answer came from: {text}"
+        );
     }
 
     #[test]
@@ -383,6 +405,7 @@ mod tests {
             number: 0,
             task: "a".into(),
             chunk: "d#0".into(),
+            section: None,
             outcome: Outcome::Failed("500".into()),
         }];
         let text = render(&aggregate(&[task("a")], &outputs, 1000));

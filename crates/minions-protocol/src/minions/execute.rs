@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
-use crate::grounding::answer_grounded;
+use crate::grounding::{answer_grounded, reference_as_answer};
 use crate::plan::PlanTask;
 use crate::prompts;
 
@@ -23,6 +23,8 @@ pub(crate) struct Job {
     /// `document#index`.
     pub chunk_label: String,
     pub document: String,
+    /// The heading path of the section the chunk starts in.
+    pub section: Option<String>,
     pub text: Arc<str>,
     pub sample: u32,
 }
@@ -150,7 +152,7 @@ async fn run_job(
         };
         match parsed {
             Ok(worker) => {
-                let outcome = judge(worker, &job.text);
+                let outcome = judge(worker, &job.text, &job.task.instruction);
                 return finished(
                     job,
                     outcome,
@@ -193,6 +195,7 @@ fn worker_messages(job: &Job) -> Vec<Message> {
         Message::system(prompts::WORKER_SYSTEM),
         Message::user(prompts::worker(
             &job.document,
+            job.section.as_deref(),
             &job.text,
             &job.task.instruction,
             &job.task.advice,
@@ -203,7 +206,7 @@ fn worker_messages(job: &Job) -> Vec<Message> {
 /// What a parsed worker reply comes to: an answer (its citation checked
 /// against the chunk), nothing, or a guess when the answer is not in the
 /// chunk it read.
-fn judge(worker: WorkerOutput, chunk: &str) -> Outcome {
+fn judge(worker: WorkerOutput, chunk: &str, task: &str) -> Outcome {
     let outcome = match as_text(worker.answer) {
         Some(answer) => {
             let citation = as_text(worker.citation);
@@ -221,7 +224,12 @@ fn judge(worker: WorkerOutput, chunk: &str) -> Outcome {
     };
     match normalise_outcome(outcome) {
         Outcome::Answer { answer, .. } if !answer_grounded(&answer, chunk) => {
-            Outcome::Ungrounded(answer)
+            Outcome::Ungrounded(format!("{answer:?} is not in this chunk"))
+        }
+        Outcome::Answer { answer, .. } if reference_as_answer(&answer, chunk, task) => {
+            Outcome::Ungrounded(format!(
+                "{answer:?} is only an issue or change number in this chunk, and the task is not about one"
+            ))
         }
         other => other,
     }
@@ -252,9 +260,7 @@ fn finished(
         Outcome::Ungrounded(answer) => (
             None,
             None,
-            Some(format!(
-                "dropped as a guess: {answer:?} is not in this chunk"
-            )),
+            Some(format!("dropped as a guess: {answer}")),
             None,
         ),
         Outcome::Failed(reason) => (None, None, None, Some(reason.clone())),
@@ -276,6 +282,7 @@ fn finished(
             number: job.number,
             task: job.task.id.clone(),
             chunk: job.chunk_label,
+            section: job.section,
             outcome,
         },
         usage,
@@ -406,6 +413,7 @@ mod tests {
                     task: task.clone(),
                     chunk_label: chunk.to_string(),
                     document: "d".into(),
+                    section: None,
                     text: Arc::from("text"),
                     sample: 0,
                 });
@@ -447,5 +455,36 @@ mod tests {
 
     fn lanes_len(jobs: Vec<Job>, concurrency: usize) -> usize {
         lanes(jobs, concurrency).len()
+    }
+
+    #[test]
+    fn the_worker_is_told_its_section_and_issue_numbers_are_not_answers() {
+        let mut job = jobs(&["lines"], &["NEWS.txt#4"]).remove(0);
+        job.section = Some("What's New in IDLE 3.5.0".into());
+        let prompt = &worker_messages(&job)[1].content;
+        assert!(
+            prompt.contains("starting in the section \"What's New in IDLE 3.5.0\""),
+            "{prompt}"
+        );
+        let chunk = "bpo-32984: IDLE - set __file__ while running a startup file.";
+        let reply = |answer: &str| WorkerOutput {
+            explanation: String::new(),
+            citation: Some(Value::String("bpo-32984".into())),
+            answer: Some(Value::String(answer.into())),
+        };
+        let judged = judge(
+            reply("32984"),
+            chunk,
+            "How many lines of code does idlelib have?",
+        );
+        assert!(
+            matches!(&judged, Outcome::Ungrounded(why) if why.contains("issue or change number")),
+            "{judged:?}"
+        );
+        let judged = judge(reply("32984"), chunk, "Which bpo issue set __file__?");
+        assert!(
+            matches!(judged, Outcome::Answer { verified: true, .. }),
+            "{judged:?}"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use minions_chunk::{Bm25Index, ChunkSpec, ChunkUnit, EmbeddingIndex, chunk};
+use minions_chunk::{Bm25Index, ChunkSpec, ChunkUnit, EmbeddingIndex, Headings, chunk};
 use minions_core::Embedder;
 
 use super::execute::Job;
@@ -19,6 +19,9 @@ pub(crate) struct ChunkRef {
     pub start: usize,
     pub end: usize,
     pub label: String,
+    /// The heading path of the section the chunk starts in, if the
+    /// document has headings.
+    pub section: Option<String>,
 }
 
 /// The chunks of every document under one chunking, with retrieval indexes
@@ -33,6 +36,8 @@ struct ChunkSet {
 /// query has already read (so that narrowed rounds look further).
 pub(crate) struct Corpus<'a> {
     docs: &'a [ContextDocument],
+    /// Each document's headings, found once.
+    headings: Vec<Headings>,
     sets: HashMap<(ChunkUnit, usize, usize), ChunkSet>,
     /// Chunk labels each retrieval query has read.
     read: HashMap<String, HashSet<String>>,
@@ -60,6 +65,7 @@ impl<'a> Corpus<'a> {
     pub(crate) fn new(docs: &'a [ContextDocument]) -> Self {
         Self {
             docs,
+            headings: docs.iter().map(|d| Headings::find(&d.text)).collect(),
             sets: HashMap::new(),
             read: HashMap::new(),
         }
@@ -89,6 +95,7 @@ impl<'a> Corpus<'a> {
                         start: c.start,
                         end: c.end,
                         label: format!("{}#{}", document.name, c.index),
+                        section: self.headings[doc].at(c.start).map(str::to_string),
                     });
                 }
             }
@@ -117,16 +124,14 @@ impl<'a> Corpus<'a> {
         let spec = ChunkSpec::new(chunking.unit, chunking.size, chunking.overlap);
         let key = (spec.unit, spec.size, spec.overlap);
         self.set(chunking)?;
-        let Corpus { docs, sets, read } = self;
+        let Corpus {
+            docs, sets, read, ..
+        } = self;
         let docs: &[ContextDocument] = docs;
         let set = sets.get_mut(&key).ok_or("internal error: no chunk set")?;
         let index = set.bm25.get_or_insert_with(|| {
-            let texts: Vec<&str> = set
-                .chunks
-                .iter()
-                .map(|c| docs[c.doc].text.get(c.start..c.end).unwrap_or_default())
-                .collect();
-            Bm25Index::build(&texts)
+            let texts = indexed_texts(docs, &set.chunks);
+            Bm25Index::build(&texts.iter().map(String::as_str).collect::<Vec<_>>())
         });
         let seen = read.get(query);
         let already = seen.map_or(0, HashSet::len);
@@ -165,11 +170,8 @@ impl<'a> Corpus<'a> {
         let docs = self.docs;
         let set = self.set(chunking)?;
         if set.embeddings.is_none() {
-            let texts: Vec<&str> = set
-                .chunks
-                .iter()
-                .map(|c| docs[c.doc].text.get(c.start..c.end).unwrap_or_default())
-                .collect();
+            let texts = indexed_texts(docs, &set.chunks);
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
             set.embeddings = Some(
                 EmbeddingIndex::build(embedder, &texts)
                     .await
@@ -256,6 +258,7 @@ impl<'a> Corpus<'a> {
                         task: task.clone(),
                         chunk_label: chunk.label.clone(),
                         document: self.docs[chunk.doc].name.clone(),
+                        section: chunk.section.clone(),
                         text: text.clone(),
                         sample,
                     });
@@ -268,6 +271,22 @@ impl<'a> Corpus<'a> {
             narrowed,
         })
     }
+}
+
+/// What retrieval ranks a chunk by: its section's heading path, then its
+/// text, so that a chunk cut from the middle of a section still matches
+/// the words of its heading (a release number, a chapter's name).
+fn indexed_texts(docs: &[ContextDocument], chunks: &[ChunkRef]) -> Vec<String> {
+    chunks
+        .iter()
+        .map(|c| {
+            let text = docs[c.doc].text.get(c.start..c.end).unwrap_or_default();
+            match &c.section {
+                Some(section) => format!("{section}\n{text}"),
+                None => text.to_string(),
+            }
+        })
+        .collect()
 }
 
 /// `n` of `items` (all of them when there are no more), evenly spaced from
@@ -432,5 +451,43 @@ mod tests {
         let picked = corpus.best_unread(chunking, "Paragraph 17", 3).unwrap();
         assert_eq!(picked.len(), 3);
         assert!(corpus.text(&picked[0]).contains("Paragraph 17"));
+    }
+
+    #[test]
+    fn chunks_carry_their_section_and_rank_by_its_words() {
+        // Two releases whose entries look alike: only the heading says
+        // which release a date belongs to, and it is in neither entry's
+        // later chunks.
+        let mut text = String::new();
+        for (release, date) in [("3.12.0", "2023-10-02"), ("3.5.0", "2015-09-13")] {
+            text.push_str(&format!(
+                "What's New in IDLE {release}\nReleased on {date}\n=======\n\n"
+            ));
+            for i in 0..6 {
+                text.push_str(&format!("bpo-{i}: fix the editor's colour handling.\n\n"));
+            }
+        }
+        let docs = [ContextDocument::new("NEWS.txt", text)];
+        let mut corpus = Corpus::new(&docs);
+        let chunking = PlanChunking {
+            unit: ChunkUnit::Chars,
+            size: 120,
+            overlap: 0,
+        };
+        assert!(corpus.count(chunking) >= 6);
+        let picked = corpus.best_unread(chunking, "3.5.0 colour", 2).unwrap();
+        for chunk in &picked {
+            // In the section, or holding its heading (a chunk that starts
+            // in the section before).
+            let section = chunk.section.as_deref().unwrap_or_default();
+            assert!(
+                section.starts_with("What's New in IDLE 3.5.0")
+                    || corpus.text(chunk).contains("IDLE 3.5.0"),
+                "{:?} is from {section:?}",
+                corpus.text(chunk)
+            );
+        }
+        // A chunk cut below its heading still names it.
+        assert!(picked.iter().any(|c| !corpus.text(c).contains("3.5.0")));
     }
 }
