@@ -85,6 +85,10 @@ struct Args {
     /// Results file (JSON lines); rerunning the same command resumes it.
     #[arg(long)]
     results: Option<PathBuf>,
+    /// Also write each Minion and Minions run's transcript (plans, job
+    /// findings, decisions) into this directory, as ITEM.PROTOCOL.json.
+    #[arg(long, value_name = "DIR")]
+    transcripts: Option<PathBuf>,
     /// Start over instead of resuming.
     #[arg(long)]
     fresh: bool,
@@ -227,6 +231,7 @@ async fn quality(args: Args) -> Result<(), String> {
         concurrency: args.concurrency,
         budget_usd: args.budget_usd,
         results: results.clone(),
+        transcripts: args.transcripts.clone(),
         pricing: pricing(args.price_as.as_deref(), &models)?,
         max_rounds: args.max_rounds,
         options: match &args.options {

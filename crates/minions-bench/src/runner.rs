@@ -150,6 +150,11 @@ pub struct QualityRun {
     pub budget_usd: Option<f64>,
     /// Where results are appended.
     pub results: PathBuf,
+    /// Where each Minion and Minions run's transcript is written (every
+    /// event: plans, job findings, decisions), as `ITEM.PROTOCOL.json`;
+    /// none when unset. What the results' one-line answers cannot show:
+    /// why a protocol answered what it did.
+    pub transcripts: Option<PathBuf>,
     /// Prices.
     pub pricing: Pricing,
     /// Rounds for Minion and Minions.
@@ -495,10 +500,34 @@ async fn run_protocol(
             return false;
         }
     };
-    let (result, error) = match engine.run(&item.question, &item.context, &spec, None).await {
-        Ok(transcript) => (transcript.result, None),
-        Err(failure) => (failure.transcript.result, Some(failure.error.to_string())),
+    let (transcript, error) = match engine.run(&item.question, &item.context, &spec, None).await {
+        Ok(transcript) => (transcript, None),
+        Err(failure) => (*failure.transcript, Some(failure.error.to_string())),
     };
+    if let Some(directory) = &run.transcripts {
+        // Item ids come from the dataset: only their plain characters make
+        // the file name.
+        let id: String = item
+            .id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = directory.join(format!("{id}.{}.json", kind.as_str()));
+        // The record is the result: a transcript that cannot be written
+        // is logged, not a reason to lose the run.
+        if let Err(e) =
+            std::fs::create_dir_all(directory).and_then(|()| transcript.write_atomic(&path))
+        {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write the transcript");
+        }
+    }
+    let result = transcript.result;
     // A failed run still spent: its usage counts.
     record.answer = result.answer;
     record.remote_usage = result.remote_usage;

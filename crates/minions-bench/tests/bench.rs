@@ -67,6 +67,7 @@ async fn quality_run(
         concurrency: 1,
         budget_usd,
         results,
+        transcripts: None,
         pricing: Pricing::builtin(),
         max_rounds: 2,
         options: minions::RunOptions::default(),
@@ -106,6 +107,37 @@ async fn an_interrupted_run_resumes_where_it_stopped() {
     let calls = stand_ins.remote_server.request_count();
     run_quality(&run, None).await.unwrap();
     assert_eq!(stand_ins.remote_server.request_count(), calls);
+    let _ = std::fs::remove_file(&results);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transcripts_show_what_each_protocol_run_did() {
+    let results = results_file("transcripts");
+    let directory = results.with_extension("transcripts");
+    let _ = std::fs::remove_dir_all(&directory);
+    let (mut run, _stand_ins) = quality_run(results.clone(), None).await;
+    run.transcripts = Some(directory.clone());
+    let (records, _) = run_quality(&run, None).await.unwrap();
+    let minions_runs: Vec<_> = records
+        .iter()
+        .filter(|r| r.protocol == Protocol::MINIONS)
+        .collect();
+    assert_eq!(minions_runs.len(), 3);
+    for record in minions_runs {
+        let path = directory.join(format!("{}.minions.json", record.item));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let transcript: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(transcript["result"]["answer"], record.answer.as_str());
+        assert!(
+            text.contains("job_finished") || text.contains("JobFinished"),
+            "the jobs' findings are in it"
+        );
+    }
+    // Remote-only has no transcript: it is one call.
+    let files = std::fs::read_dir(&directory).unwrap().count();
+    assert_eq!(files, 3);
+    let _ = std::fs::remove_dir_all(&directory);
     let _ = std::fs::remove_file(&results);
 }
 

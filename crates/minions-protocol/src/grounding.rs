@@ -361,6 +361,14 @@ impl DocumentFigures {
         }
     }
 
+    /// These figures and those of `more` (the task: a figure the user
+    /// wrote is not made up).
+    pub(crate) fn and(mut self, more: &str) -> Self {
+        self.numbers.extend(chunk_numbers(more));
+        self.decimals.extend(decimals(more));
+        self
+    }
+
     /// The figures in what a local model said that the documents never
     /// contain: the numbers a claim makes (see [`claimed_numbers`]) and
     /// decimals ("1.5" of "1.5GB"), each looked for anywhere in the
@@ -427,6 +435,13 @@ mod tests {
         assert!(
             DocumentFigures::of(readme)
                 .missing_from("The documents do not say; 1 or 0.")
+                .is_empty()
+        );
+        // A figure the user wrote in the task is not made up.
+        assert!(
+            DocumentFigures::of(readme)
+                .and("Does it build in under 90 seconds?")
+                .missing_from("No, not in 90 seconds.")
                 .is_empty()
         );
     }

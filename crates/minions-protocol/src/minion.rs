@@ -36,7 +36,7 @@ pub(crate) async fn run(
     let (mut excerpts, mut local_messages) = local_setup(ledger, input);
 
     // The documents' figures, for checking every local answer of the run.
-    let figures = DocumentFigures::of(&input.joined);
+    let figures = DocumentFigures::of(&input.joined).and(ledger.task);
     // What the remote model was told: its final answer may name nothing else.
     let mut heard = format!("{}\n", ledger.task);
     for round in 1..=max_rounds {
@@ -54,7 +54,7 @@ pub(crate) async fn run(
         let shared = ledger.redact(round, &said);
         heard.push_str(&shared);
         heard.push('\n');
-        keep_as_last_resort(ledger, &shared);
+        keep_as_last_resort(ledger, &shared, &figures.missing_from(&said));
         remote_messages.push(Message::user(prompts::minion_after_answer(
             &with_figure_check(shared, &said, &figures),
             round,
@@ -72,6 +72,7 @@ pub(crate) async fn run(
                     let decision = MinionDecision::read(value, last)?;
                     if let MinionDecision::Final { answer } = &decision {
                         crate::grounding::told_only(answer, &heard)?;
+                        no_made_up_figures(answer, &figures)?;
                     }
                     Ok(decision)
                 },
@@ -109,15 +110,44 @@ pub(crate) async fn run(
 /// Keeps a local answer as the run's answer of last resort (the stop
 /// reason says how it was reached), unless it only repeats the remote's
 /// talk of "the small model" (seen with the 0.5B model when the question
-/// was such talk) after a real one: then the one before stays. A run still
-/// ends with what it has.
-fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str) {
+/// was such talk) after a real one, or names figures the documents do not
+/// hold (`made_up`): then the one before stays, and when there is none the
+/// last resort says that the documents do not say. A run still ends with
+/// what it has, and never with a figure we know was made up.
+fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]) {
     let local_answer = answer_text(shared);
+    if !made_up.is_empty() {
+        if ledger.findings_answer.is_none() {
+            ledger.findings_answer = Some(format!(
+                "The documents do not say: the only answer found named {}, which occurs nowhere in them.",
+                made_up.join(", ")
+            ));
+        }
+        return;
+    }
     if ledger.findings_answer.is_none()
         || !crate::replies::comments_on_the_collaboration(&local_answer)
     {
         ledger.findings_answer = Some(local_answer);
     }
+}
+
+/// Refuses a final answer that states a figure the documents never
+/// contain. The remote model was told, beside the local answer, that the
+/// figure occurs nowhere; passing it on anyway is how made-up figures
+/// became answers to questions the documents do not answer ("1.5GB of
+/// RAM", "1,300 lines" in run 4). The reason goes back to the remote model,
+/// which may answer again from what the documents support.
+fn no_made_up_figures(answer: &str, figures: &DocumentFigures) -> Result<(), String> {
+    let missing = figures.missing_from(answer);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the answer states {}, which occurs nowhere in the documents: the small model made it up. \
+Answer only with what the documents support; if they do not answer the task, say plainly that the documents do not say.",
+        missing.join(", ")
+    ))
 }
 
 /// How the local model will see the documents. When they fit its window,

@@ -175,7 +175,9 @@ async fn a_malformed_decision_is_asked_again_and_counted() {
         ))
         .push(final_answer("7421"));
     m.local_server.push(Reply::text("7421"));
-    let transcript = run_with(&m.pair(), "code?", &[document(3_000)], minion(), None)
+    // Long enough to hold the launch code: an answer naming a figure the
+    // documents lack would be refused.
+    let transcript = run_with(&m.pair(), "code?", &[document(20_000)], minion(), None)
         .await
         .unwrap();
     assert_eq!(transcript.result.answer, "7421");
@@ -373,7 +375,7 @@ async fn events_arrive_on_the_channel_in_order() {
     let transcript = run_with(
         &m.pair(),
         "code?",
-        &[document(3_000)],
+        &[document(20_000)],
         minion(),
         Some(sender),
     )
@@ -455,7 +457,7 @@ async fn a_re_ask_changes_the_request() {
         ))
         .push(final_answer("7421"));
     m.local_server.push(Reply::text("7421"));
-    run_with(&m.pair(), "code?", &[document(3_000)], minion(), None)
+    run_with(&m.pair(), "code?", &[document(20_000)], minion(), None)
         .await
         .unwrap();
     let sent: Vec<serde_json::Value> = remote_requests(&m)
@@ -710,4 +712,74 @@ async fn a_fallback_skips_a_local_reply_that_only_repeats_talk_of_the_small_mode
         result.stop
     );
     assert_eq!(result.answer, "The launch code is 7421.");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
+    // The local model makes up a figure and the remote passes it on as its
+    // final answer, every time it is asked: the answer is refused with the
+    // reason, and the run ends saying the documents do not say, never
+    // with the made-up figure.
+    let m = models().await;
+    m.remote_server.respond_with(|request| {
+        if request
+            .last_user_message()
+            .contains("Write your first question")
+        {
+            question()
+        } else {
+            final_answer("It needs 1.5GB of RAM.")
+        }
+    });
+    m.local_server
+        .respond_with(|_| Reply::text("It needs 1.5GB of RAM."));
+    let transcript = run_with(
+        &m.pair(),
+        "How much RAM does it need?",
+        &[document(20_000)],
+        minion().max_rounds(1),
+        None,
+    )
+    .await
+    .unwrap();
+    let result = &transcript.result;
+    assert!(
+        matches!(result.stop, StopReason::Fallback { .. }),
+        "{:?}",
+        result.stop
+    );
+    assert_eq!(
+        result.answer,
+        "The documents do not say: the only answer found named 1.5, which occurs nowhere in them."
+    );
+    let told = remote_requests(&m).iter().any(|r| {
+        format!("{:?}", r.json())
+            .contains("occurs nowhere in the documents: the small model made it up")
+    });
+    assert!(told, "the reason is given to the remote model");
+
+    // A remote model that takes the reason answers from what the documents
+    // support, and the run ends answered.
+    let m = models().await;
+    m.remote_server
+        .push(question())
+        .push(final_answer("It needs 1.5GB of RAM."))
+        .push(final_answer(
+            "The documents do not say how much RAM it needs.",
+        ));
+    m.local_server.push(Reply::text("It needs 1.5GB of RAM."));
+    let transcript = run_with(
+        &m.pair(),
+        "How much RAM does it need?",
+        &[document(20_000)],
+        minion().max_rounds(1),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        transcript.result.answer,
+        "The documents do not say how much RAM it needs."
+    );
+    assert_eq!(transcript.result.remote_reasks, 1);
 }
