@@ -119,19 +119,11 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
     ("ninety", "90"),
 ];
 
-const MONTHS: &[&str] = &[
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
-
 /// A whitespace token with its punctuation trimmed, lower-cased.
 fn bare(token: &str) -> String {
     token
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_lowercase()
-}
-
-fn is_month(word: &str) -> bool {
-    word.len() >= 3 && MONTHS.iter().any(|m| word.starts_with(m))
 }
 
 /// The one- and two-digit numbers an answer states, leaving out those that
@@ -154,7 +146,7 @@ fn small_numbers(answer: &str) -> Vec<String> {
                 .into_iter()
                 .flatten()
                 .filter_map(|j| tokens.get(j))
-                .any(|t| is_month(&bare(t)));
+                .any(|t| month_number(&bare(t)).is_some());
         if dated {
             continue;
         }
@@ -164,6 +156,106 @@ fn small_numbers(answer: &str) -> Vec<String> {
         );
     }
     found
+}
+
+/// Month names as dates write them: in full or as the usual abbreviation.
+const MONTH_NAMES: &[(&str, &str)] = &[
+    ("january", "jan"),
+    ("february", "feb"),
+    ("march", "mar"),
+    ("april", "apr"),
+    ("may", "may"),
+    ("june", "jun"),
+    ("july", "jul"),
+    ("august", "aug"),
+    ("september", "sep"),
+    ("october", "oct"),
+    ("november", "nov"),
+    ("december", "dec"),
+];
+
+fn month_number(word: &str) -> Option<u32> {
+    let word = word.to_lowercase();
+    MONTH_NAMES
+        .iter()
+        .position(|(full, short)| {
+            word == *full || word == *short || (word == "sept" && *short == "sep")
+        })
+        .map(|i| i as u32 + 1)
+}
+
+/// A day or month number: one or two digits, "29th" as 29.
+fn small_number(token: &str) -> Option<u32> {
+    let digits = token.trim_end_matches(['s', 't', 'n', 'd', 'r', 'h']);
+    (!digits.is_empty() && digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+fn year(token: &str) -> Option<u32> {
+    (token.len() == 4 && token.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| token.parse().ok())
+        .flatten()
+}
+
+/// The calendar dates a text writes in full, each as the (year, month,
+/// day) readings it allows: "2023-10-02", "2 October 2023", "October 2,
+/// 2023" have one, "10/02/2023" two (month first or day first).
+fn full_dates(text: &str) -> Vec<Vec<(u32, u32, u32)>> {
+    let tokens: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let valid =
+        |(y, m, d): (u32, u32, u32)| (1..=12).contains(&m) && (1..=31).contains(&d) && y > 0;
+    let mut dates = Vec::new();
+    for window in tokens.windows(3) {
+        let readings: Vec<(u32, u32, u32)> = match (window[0], window[1], window[2]) {
+            (y, m, d)
+                if year(y).is_some() && small_number(m).is_some() && small_number(d).is_some() =>
+            {
+                vec![(
+                    year(y).unwrap_or(0),
+                    small_number(m).unwrap_or(0),
+                    small_number(d).unwrap_or(0),
+                )]
+            }
+            (d, m, y)
+                if month_number(m).is_some() && year(y).is_some() && small_number(d).is_some() =>
+            {
+                vec![(
+                    year(y).unwrap_or(0),
+                    month_number(m).unwrap_or(0),
+                    small_number(d).unwrap_or(0),
+                )]
+            }
+            (m, d, y)
+                if month_number(m).is_some() && year(y).is_some() && small_number(d).is_some() =>
+            {
+                vec![(
+                    year(y).unwrap_or(0),
+                    month_number(m).unwrap_or(0),
+                    small_number(d).unwrap_or(0),
+                )]
+            }
+            (a, b, y)
+                if year(y).is_some() && small_number(a).is_some() && small_number(b).is_some() =>
+            {
+                let (a, b, y) = (
+                    small_number(a).unwrap_or(0),
+                    small_number(b).unwrap_or(0),
+                    year(y).unwrap_or(0),
+                );
+                vec![(y, a, b), (y, b, a)]
+            }
+            _ => Vec::new(),
+        };
+        let readings: Vec<_> = readings.into_iter().filter(|r| valid(*r)).collect();
+        if !readings.is_empty() {
+            dates.push(readings);
+        }
+    }
+    dates
 }
 
 /// The numbers a chunk holds, in digits or as number words.
@@ -197,17 +289,46 @@ fn claimed_numbers(text: &str) -> Vec<String> {
 /// ("2021-04-15" for a licence dated 29 June 2007, "10 years" beside a
 /// clause that says three); such an answer names numbers and words the
 /// chunk does not have. Answers with neither (yes, no, a short name) pass.
-pub(crate) fn answer_grounded(answer: &str, chunk: &str) -> bool {
+pub(crate) fn answer_grounded(answer: &str, chunk: &str, task: &str) -> bool {
     let in_chunk = chunk_numbers(chunk);
     if !claimed_numbers(answer).iter().all(|n| in_chunk.contains(n)) {
         return false;
     }
+    // A date's day and month are not numbers the check above looks at (a
+    // date may be rewritten in any form), but a whole date must be one the
+    // chunk has: a changelog chunk holds years and months of several
+    // releases, and a small model combined them into one that none has
+    // ("2023-10-24" beside "Released on 2023-10-02").
+    let answer_dates = full_dates(answer);
+    if !answer_dates.is_empty() {
+        let chunk_dates: HashSet<(u32, u32, u32)> =
+            full_dates(chunk).into_iter().flatten().collect();
+        if !answer_dates
+            .iter()
+            .all(|readings| readings.iter().any(|r| chunk_dates.contains(r)))
+        {
+            return false;
+        }
+    }
     let chunk_lower = chunk.to_lowercase();
+    // Words the answer repeats from the task show nothing: "The top item
+    // in the Run menu after it was reordered is 'Exit IDLE'" is grounded by
+    // "Exit IDLE" or not at all.
+    let task_words: HashSet<String> = task
+        .split(|c: char| !c.is_alphabetic())
+        .map(str::to_lowercase)
+        .collect();
     let words: Vec<String> = answer
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| w.chars().count() >= 4)
         .map(str::to_lowercase)
-        .filter(|w| !COMMON_WORDS.contains(&w.as_str()))
+        // Month names too: a date may be rewritten ("October 2, 2023" for
+        // "2023-10-02"); the dates are checked above.
+        .filter(|w| {
+            !COMMON_WORDS.contains(&w.as_str())
+                && !task_words.contains(w)
+                && month_number(w).is_none()
+        })
         .collect();
     let present = words
         .iter()
@@ -449,45 +570,70 @@ mod tests {
     #[test]
     fn answers_not_in_their_chunk_are_guesses() {
         let chunk = "GNU GENERAL PUBLIC LICENSE\n   Version 3, 29 June 2007\n\n Copyright (C) 2007 Free Software Foundation, Inc.";
-        assert!(answer_grounded("29 June 2007", chunk));
-        assert!(answer_grounded("2007-06-29", chunk));
-        assert!(answer_grounded("The license is dated 29 June 2007.", chunk));
-        assert!(answer_grounded("Free Software Foundation", chunk));
-        assert!(answer_grounded("yes", chunk));
+        assert!(answer_grounded("29 June 2007", chunk, ""));
+        assert!(answer_grounded("2007-06-29", chunk, ""));
+        assert!(answer_grounded(
+            "The license is dated 29 June 2007.",
+            chunk,
+            ""
+        ));
+        assert!(answer_grounded("Free Software Foundation", chunk, ""));
+        assert!(answer_grounded("yes", chunk, ""));
         // Made-up dates and names.
-        assert!(!answer_grounded("2021-04-15", chunk));
-        assert!(!answer_grounded("April 15, 2021", chunk));
+        assert!(!answer_grounded("2021-04-15", chunk, ""));
+        assert!(!answer_grounded("April 15, 2021", chunk, ""));
         assert!(!answer_grounded(
             "Richard Stallman at the Massachusetts Institute",
-            chunk
+            chunk,
+            ""
+        ));
+        // Words repeated from the task ground nothing.
+        let news = "bpo-37748: Reorder the Run menu.  Put the most common choice,\nRun Module, at the top.";
+        let task = "Find the top item in the Run menu after it has been reordered.";
+        assert!(answer_grounded("The top item is 'Run Module'.", news, task));
+        assert!(!answer_grounded(
+            "The top item in the Run menu after it has been reordered is 'Exit IDLE'.",
+            news,
+            task
         ));
         // Leading zeros and thousands separators do not matter.
-        assert!(answer_grounded("version 03", chunk));
-        assert!(answer_grounded("50,000 bytes", "limit = 50000 bytes"));
-        assert!(answer_grounded("50000 bytes", "limit = 50,000 bytes"));
-        assert!(!answer_grounded("60000 bytes", "limit = 50,000 bytes"));
+        assert!(answer_grounded("version 03", chunk, ""));
+        assert!(answer_grounded("50,000 bytes", "limit = 50000 bytes", ""));
+        assert!(answer_grounded("50000 bytes", "limit = 50,000 bytes", ""));
+        assert!(!answer_grounded("60000 bytes", "limit = 50,000 bytes", ""));
     }
 
     #[test]
     fn small_numbers_must_be_in_the_chunk_unless_they_date_something() {
         let clause =
             "the offer must be valid for at least three years, and you have 30 days to cure it";
-        assert!(answer_grounded("3 years", clause));
-        assert!(answer_grounded("three years", clause));
-        assert!(answer_grounded("within 30 days", clause));
-        assert!(!answer_grounded("10 years", clause));
-        assert!(!answer_grounded("ten years", clause));
-        assert!(!answer_grounded("60 days", clause));
+        assert!(answer_grounded("3 years", clause, ""));
+        assert!(answer_grounded("three years", clause, ""));
+        assert!(answer_grounded("within 30 days", clause, ""));
+        assert!(!answer_grounded("10 years", clause, ""));
+        assert!(!answer_grounded("ten years", clause, ""));
+        assert!(!answer_grounded("60 days", clause, ""));
         // A date may be written in any form: its day and month are not checked.
         let dated = "Version 3, 29 June 2007";
-        assert!(answer_grounded("2007-06-29", dated));
-        assert!(answer_grounded("06/29/2007", dated));
-        assert!(answer_grounded("June 29, 2007", dated));
-        assert!(answer_grounded("the 29th of June 2007", dated));
+        assert!(answer_grounded("2007-06-29", dated, ""));
+        assert!(answer_grounded("06/29/2007", dated, ""));
+        assert!(answer_grounded("June 29, 2007", dated, ""));
+        assert!(answer_grounded("the 29th of June 2007", dated, ""));
         // The year is still checked.
-        assert!(!answer_grounded("June 29, 2021", dated));
+        assert!(!answer_grounded("June 29, 2021", dated, ""));
+        // And a whole date must be one the chunk has, not one made of the
+        // year of one entry and the day of another.
+        let news = "What's New in IDLE 3.12.0\nReleased on 2023-10-02\n=====\n\
+What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
+        assert!(answer_grounded("2023-10-02", news, ""));
+        assert!(answer_grounded("October 2, 2023", news, ""));
+        assert!(answer_grounded("2 Oct 2023", news, ""));
+        assert!(answer_grounded("10/02/2023", news, ""));
+        assert!(!answer_grounded("2023-10-24", news, ""));
+        assert!(!answer_grounded("24 October 2023", news, ""));
+        assert!(!answer_grounded("It was released on 2022-10-02.", news, ""));
         // "a" written as 1 is not a claim.
-        assert!(answer_grounded("1 copy", "keep a copy of it"));
+        assert!(answer_grounded("1 copy", "keep a copy of it", ""));
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub(crate) async fn run(
     let figures = DocumentFigures::of(&input.joined).and(ledger.task);
     // What the remote model was told: its final answer may name nothing else.
     let mut heard = format!("{}\n", ledger.task);
+    // Whether some local answer named no made-up figure, and whether the
+    // remote's final answers were refused for naming one.
+    let mut real_answer_heard = false;
+    let refused_made_up = std::cell::Cell::new(false);
     for round in 1..=max_rounds {
         ledger.enter_round(round);
         if let Some(excerpts) = excerpts.as_mut() {
@@ -54,7 +58,9 @@ pub(crate) async fn run(
         let shared = ledger.redact(round, &said);
         heard.push_str(&shared);
         heard.push('\n');
-        keep_as_last_resort(ledger, &shared, &figures.missing_from(&said));
+        let made_up = figures.missing_from(&said);
+        real_answer_heard |= made_up.is_empty();
+        keep_as_last_resort(ledger, &shared, &made_up);
         remote_messages.push(Message::user(prompts::minion_after_answer(
             &with_figure_check(shared, &said, &figures),
             round,
@@ -72,7 +78,8 @@ pub(crate) async fn run(
                     let decision = MinionDecision::read(value, last)?;
                     if let MinionDecision::Final { answer } = &decision {
                         crate::grounding::told_only(answer, &heard)?;
-                        no_made_up_figures(answer, &figures)?;
+                        no_made_up_figures(answer, &figures)
+                            .inspect_err(|_| refused_made_up.set(true))?;
                     }
                     Ok(decision)
                 },
@@ -80,6 +87,18 @@ pub(crate) async fn run(
             .await;
         let decision = match decided {
             Ok(decision) => decision,
+            // Every answer the local model gave rested on figures the
+            // documents never hold, and the remote model would answer
+            // with nothing else: the documents do not say.
+            Err(crate::ledger::Halt::Unusable(_))
+                if refused_made_up.get() && !real_answer_heard =>
+            {
+                return Ok(Outcome {
+                    answer: ledger.findings_answer.clone().unwrap_or_default(),
+                    stop: crate::result::StopReason::NotFound,
+                    rounds: round,
+                });
+            }
             Err(halt) => return ledger.stopped(halt, round),
         };
         match decision {

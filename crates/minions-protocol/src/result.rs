@@ -36,10 +36,11 @@ pub enum StopReason {
     },
     /// The run was cancelled; the usage is what was spent.
     Cancelled,
-    /// Minions: the local jobs read every part of the documents (or every
-    /// part the last round could) and none found an answer in its chunk, so
-    /// the answer is that the documents do not say, with no remote call to
-    /// write it.
+    /// The answer is that the documents do not say. Minions: the local jobs
+    /// read every part of the documents (or every part the last round
+    /// could) and none found an answer in its chunk, with no remote call to
+    /// write it. Minion: every local answer named figures the documents
+    /// never hold, and the remote model would answer with nothing else.
     NotFound,
 }
 
@@ -373,7 +374,7 @@ impl RunResult {
             }
             StopReason::Cancelled => lines.push("cancelled".into()),
             StopReason::NotFound => {
-                lines.push("no local job found an answer in the parts it read".into())
+                lines.push("the local side found no answer the documents support".into())
             }
             StopReason::Answered | StopReason::MaxRounds => {}
         }

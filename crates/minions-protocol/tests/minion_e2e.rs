@@ -718,8 +718,8 @@ async fn a_fallback_skips_a_local_reply_that_only_repeats_talk_of_the_small_mode
 async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     // The local model makes up a figure and the remote passes it on as its
     // final answer, every time it is asked: the answer is refused with the
-    // reason, and the run ends saying the documents do not say, never
-    // with the made-up figure.
+    // reason, and the run ends saying the documents do not say (stop
+    // `not_found`), never with the made-up figure.
     let m = models().await;
     m.remote_server.respond_with(|request| {
         if request
@@ -743,11 +743,7 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     .await
     .unwrap();
     let result = &transcript.result;
-    assert!(
-        matches!(result.stop, StopReason::Fallback { .. }),
-        "{:?}",
-        result.stop
-    );
+    assert_eq!(result.stop, StopReason::NotFound);
     assert_eq!(
         result.answer,
         "The documents do not say: the only answer found named 1.5, which occurs nowhere in them."
@@ -782,4 +778,35 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
         "The documents do not say how much RAM it needs."
     );
     assert_eq!(transcript.result.remote_reasks, 1);
+
+    // A real answer heard earlier is not thrown away: a remote model that
+    // insists on a later made-up figure leaves the run with the real one.
+    let m = models().await;
+    m.remote_server.respond_with(|request| {
+        let prompt = request.last_user_message();
+        if prompt.contains("Write your first question") {
+            question()
+        } else if prompt.contains("The launch code is 7421.") {
+            ask("And how much RAM?")
+        } else {
+            final_answer("It needs 1.5GB of RAM.")
+        }
+    });
+    m.local_server.push(Reply::text("The launch code is 7421."));
+    m.local_server.push(Reply::text("It needs 1.5GB of RAM."));
+    let transcript = run_with(
+        &m.pair(),
+        "What is the launch code, and how much RAM does it need?",
+        &[document(20_000)],
+        minion().max_rounds(2),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(transcript.result.stop, StopReason::Fallback { .. }),
+        "{:?}",
+        transcript.result.stop
+    );
+    assert_eq!(transcript.result.answer, "The launch code is 7421.");
 }

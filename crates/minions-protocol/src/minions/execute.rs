@@ -77,8 +77,25 @@ pub(crate) fn breaker_threshold(concurrency: usize) -> usize {
     (concurrency * 2).max(6)
 }
 
+/// Words of a lead-in that small models put before a quote ("The excerpt
+/// states: '...'"), which is not part of what they quote.
+const LEAD_IN_WORDS: &[&str] = &[
+    "excerpt",
+    "states",
+    "says",
+    "text",
+    "citation",
+    "quote",
+    "reads",
+    "document",
+    "explanation",
+];
+
 /// Whether a citation occurs in the chunk, ignoring case, spacing and
-/// quotes around it.
+/// quotes around it, and a lead-in such as "The excerpt states:" before
+/// the quote (Qwen2.5-Coder 0.5B writes one before most of its citations,
+/// which left the one right answer among a changelog's findings shown as
+/// unverified).
 pub(crate) fn citation_found(citation: &str, chunk: &str) -> bool {
     let squash = |text: &str| {
         text.split_whitespace()
@@ -86,8 +103,19 @@ pub(crate) fn citation_found(citation: &str, chunk: &str) -> bool {
             .join(" ")
             .to_lowercase()
     };
-    let cited = squash(citation.trim().trim_matches(['"', '\'', '`']));
-    !cited.is_empty() && squash(chunk).contains(cited.trim_end_matches(['.', '…']))
+    let chunk = squash(chunk);
+    let found = |quote: &str| {
+        let cited = squash(quote.trim().trim_matches(['"', '\'', '`']));
+        let cited = cited.trim_end_matches(['.', '…', '"', '\'', '`']);
+        !cited.is_empty() && chunk.contains(cited)
+    };
+    if found(citation) {
+        return true;
+    }
+    citation.split_once(':').is_some_and(|(lead, quote)| {
+        let lead = lead.to_lowercase();
+        lead.chars().count() <= 60 && LEAD_IN_WORDS.iter().any(|w| lead.contains(w)) && found(quote)
+    })
 }
 
 /// Runs one job: one local call, and one repair attempt when the output is
@@ -223,7 +251,7 @@ fn judge(worker: WorkerOutput, chunk: &str, task: &str) -> Outcome {
         None => Outcome::Nothing,
     };
     match normalise_outcome(outcome) {
-        Outcome::Answer { answer, .. } if !answer_grounded(&answer, chunk) => {
+        Outcome::Answer { answer, .. } if !answer_grounded(&answer, chunk, task) => {
             Outcome::Ungrounded(format!("{answer:?} is not in this chunk"))
         }
         Outcome::Answer { answer, .. } if reference_as_answer(&answer, chunk, task) => {
@@ -486,5 +514,23 @@ mod tests {
             matches!(judged, Outcome::Answer { verified: true, .. }),
             "{judged:?}"
         );
+    }
+
+    #[test]
+    fn a_quote_after_a_lead_in_is_found() {
+        let chunk = "bpo-37748: Reorder the Run menu.  Put the most common choice,\nRun Module, at the top.";
+        assert!(citation_found("'Run Module, at the top.'", chunk));
+        assert!(citation_found(
+            "The excerpt states: 'bpo-37748: Reorder the Run menu. Put the most common choice, Run Module, at the top.'",
+            chunk
+        ));
+        // A lead-in before words the chunk does not have, and a quote the
+        // chunk does not have, are still not found.
+        assert!(!citation_found(
+            "The excerpt states: 'Exit IDLE is first.'",
+            chunk
+        ));
+        assert!(!citation_found("Reorder: the Run menu is sorted", chunk));
+        assert!(!citation_found("The excerpt states:", chunk));
     }
 }
