@@ -209,45 +209,14 @@ fn full_dates(text: &str) -> Vec<Vec<(u32, u32, u32)>> {
     let valid =
         |(y, m, d): (u32, u32, u32)| (1..=12).contains(&m) && (1..=31).contains(&d) && y > 0;
     let mut dates = Vec::new();
+    // Each token as a year, a day or month number, and a month name.
+    let read = |t: &str| (year(t), small_number(t), month_number(t));
     for window in tokens.windows(3) {
-        let readings: Vec<(u32, u32, u32)> = match (window[0], window[1], window[2]) {
-            (y, m, d)
-                if year(y).is_some() && small_number(m).is_some() && small_number(d).is_some() =>
-            {
-                vec![(
-                    year(y).unwrap_or(0),
-                    small_number(m).unwrap_or(0),
-                    small_number(d).unwrap_or(0),
-                )]
-            }
-            (d, m, y)
-                if month_number(m).is_some() && year(y).is_some() && small_number(d).is_some() =>
-            {
-                vec![(
-                    year(y).unwrap_or(0),
-                    month_number(m).unwrap_or(0),
-                    small_number(d).unwrap_or(0),
-                )]
-            }
-            (m, d, y)
-                if month_number(m).is_some() && year(y).is_some() && small_number(d).is_some() =>
-            {
-                vec![(
-                    year(y).unwrap_or(0),
-                    month_number(m).unwrap_or(0),
-                    small_number(d).unwrap_or(0),
-                )]
-            }
-            (a, b, y)
-                if year(y).is_some() && small_number(a).is_some() && small_number(b).is_some() =>
-            {
-                let (a, b, y) = (
-                    small_number(a).unwrap_or(0),
-                    small_number(b).unwrap_or(0),
-                    year(y).unwrap_or(0),
-                );
-                vec![(y, a, b), (y, b, a)]
-            }
+        let readings = match (read(window[0]), read(window[1]), read(window[2])) {
+            ((Some(y), ..), (_, Some(m), _), (_, Some(d), _)) => vec![(y, m, d)],
+            ((_, Some(d), _), (.., Some(m)), (Some(y), ..)) => vec![(y, m, d)],
+            ((.., Some(m)), (_, Some(d), _), (Some(y), ..)) => vec![(y, m, d)],
+            ((_, Some(a), _), (_, Some(b), _), (Some(y), ..)) => vec![(y, a, b), (y, b, a)],
             _ => Vec::new(),
         };
         let readings: Vec<_> = readings.into_iter().filter(|r| valid(*r)).collect();
