@@ -233,14 +233,19 @@ fn worker_messages(job: &Job) -> Vec<Message> {
 
 /// What a parsed worker reply comes to: an answer (its citation checked
 /// against the chunk), nothing, or a guess when the answer is not in the
-/// chunk it read.
+/// chunk it read. A citation verifies an answer only when it is in the
+/// chunk and holds the answer (the grounding rules, with the citation as
+/// the text): on IDLE's changelog the 0.5B model quoted a real line of its
+/// chunk beside whatever answer it made up ("'Exit IDLE'" beside
+/// "bpo-45495: Add context keywords..."), and such answers were shown to
+/// the remote model as verified.
 fn judge(worker: WorkerOutput, chunk: &str, task: &str) -> Outcome {
     let outcome = match as_text(worker.answer) {
         Some(answer) => {
             let citation = as_text(worker.citation);
             let verified = citation
                 .as_deref()
-                .is_some_and(|c| citation_found(c, chunk));
+                .is_some_and(|c| citation_found(c, chunk) && answer_grounded(&answer, c, task));
             Outcome::Answer {
                 answer,
                 citation,
@@ -513,6 +518,60 @@ mod tests {
         assert!(
             matches!(judged, Outcome::Answer { verified: true, .. }),
             "{judged:?}"
+        );
+    }
+
+    #[test]
+    fn a_citation_verifies_only_the_answer_it_holds() {
+        let chunk = "bpo-45495: Add context keywords 'case' and 'match' to completions list.\n\
+bpo-37748: Reorder the Run menu.  Put the most common choice,\nRun Module, at the top.";
+        let task = "Find the top item in the Run menu after it has been reordered.";
+        let reply = |answer: &str, citation: &str| WorkerOutput {
+            explanation: String::new(),
+            citation: Some(Value::String(citation.into())),
+            answer: Some(Value::String(answer.into())),
+        };
+        let right = judge(
+            reply(
+                "The top item is 'Run Module'.",
+                "The excerpt states: 'Put the most common choice, Run Module, at the top.'",
+            ),
+            chunk,
+            task,
+        );
+        assert!(
+            matches!(right, Outcome::Answer { verified: true, .. }),
+            "{right:?}"
+        );
+        // A quote that holds the answer verifies it (whether it is the
+        // right answer is the synthesizer's to weigh).
+        let held = judge(
+            reply(
+                "The top item in the Run menu is 'Add context'.",
+                "bpo-45495: Add context keywords 'case' and 'match' to completions list.",
+            ),
+            chunk,
+            task,
+        );
+        assert!(matches!(held, Outcome::Answer { verified: true, .. }));
+        // A real line of the chunk beside an answer it does not hold.
+        let made_up = judge(
+            reply(
+                "The top item in the Run menu is 'Match keywords'.",
+                "bpo-37748: Reorder the Run menu.",
+            ),
+            chunk,
+            task,
+        );
+        assert!(
+            matches!(
+                made_up,
+                Outcome::Answer {
+                    verified: false,
+                    ..
+                }
+            ),
+            "{made_up:?}"
         );
     }
 
