@@ -42,6 +42,7 @@ pub(crate) async fn run(
     // Whether some local answer named no made-up figure, and whether the
     // remote's final answers were refused for naming one.
     let mut real_answer_heard = false;
+    let mut made_up_last: Vec<String> = Vec::new();
     let refused_made_up = std::cell::Cell::new(false);
     for round in 1..=max_rounds {
         ledger.enter_round(round);
@@ -59,8 +60,10 @@ pub(crate) async fn run(
         heard.push_str(&shared);
         heard.push('\n');
         let made_up = figures.missing_from(&said);
-        real_answer_heard |= made_up.is_empty();
-        keep_as_last_resort(ledger, &shared, &made_up);
+        real_answer_heard |= keep_as_last_resort(ledger, &shared, &made_up);
+        if !made_up.is_empty() {
+            made_up_last = made_up;
+        }
         remote_messages.push(Message::user(prompts::minion_after_answer(
             &with_figure_check(shared, &said, &figures),
             round,
@@ -91,10 +94,10 @@ pub(crate) async fn run(
             // documents never hold, and the remote model would answer
             // with nothing else: the documents do not say.
             Err(crate::ledger::Halt::Unusable(_))
-                if refused_made_up.get() && !real_answer_heard =>
+                if refused_made_up.get() && !real_answer_heard && !made_up_last.is_empty() =>
             {
                 return Ok(Outcome {
-                    answer: ledger.findings_answer.clone().unwrap_or_default(),
+                    answer: not_said(&made_up_last),
                     stop: crate::result::StopReason::NotFound,
                     rounds: round,
                 });
@@ -132,23 +135,32 @@ pub(crate) async fn run(
 /// was such talk) after a real one, or names figures the documents do not
 /// hold (`made_up`): then the one before stays, and when there is none the
 /// last resort says that the documents do not say. A run still ends with
-/// what it has, and never with a figure we know was made up.
-fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]) {
+/// what it has, and never with a figure we know was made up. True when
+/// this answer was kept as a real one.
+fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]) -> bool {
     let local_answer = answer_text(shared);
     if !made_up.is_empty() {
         if ledger.findings_answer.is_none() {
-            ledger.findings_answer = Some(format!(
-                "The documents do not say: the only answer found named {}, which occurs nowhere in them.",
-                made_up.join(", ")
-            ));
+            ledger.findings_answer = Some(not_said(made_up));
         }
-        return;
+        return false;
     }
-    if ledger.findings_answer.is_none()
-        || !crate::replies::comments_on_the_collaboration(&local_answer)
-    {
-        ledger.findings_answer = Some(local_answer);
+    if crate::replies::comments_on_the_collaboration(&local_answer) {
+        if ledger.findings_answer.is_none() {
+            ledger.findings_answer = Some(local_answer);
+        }
+        return false;
     }
+    ledger.findings_answer = Some(local_answer);
+    true
+}
+
+/// The answer of a run whose local answers named only made-up figures.
+fn not_said(made_up: &[String]) -> String {
+    format!(
+        "The documents do not say: the only answer found named {}, which occurs nowhere in them.",
+        made_up.join(", ")
+    )
 }
 
 /// Refuses a final answer that states a figure the documents never
