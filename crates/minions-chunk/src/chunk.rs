@@ -4,7 +4,7 @@ use std::ops::{Range, RangeInclusive};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{pack, units};
+use crate::{headings, pack, units};
 
 /// What a chunk's size and overlap are measured in, and where it may end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -141,9 +141,12 @@ pub fn chunk(text: &str, spec: &ChunkSpec) -> Result<Vec<Chunk>, ChunkError> {
         ChunkUnit::Pages => {
             pack::pack_units(text, &units::page_starts(text), spec.size, spec.overlap)
         }
-        ChunkUnit::Sections => {
-            pack::pack_units(text, &units::section_starts(text), spec.size, spec.overlap)
-        }
+        ChunkUnit::Sections => pack::pack_units(
+            text,
+            &headings::section_starts(text),
+            spec.size,
+            spec.overlap,
+        ),
         ChunkUnit::Code => pack::pack_units(
             text,
             &units::code_item_starts(text),

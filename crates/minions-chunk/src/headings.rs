@@ -101,6 +101,20 @@ impl Headings {
     }
 }
 
+/// Sections: a new one starts at each heading that [`Headings`] finds
+/// (Markdown's `#` and underlined headings, reStructuredText's), except
+/// inside fenced code blocks.
+pub(crate) fn section_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(
+        Headings::find(text)
+            .iter()
+            .map(|h| h.start)
+            .filter(|&s| s > 0),
+    );
+    starts
+}
+
 /// An ATX heading's level and title.
 fn atx(line: &str) -> Option<(usize, &str)> {
     let hashes = line.bytes().take_while(|b| *b == b'#').count();
@@ -148,6 +162,14 @@ fn shorten(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_sections_outside_fences() {
+        let text = "intro\n# A\ntext\n```\n# not a heading\n```\n## B\n#hashtag\n";
+        let starts = section_starts(text);
+        let heads: Vec<&str> = starts.iter().map(|&s| &text[s..s + 4]).collect();
+        assert_eq!(heads, ["intr", "# A\n", "## B"]);
+    }
 
     #[test]
     fn underlined_blocks_of_up_to_three_lines_are_headings() {

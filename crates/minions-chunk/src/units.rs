@@ -1,8 +1,6 @@
 //! Where the structural units of a text begin. Every list starts with 0 and
 //! is strictly increasing.
 
-use crate::headings::Headings;
-
 /// Byte offsets of line starts with the line's text (without its newline).
 pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut offset = 0;
@@ -47,20 +45,6 @@ pub(crate) fn page_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-/// Sections: a new one starts at each heading that [`Headings`] finds
-/// (Markdown's `#` and underlined headings, reStructuredText's), except
-/// inside fenced code blocks.
-pub(crate) fn section_starts(text: &str) -> Vec<usize> {
-    let mut starts = vec![0];
-    starts.extend(
-        Headings::find(text)
-            .iter()
-            .map(|h| h.start)
-            .filter(|&s| s > 0),
-    );
-    starts
-}
-
 /// Lines that close a block in the languages people feed us.
 fn is_closer(line: &str) -> bool {
     matches!(
@@ -97,14 +81,6 @@ mod tests {
     fn finds_paragraphs() {
         let text = "one\ntwo\n\n\nthree\n  \nfour";
         assert_eq!(paragraph_starts(text), vec![0, 10, 19]);
-    }
-
-    #[test]
-    fn finds_sections_outside_fences() {
-        let text = "intro\n# A\ntext\n```\n# not a heading\n```\n## B\n#hashtag\n";
-        let starts = section_starts(text);
-        let heads: Vec<&str> = starts.iter().map(|&s| &text[s..s + 4]).collect();
-        assert_eq!(heads, ["intr", "# A\n", "## B"]);
     }
 
     #[test]

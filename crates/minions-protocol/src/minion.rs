@@ -35,15 +35,7 @@ pub(crate) async fn run(
     };
     let (mut excerpts, mut local_messages) = local_setup(ledger, input);
 
-    // The documents' figures, for checking every local answer of the run.
-    let figures = DocumentFigures::of(&input.joined).and(ledger.task);
-    // What the remote model was told: its final answer may name nothing else.
-    let mut heard = format!("{}\n", ledger.task);
-    // Whether some local answer named no made-up figure, and whether the
-    // remote's final answers were refused for naming one.
-    let mut real_answer_heard = false;
-    let mut made_up_last: Vec<String> = Vec::new();
-    let refused_made_up = std::cell::Cell::new(false);
+    let mut heard = Heard::new(&input.joined, ledger.task);
     for round in 1..=max_rounds {
         ledger.enter_round(round);
         if let Some(excerpts) = excerpts.as_mut() {
@@ -56,18 +48,9 @@ pub(crate) async fn run(
             ))];
         }
         let said = ask_local(ledger, round, &message, &mut local_messages).await?;
-        let shared = ledger.redact(round, &said);
-        heard.push_str(&shared);
-        heard.push('\n');
-        let made_up = figures.missing_from(&said);
-        real_answer_heard |= keep_as_last_resort(ledger, &shared, &made_up);
-        if !made_up.is_empty() {
-            made_up_last = made_up;
-        }
+        let shared = heard.local_answer(ledger, round, &said);
         remote_messages.push(Message::user(prompts::minion_after_answer(
-            &with_figure_check(shared, &said, &figures),
-            round,
-            max_rounds,
+            &shared, round, max_rounds,
         )));
 
         let last = round == max_rounds;
@@ -80,9 +63,7 @@ pub(crate) async fn run(
                 |value| {
                     let decision = MinionDecision::read(value, last)?;
                     if let MinionDecision::Final { answer } = &decision {
-                        crate::grounding::told_only(answer, &heard)?;
-                        no_made_up_figures(answer, &figures)
-                            .inspect_err(|_| refused_made_up.set(true))?;
+                        heard.check_final(answer)?;
                     }
                     Ok(decision)
                 },
@@ -90,17 +71,11 @@ pub(crate) async fn run(
             .await;
         let decision = match decided {
             Ok(decision) => decision,
-            // Every answer the local model gave rested on figures the
-            // documents never hold, and the remote model would answer
-            // with nothing else: the documents do not say.
-            Err(crate::ledger::Halt::Unusable(_))
-                if refused_made_up.get() && !real_answer_heard && !made_up_last.is_empty() =>
-            {
-                return Ok(Outcome {
-                    answer: not_said(&made_up_last),
-                    stop: crate::result::StopReason::NotFound,
-                    rounds: round,
-                });
+            Err(crate::ledger::Halt::Unusable(reason)) => {
+                return match heard.only_made_up(round) {
+                    Some(not_found) => Ok(not_found),
+                    None => ledger.stopped(crate::ledger::Halt::Unusable(reason), round),
+                };
             }
             Err(halt) => return ledger.stopped(halt, round),
         };
@@ -153,6 +128,66 @@ fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]
     }
     ledger.findings_answer = Some(local_answer);
     true
+}
+
+/// What the remote model has been told in a run, for checking its final
+/// answer: it may name nothing else, and no figure the documents lack.
+struct Heard {
+    /// The documents' figures (and the task's), gathered once.
+    figures: DocumentFigures,
+    /// The task and every local answer as the remote model saw them.
+    text: String,
+    /// Whether some local answer was kept as a real one.
+    real_answer: bool,
+    /// The made-up figures of the last local answer that had some.
+    made_up_last: Vec<String>,
+    /// Whether a final answer was refused for a made-up figure.
+    refused_made_up: std::cell::Cell<bool>,
+}
+
+impl Heard {
+    fn new(documents: &str, task: &str) -> Self {
+        Self {
+            figures: DocumentFigures::of(documents).and(task),
+            text: format!("{task}\n"),
+            real_answer: false,
+            made_up_last: Vec::new(),
+            refused_made_up: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Records a local answer (redacted, kept as the last resort, its
+    /// figures checked) and returns what the remote model is shown.
+    fn local_answer(&mut self, ledger: &mut Ledger<'_>, round: u32, said: &str) -> String {
+        let shared = ledger.redact(round, said);
+        self.text.push_str(&shared);
+        self.text.push('\n');
+        let made_up = self.figures.missing_from(said);
+        self.real_answer |= keep_as_last_resort(ledger, &shared, &made_up);
+        if !made_up.is_empty() {
+            self.made_up_last = made_up;
+        }
+        with_figure_check(shared, said, &self.figures)
+    }
+
+    /// Whether a final answer may stand (see [`no_made_up_figures`]).
+    fn check_final(&self, answer: &str) -> Result<(), String> {
+        crate::grounding::told_only(answer, &self.text)?;
+        no_made_up_figures(answer, &self.figures).inspect_err(|_| self.refused_made_up.set(true))
+    }
+
+    /// The end of a run whose remote model gave no usable final answer
+    /// after its answers were refused for made-up figures, when every local
+    /// answer rested on such figures: the documents do not say.
+    fn only_made_up(&self, round: u32) -> Option<Outcome> {
+        (self.refused_made_up.get() && !self.real_answer && !self.made_up_last.is_empty()).then(
+            || Outcome {
+                answer: not_said(&self.made_up_last),
+                stop: crate::result::StopReason::NotFound,
+                rounds: round,
+            },
+        )
+    }
 }
 
 /// The answer of a run whose local answers named only made-up figures.
