@@ -1,6 +1,8 @@
 //! Minion: the remote model chats with one local model that holds the
 //! documents.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use minions_core::{ChatRequest, Message, ResponseFormat};
 
 use crate::grounding::DocumentFigures;
@@ -142,7 +144,8 @@ struct Heard {
     /// The made-up figures of the last local answer that had some.
     made_up_last: Vec<String>,
     /// Whether a final answer was refused for a made-up figure.
-    refused_made_up: std::cell::Cell<bool>,
+    /// (Atomic, not a `Cell`: a run's future must be `Send`.)
+    refused_made_up: AtomicBool,
 }
 
 impl Heard {
@@ -152,7 +155,7 @@ impl Heard {
             text: format!("{task}\n"),
             real_answer: false,
             made_up_last: Vec::new(),
-            refused_made_up: std::cell::Cell::new(false),
+            refused_made_up: AtomicBool::new(false),
         }
     }
 
@@ -173,20 +176,22 @@ impl Heard {
     /// Whether a final answer may stand (see [`no_made_up_figures`]).
     fn check_final(&self, answer: &str) -> Result<(), String> {
         crate::grounding::told_only(answer, &self.text)?;
-        no_made_up_figures(answer, &self.figures).inspect_err(|_| self.refused_made_up.set(true))
+        no_made_up_figures(answer, &self.figures)
+            .inspect_err(|_| self.refused_made_up.store(true, Ordering::Relaxed))
     }
 
     /// The end of a run whose remote model gave no usable final answer
     /// after its answers were refused for made-up figures, when every local
     /// answer rested on such figures: the documents do not say.
     fn only_made_up(&self, round: u32) -> Option<Outcome> {
-        (self.refused_made_up.get() && !self.real_answer && !self.made_up_last.is_empty()).then(
-            || Outcome {
-                answer: not_said(&self.made_up_last),
-                stop: crate::result::StopReason::NotFound,
-                rounds: round,
-            },
-        )
+        (self.refused_made_up.load(Ordering::Relaxed)
+            && !self.real_answer
+            && !self.made_up_last.is_empty())
+        .then(|| Outcome {
+            answer: not_said(&self.made_up_last),
+            stop: crate::result::StopReason::NotFound,
+            rounds: round,
+        })
     }
 }
 
