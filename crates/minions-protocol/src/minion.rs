@@ -1,8 +1,6 @@
 //! Minion: the remote model chats with one local model that holds the
 //! documents.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use minions_core::{ChatRequest, Message, ResponseFormat};
 
 use crate::grounding::DocumentFigures;
@@ -143,9 +141,6 @@ struct Heard {
     real_answer: bool,
     /// The made-up figures of the last local answer that had some.
     made_up_last: Vec<String>,
-    /// Whether a final answer was refused for a made-up figure.
-    /// (Atomic, not a `Cell`: a run's future must be `Send`.)
-    refused_made_up: AtomicBool,
 }
 
 impl Heard {
@@ -155,7 +150,6 @@ impl Heard {
             text: format!("{task}\n"),
             real_answer: false,
             made_up_last: Vec::new(),
-            refused_made_up: AtomicBool::new(false),
         }
     }
 
@@ -177,17 +171,15 @@ impl Heard {
     fn check_final(&self, answer: &str) -> Result<(), String> {
         crate::grounding::told_only(answer, &self.text)?;
         no_made_up_figures(answer, &self.figures)
-            .inspect_err(|_| self.refused_made_up.store(true, Ordering::Relaxed))
     }
 
     /// The end of a run whose remote model gave no usable final answer
-    /// after its answers were refused for made-up figures, when every local
-    /// answer rested on such figures: the documents do not say.
+    /// when every local answer rested on figures the documents never hold:
+    /// the documents do not say. (Its final answers may have been refused
+    /// for the figure or for another reason: in run 10 the 1.5B remote
+    /// kept passing on "1.5GB" as what "the small model answered".)
     fn only_made_up(&self, round: u32) -> Option<Outcome> {
-        (self.refused_made_up.load(Ordering::Relaxed)
-            && !self.real_answer
-            && !self.made_up_last.is_empty())
-        .then(|| Outcome {
+        (!self.real_answer && !self.made_up_last.is_empty()).then(|| Outcome {
             answer: not_said(&self.made_up_last),
             stop: crate::result::StopReason::NotFound,
             rounds: round,
