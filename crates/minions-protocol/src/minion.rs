@@ -161,10 +161,11 @@ impl Heard {
         self.text.push('\n');
         let made_up = self.figures.missing_from(said);
         self.real_answer |= keep_as_last_resort(ledger, &shared, &made_up);
+        let shared = with_figure_check(shared, &made_up);
         if !made_up.is_empty() {
             self.made_up_last = made_up;
         }
-        with_figure_check(shared, said, &self.figures)
+        shared
     }
 
     /// Whether a final answer may stand (see [`no_made_up_figures`]).
@@ -270,15 +271,14 @@ fn excerpt_room(window: Option<usize>, fixed: usize, documents: usize) -> Option
     Some(window_room.map_or(MAX_EXCERPT_TOKENS, |room| room.min(MAX_EXCERPT_TOKENS)))
 }
 
-/// What the remote model hears of a local answer (`shared`, redacted from
-/// `said`): the answer, and a note naming the figures in it that occur
+/// What the remote model hears of a local answer (`shared`, redacted):
+/// the answer, and a note naming the figures in it (`missing`) that occur
 /// nowhere in the documents. The remote model cannot check the documents
 /// itself; the note tells it only that a figure is absent, no document
 /// text. Measured on pyenv's README: the 0.5B local model answered "1.5GB"
 /// and "1.4 MB" to questions the README does not answer, and the remote
 /// model passed both on as answers.
-fn with_figure_check(shared: String, said: &str, figures: &DocumentFigures) -> String {
-    let missing = figures.missing_from(said);
+fn with_figure_check(shared: String, missing: &[String]) -> String {
     if missing.is_empty() {
         return shared;
     }

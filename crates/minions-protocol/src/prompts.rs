@@ -296,6 +296,16 @@ pub fn worker_repair(reason: &str) -> String {
     )
 }
 
+/// Sends a worker's dropped guess back for one more reading of its
+/// excerpt, with why it was dropped.
+pub fn worker_recheck(why: &str) -> String {
+    format!(
+        "That answer cannot be used: {why}. Read the excerpt again. If it holds what the task asks for, \
+reply with the answer in words copied from the excerpt and quote the line that holds it as the citation; \
+if it does not, the answer is null. Reply with only the JSON object."
+    )
+}
+
 /// Schema of a worker's reply.
 pub fn worker_schema() -> Value {
     json!({

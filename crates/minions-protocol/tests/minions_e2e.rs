@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use minions_core::Usage;
 use minions_protocol::{Event, ProtocolError, ProtocolKind, RunOptions, StopReason, Transcript};
-use minions_testkit::{ChatReply, Reply};
+use minions_testkit::{ChatReply, RecordedRequest, Reply};
 use serde_json::{Value, json};
 
 const TASK: &str = "What is the launch code?";
@@ -443,4 +443,83 @@ async fn remote_cost_of_one_fact_in_200k_characters() {
             minions.remote_only.prompt_tokens
         );
     }
+}
+
+/// A worker that misreads every excerpt the first time, answering a code
+/// no excerpt holds, and reads again honestly only when told why its
+/// answer was dropped.
+fn misreading_worker(request: &RecordedRequest) -> Reply {
+    let told = request.last_user_message();
+    if told.contains("cannot be used") {
+        honest_reply(&request.prompt_text())
+    } else {
+        Reply::json(
+            &json!({"explanation": "The code.", "citation": "the launch code is 7412", "answer": "7412"}),
+        )
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_misread_guess_on_a_likely_chunk_is_read_again_once() {
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server
+        .push(plan(json!("all")))
+        .push(synthesis("final", Some("7421")));
+    m.local_server.respond_with(misreading_worker);
+    let transcript = run(&m, &doc, &minions()).await.unwrap();
+    let jobs = &transcript.result.jobs;
+    let local = local_chats(&m);
+    let rereads: Vec<&RecordedRequest> = local
+        .iter()
+        .filter(|r| r.last_user_message().contains("cannot be used"))
+        .collect();
+    // Only the chunks likeliest to hold the answer are read again: the
+    // made-up code elsewhere is dropped, not re-asked.
+    assert!(jobs.total >= 8, "{jobs:?}");
+    assert!(
+        (1..=4).contains(&rereads.len()),
+        "{} re-reads of {} jobs",
+        rereads.len(),
+        jobs.total
+    );
+    assert_eq!(local.len(), jobs.total + rereads.len());
+    // The re-read says which answer was dropped and why.
+    assert!(
+        rereads[0]
+            .last_user_message()
+            .contains("\"7412\" is not in the excerpt"),
+        "{}",
+        rereads[0].last_user_message()
+    );
+    // The chunk holding the fact was among them, and its second reading
+    // reached the remote model as a verified finding.
+    assert_eq!(jobs.answered, 1, "{jobs:?}");
+    let findings = remote_requests(&m)[1].last_user_message();
+    assert!(
+        findings.contains("7421") && !findings.contains("7412"),
+        "{findings}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_worker_that_guesses_again_is_not_asked_a_third_time() {
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server
+        .push(plan(json!("all")))
+        .push(synthesis("final", Some("not found")));
+    // The worst worker: the same made-up code however often it is asked.
+    m.local_server.respond_with(|_: &RecordedRequest| {
+        Reply::json(&json!({"explanation": "", "citation": "", "answer": "7412"}))
+    });
+    let transcript = run(&m, &doc, &minions()).await.unwrap();
+    let jobs = &transcript.result.jobs;
+    let rereads = local_chats(&m)
+        .iter()
+        .filter(|r| r.last_user_message().contains("cannot be used"))
+        .count();
+    assert!((1..=4).contains(&rereads), "{rereads}");
+    assert_eq!(local_chats(&m).len(), jobs.total + rereads);
+    assert_eq!((jobs.guesses, jobs.answered), (jobs.total, 0), "{jobs:?}");
 }

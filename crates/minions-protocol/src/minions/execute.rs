@@ -27,6 +27,13 @@ pub(crate) struct Job {
     pub section: Option<String>,
     pub text: Arc<str>,
     pub sample: u32,
+    /// Whether a guess dropped by the grounding checks is sent back to the
+    /// worker, with why, for one more reading. Set on the chunks likeliest
+    /// to hold the answer: there the 0.5B model misread a real line
+    /// ("2023-10-24" for "Released on 2023-10-02"; the issue number in
+    /// "Issue #4323: ... according to PEP 3120"), and told so, it can
+    /// read it right.
+    pub recheck: bool,
 }
 
 /// What the worker replies. `answer` may come as a number or an object from
@@ -148,6 +155,9 @@ async fn run_job(
     let mut reason = String::new();
     let mut unreachable = None;
     let mut call_failed = false;
+    // A dropped guess sent back for another reading, which stands if the
+    // re-read brings no usable reply.
+    let mut guess = None;
     // The first reply and as many re-asks as the run allows the remote
     // model's replies (`max_json_retries`).
     for attempt in 0..=settings.max_json_retries {
@@ -181,6 +191,16 @@ async fn run_job(
         match parsed {
             Ok(worker) => {
                 let outcome = judge(worker, &job.text, &job.task.instruction);
+                if let Outcome::Ungrounded(why) = &outcome
+                    && job.recheck
+                    && guess.is_none()
+                    && attempt < settings.max_json_retries
+                {
+                    messages.push(Message::assistant(reply.content));
+                    messages.push(Message::user(prompts::worker_recheck(why)));
+                    guess = Some(outcome);
+                    continue;
+                }
                 return finished(
                     job,
                     outcome,
@@ -207,7 +227,7 @@ async fn run_job(
     }
     finished(
         job,
-        Outcome::Failed(reason),
+        guess.unwrap_or(Outcome::Failed(reason)),
         (usage, calls, began),
         unreachable,
         call_failed,
@@ -257,11 +277,11 @@ fn judge(worker: WorkerOutput, chunk: &str, task: &str) -> Outcome {
     };
     match normalise_outcome(outcome) {
         Outcome::Answer { answer, .. } if !answer_grounded(&answer, chunk, task) => {
-            Outcome::Ungrounded(format!("{answer:?} is not in this chunk"))
+            Outcome::Ungrounded(format!("{answer:?} is not in the excerpt"))
         }
         Outcome::Answer { answer, .. } if reference_as_answer(&answer, chunk, task) => {
             Outcome::Ungrounded(format!(
-                "{answer:?} is only an issue or change number in this chunk, and the task is not about one"
+                "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
             ))
         }
         other => other,
@@ -449,6 +469,7 @@ mod tests {
                     section: None,
                     text: Arc::from("text"),
                     sample: 0,
+                    recheck: false,
                 });
             }
         }

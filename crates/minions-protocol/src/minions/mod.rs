@@ -45,7 +45,7 @@ pub(crate) async fn run(
     input: &RunInput<'_>,
 ) -> Result<Outcome, ProtocolError> {
     let bounds = plan_bounds(ledger)?;
-    let mut corpus = Corpus::new(input.documents);
+    let mut corpus = Corpus::new(input.documents, ledger.task);
     let default_chunks = corpus.count(bounds.default_chunking);
     let mut rounds = Rounds {
         input,

@@ -36,12 +36,23 @@ struct ChunkSet {
 /// query has already read (so that narrowed rounds look further).
 pub(crate) struct Corpus<'a> {
     docs: &'a [ContextDocument],
+    /// The user's question, which ranks chunks beside each task's query
+    /// when choosing the jobs whose guesses are worth a second reading.
+    question: &'a str,
     /// Each document's headings, found once.
     headings: Vec<Headings>,
     sets: HashMap<(ChunkUnit, usize, usize), ChunkSet>,
     /// Chunk labels each retrieval query has read.
     read: HashMap<String, HashSet<String>>,
 }
+
+/// How many of the chunks that best match a task's query, and as many
+/// that best match the user's question, may have a dropped guess read
+/// again. A few: on IDLE's changelog the chunk holding the answer ranked
+/// first or second for the question, and every re-read costs a local call
+/// (a re-read of a chunk far from the question only turns a made-up
+/// answer into a real line that answers something else).
+const RECHECKED_PER_QUERY: usize = 2;
 
 /// What a round will run.
 pub(crate) struct Selected {
@@ -62,9 +73,10 @@ pub(crate) struct PlanBounds {
 }
 
 impl<'a> Corpus<'a> {
-    pub(crate) fn new(docs: &'a [ContextDocument]) -> Self {
+    pub(crate) fn new(docs: &'a [ContextDocument], question: &'a str) -> Self {
         Self {
             docs,
+            question,
             headings: docs.iter().map(|d| Headings::find(&d.text)).collect(),
             sets: HashMap::new(),
             read: HashMap::new(),
@@ -127,19 +139,15 @@ impl<'a> Corpus<'a> {
         let Corpus {
             docs, sets, read, ..
         } = self;
-        let docs: &[ContextDocument] = docs;
         let set = sets.get_mut(&key).ok_or("internal error: no chunk set")?;
-        let index = set.bm25.get_or_insert_with(|| {
-            let texts = indexed_texts(docs, &set.chunks);
-            Bm25Index::build(&texts.iter().map(String::as_str).collect::<Vec<_>>())
-        });
+        let (chunks, index) = bm25(docs, set);
         let seen = read.get(query);
         let already = seen.map_or(0, HashSet::len);
         let unread = |c: &&ChunkRef| seen.is_none_or(|labels| !labels.contains(&c.label));
         let mut picked: Vec<ChunkRef> = index
             .search(query, k + already)
             .iter()
-            .map(|h| &set.chunks[h.index])
+            .map(|h| &chunks[h.index])
             .filter(unread)
             .take(k)
             .cloned()
@@ -149,8 +157,7 @@ impl<'a> Corpus<'a> {
         // spread evenly over the unread rest, so that no round is left with
         // nothing to read and no part of the documents is never looked at.
         if picked.len() < k {
-            let rest: Vec<&ChunkRef> = set
-                .chunks
+            let rest: Vec<&ChunkRef> = chunks
                 .iter()
                 .filter(unread)
                 .filter(|c| !picked.iter().any(|p| p.label == c.label))
@@ -158,6 +165,25 @@ impl<'a> Corpus<'a> {
             picked.extend(spread(&rest, k - picked.len()).into_iter().cloned());
         }
         Ok(picked)
+    }
+
+    /// The labels of the `n` chunks that best match, by BM25, the task's
+    /// query or the user's question (up to `2n` chunks), read or not.
+    fn likeliest(
+        &mut self,
+        chunking: PlanChunking,
+        query: &str,
+        n: usize,
+    ) -> Result<HashSet<String>, String> {
+        let docs = self.docs;
+        let question = self.question;
+        let set = self.set(chunking)?;
+        let (chunks, index) = bm25(docs, set);
+        Ok([query, question]
+            .iter()
+            .flat_map(|q| index.search(q, n))
+            .map(|h| chunks[h.index].label.clone())
+            .collect())
     }
 
     async fn nearest(
@@ -239,10 +265,29 @@ impl<'a> Corpus<'a> {
                 "the plan asked for {requested} jobs, more than the {max_jobs} a round may run, so each task ran on at most the {per_task} chunk(s) that best match its query by keyword retrieval ({kept} jobs); chunks a query has read are skipped in later rounds, so the next round can look further"
             ));
         }
+        let (jobs, chunks) = self.jobs(plan, chunking, selected)?;
+        Ok(Selected {
+            jobs,
+            chunks,
+            narrowed,
+        })
+    }
+
+    /// The jobs for each task's chunks, `samples` of each. A job on one of
+    /// the chunks likeliest to hold the answer may have a dropped guess
+    /// read again (see `Job::recheck`).
+    fn jobs(
+        &mut self,
+        plan: &Plan,
+        chunking: PlanChunking,
+        selected: Vec<Vec<ChunkRef>>,
+    ) -> Result<(Vec<Job>, HashMap<String, ChunkRef>), String> {
         let mut jobs = Vec::new();
         let mut chunks = HashMap::new();
         for (task, task_chunks) in plan.tasks.iter().zip(selected) {
             let task = Arc::new(task.clone());
+            let likeliest =
+                self.likeliest(chunking, task.retrieval_query(), RECHECKED_PER_QUERY)?;
             for chunk in task_chunks {
                 self.read
                     .entry(task.retrieval_query().to_string())
@@ -261,16 +306,23 @@ impl<'a> Corpus<'a> {
                         section: chunk.section.clone(),
                         text: text.clone(),
                         sample,
+                        recheck: likeliest.contains(&chunk.label),
                     });
                 }
             }
         }
-        Ok(Selected {
-            jobs,
-            chunks,
-            narrowed,
-        })
+        Ok((jobs, chunks))
     }
+}
+
+/// The chunk set's chunks and its BM25 index, built on first use.
+fn bm25<'s>(docs: &[ContextDocument], set: &'s mut ChunkSet) -> (&'s [ChunkRef], &'s Bm25Index) {
+    let ChunkSet { chunks, bm25, .. } = set;
+    let index = bm25.get_or_insert_with(|| {
+        let texts = indexed_texts(docs, chunks);
+        Bm25Index::build(&texts.iter().map(String::as_str).collect::<Vec<_>>())
+    });
+    (chunks, index)
 }
 
 /// What retrieval ranks a chunk by: its section's heading path, then its
@@ -433,7 +485,7 @@ mod tests {
             .map(|i| format!("Paragraph {i} talks about routine maintenance of the boilers.\n\n"))
             .collect();
         let docs = [ContextDocument::new("a.txt", text)];
-        let mut corpus = Corpus::new(&docs);
+        let mut corpus = Corpus::new(&docs, "");
         let chunking = PlanChunking {
             unit: ChunkUnit::Chars,
             size: 500,
@@ -468,7 +520,7 @@ mod tests {
             }
         }
         let docs = [ContextDocument::new("NEWS.txt", text)];
-        let mut corpus = Corpus::new(&docs);
+        let mut corpus = Corpus::new(&docs, "");
         let chunking = PlanChunking {
             unit: ChunkUnit::Chars,
             size: 120,

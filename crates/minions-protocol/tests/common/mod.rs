@@ -89,7 +89,11 @@ pub fn markers(document: &ContextDocument) -> Vec<String> {
 /// A worker that answers from its excerpt: the code if the excerpt holds
 /// the planted fact, null otherwise.
 pub fn honest_worker(request: &RecordedRequest) -> Reply {
-    let prompt = request.last_user_message();
+    honest_reply(&request.last_user_message())
+}
+
+/// An honest worker's reply to a prompt that holds its excerpt.
+pub fn honest_reply(prompt: &str) -> Reply {
     if prompt.contains("launch code is 7421") {
         Reply::json(
             &json!({"explanation": "The excerpt states the launch code.", "citation": FACT, "answer": "7421"}),
