@@ -177,10 +177,7 @@ pub async fn run_embedded(
         let spec = ModelSpec::new("llamacpp", "model");
         let local = minions::chat_model(
             &spec,
-            &ModelSettings {
-                base_url: Some(format!("{url}/v1")),
-                ..ModelSettings::default()
-            },
+            &ModelSettings::default().base_url(format!("{url}/v1")),
         )?;
         let transcript = fixed_round(
             planner.remote.clone(),

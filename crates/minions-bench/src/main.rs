@@ -170,13 +170,10 @@ fn items(args: &Args) -> Result<Vec<Item>, String> {
 /// many minutes, so the silence allowed is `read_timeout`, not the usual 600 s.
 fn model(name: &str, read_timeout: Duration) -> Result<Arc<dyn ChatModel>, String> {
     let spec: ModelSpec = name.parse().map_err(|e| format!("{name}: {e}"))?;
-    let settings = ModelSettings {
-        http: Some(minions::HttpConfig {
-            read_timeout,
-            ..minions::HttpConfig::default()
-        }),
-        ..ModelSettings::default()
-    };
+    let settings = ModelSettings::default().http(minions::HttpConfig {
+        read_timeout,
+        ..minions::HttpConfig::default()
+    });
     chat_model(&spec, &settings).map_err(|e| e.to_string())
 }
 

@@ -122,10 +122,7 @@ pub async fn run_prefix(
 ) -> minions::Result<Vec<PrefixRun>> {
     let proxy = RecordingProxy::start(upstream).await;
     let spec = ModelSpec::new("llamacpp", model);
-    let settings = ModelSettings {
-        base_url: Some(format!("{}/v1", proxy.url())),
-        ..ModelSettings::default()
-    };
+    let settings = ModelSettings::default().base_url(format!("{}/v1", proxy.url()));
     let local: Arc<dyn ChatModel> = minions::chat_model(&spec, &settings)?;
     let stand_ins = fixed_planner().await?;
     let mut runs = Vec::new();

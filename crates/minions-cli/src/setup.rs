@@ -73,17 +73,18 @@ fn model_specs(settings: &Effective) -> Result<(ModelSpec, ModelSpec), CliError>
 /// The local model's connection: its endpoints, and the retry window that
 /// bridges a restart (`local_retry_secs`).
 fn local_settings(settings: &Effective) -> ModelSettings {
+    let retry_window = settings
+        .values
+        .local_retry_secs
+        .unwrap_or(DEFAULT_LOCAL_RETRY_SECS);
     ModelSettings {
         endpoints: settings.values.local_endpoints.clone().unwrap_or_default(),
         per_endpoint_limit: settings.values.run.local_concurrency.unwrap_or(4) as usize,
-        retry: Some(RetryPolicy::for_local_server(Duration::from_secs(
-            settings
-                .values
-                .local_retry_secs
-                .unwrap_or(DEFAULT_LOCAL_RETRY_SECS),
-        ))),
         ..ModelSettings::default()
     }
+    .retry(RetryPolicy::for_local_server(Duration::from_secs(
+        retry_window,
+    )))
 }
 
 /// The engine over `run`, with the embedder embedding retrieval needs. Its

@@ -306,6 +306,47 @@ pub(crate) fn answer_grounded(answer: &str, chunk: &str, task: &str) -> bool {
     present * 2 >= words.len()
 }
 
+/// The versions a text names: digits joined by dots ("3.12.0", "2.7.18",
+/// "1.5"), as written.
+fn versions(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|token| token.trim_matches('.'))
+        .filter(|token| {
+            token.contains('.')
+                && token
+                    .split('.')
+                    .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect()
+}
+
+/// The versions `task` names when `excerpt` (a chunk with its section's
+/// heading) names none of them, or `None`. An excerpt that never mentions
+/// the release a task asks about answers another release's question: on
+/// IDLE's changelog the 0.5B model, asked for the date of 3.12.0, quoted
+/// "Released on 2016-12-23" from the 3.6.0 entry, a real line that the
+/// citation check calls verified, and the remote model chose it over the
+/// right date. A version counts as mentioned in a longer one ("3.12" in
+/// "3.12.0").
+pub(crate) fn other_versions(excerpt: &str, task: &str) -> Option<String> {
+    let asked = versions(task);
+    if asked.is_empty() {
+        return None;
+    }
+    let named = versions(excerpt);
+    let mentioned = |asked: &str| {
+        named.iter().any(|n| {
+            n.strip_prefix(asked)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+    };
+    if asked.iter().any(|a| mentioned(a)) {
+        None
+    } else {
+        Some(asked.join(", "))
+    }
+}
+
 /// Words that show a task is about issue, bug or change numbers.
 const REFERENCE_TOPICS: &[&str] = &[
     "issue", "bug", "ticket", "pull", "pr", "gh", "bpo", "cve", "commit",
@@ -603,6 +644,36 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
         assert!(!answer_grounded("It was released on 2022-10-02.", news, ""));
         // "a" written as 1 is not a claim.
         assert!(answer_grounded("1 copy", "keep a copy of it", ""));
+    }
+
+    #[test]
+    fn an_excerpt_without_the_asked_version_answers_another_question() {
+        let task = "On what date was IDLE 3.12.0 released?";
+        let other = "What's New in IDLE 3.6.0 (since 3.5.0)\nReleased on 2016-12-23";
+        assert_eq!(other_versions(other, task).as_deref(), Some("3.12.0"));
+        let right = "What's New in IDLE 3.12.0\n(since 3.11.0)\nReleased on 2023-10-02";
+        assert_eq!(other_versions(right, task), None);
+        // A shorter version is mentioned by a longer one, not by a prefix
+        // of its digits.
+        assert_eq!(
+            other_versions("IDLE 3.12.1 fixes", "What did 3.12 fix?"),
+            None
+        );
+        assert!(other_versions("IDLE 3.1.2 fixes", "What did 3.12 fix?").is_some());
+        // One of several asked versions is enough; a task with none, or
+        // with a bare number, asks about no version.
+        assert_eq!(
+            other_versions("2.7.18: Apple Silicon", "2.7.18 or 3.8.0?"),
+            None
+        );
+        assert_eq!(
+            other_versions("anything", "What is the date of version 3?"),
+            None
+        );
+        assert_eq!(
+            other_versions("anything", "Which PEP is it, in the end."),
+            None
+        );
     }
 
     #[test]

@@ -195,10 +195,7 @@ async fn an_unreachable_local_server_stops_the_run() {
     let m = models().await;
     let dead = minions::chat_model(
         &"ollama/llama3.2".parse().unwrap(),
-        &minions::ModelSettings {
-            base_url: Some(minions_testkit::unused_local_url().await),
-            ..Default::default()
-        },
+        &minions::ModelSettings::default().base_url(minions_testkit::unused_local_url().await),
     )
     .unwrap();
     m.remote_server.push(question()).push(final_answer("never"));
@@ -477,11 +474,9 @@ async fn an_anthropic_remote_caches_the_conversation_and_cached_tokens_are_price
     let m = models().await;
     let remote = minions::chat_model(
         &"anthropic/claude-sonnet-4-5".parse().unwrap(),
-        &minions::ModelSettings {
-            base_url: Some(m.remote_server.url()),
-            api_key: Some(minions::ApiKey::new("sk-ant-test")),
-            ..minions::ModelSettings::default()
-        },
+        &minions::ModelSettings::default()
+            .base_url(m.remote_server.url())
+            .api_key(minions::ApiKey::new("sk-ant-test")),
     )
     .unwrap();
     let cached = |value: serde_json::Value| {

@@ -276,10 +276,7 @@ async fn an_unreachable_local_server_stops_before_more_remote_spend() {
     let m = models().await;
     let dead = minions::chat_model(
         &"ollama/llama3.2".parse().unwrap(),
-        &minions::ModelSettings {
-            base_url: Some(minions_testkit::unused_local_url().await),
-            ..Default::default()
-        },
+        &minions::ModelSettings::default().base_url(minions_testkit::unused_local_url().await),
     )
     .unwrap();
     m.remote_server

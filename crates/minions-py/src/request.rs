@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use minions::{
-    ApiKey, ChatModel, ContextDocument, Engine, ModelSettings, ModelSpec, Pricing, ProtocolKind,
-    RetryPolicy, RunModels, RunOptions, RunSpec, chat_model,
+    ApiKey, ChatModel, ConnectionOverrides, ContextDocument, Engine, ModelSettings, ModelSpec,
+    Pricing, ProtocolKind, RetryPolicy, RunModels, RunOptions, RunSpec, chat_model,
 };
 use serde::Deserialize;
 
@@ -46,10 +46,13 @@ impl ClientSpec {
             .parse()
             .map_err(|e| format!("model `{}`: {e}", self.name()))?;
         let settings = ModelSettings {
-            base_url: self.base_url.clone(),
-            api_key: self.api_key.clone().map(ApiKey::new),
-            api_version: self.api_version.clone(),
-            retry: local.then(|| RetryPolicy::for_local_server(LOCAL_RETRY_WINDOW)),
+            connection: ConnectionOverrides {
+                base_url: self.base_url.clone(),
+                api_key: self.api_key.clone().map(ApiKey::new),
+                api_version: self.api_version.clone(),
+                retry: local.then(|| RetryPolicy::for_local_server(LOCAL_RETRY_WINDOW)),
+                http: None,
+            },
             ..ModelSettings::default()
         };
         chat_model(&spec, &settings).map_err(|e| e.to_string())

@@ -47,38 +47,45 @@ pub fn native_provider(name: &str) -> Option<&'static ProviderDescriptor> {
     native_providers().into_iter().find(|d| d.name == name)
 }
 
-/// Settings for one model beyond what the environment says.
+/// Settings for one model beyond what the environment says: its
+/// connection, laid over the provider's variables and defaults, and the
+/// endpoints of a local model served more than once.
 #[derive(Debug, Clone, Default)]
 pub struct ModelSettings {
-    /// Base URL, overriding the provider's variable and default.
-    pub base_url: Option<String>,
-    /// API key, overriding the provider's variable.
-    pub api_key: Option<ApiKey>,
+    /// Base URL, key, timeouts, retries and API version, each overriding
+    /// the provider's own when set.
+    pub connection: ConnectionOverrides,
     /// Several endpoints of one local model: requests are spread over them
-    /// (see [`LocalPool`]). Overrides `base_url`.
+    /// (see [`LocalPool`]). Overrides the base URL.
     pub endpoints: Vec<String>,
     /// Requests at once per endpoint of a pool; 0 means 4.
     pub per_endpoint_limit: usize,
-    /// Timeouts.
-    pub http: Option<HttpConfig>,
-    /// How failed requests are retried (the provider's default when unset;
-    /// [`RetryPolicy::for_local_server`] suits a local model).
-    pub retry: Option<RetryPolicy>,
-    /// Azure OpenAI's API version, overriding `AZURE_OPENAI_API_VERSION`
-    /// (other providers have none and ignore it).
-    pub api_version: Option<String>,
 }
 
 impl ModelSettings {
-    /// What these settings lay over one provider's connection.
-    pub fn overrides(&self) -> ConnectionOverrides {
-        ConnectionOverrides {
-            base_url: self.base_url.clone(),
-            api_key: self.api_key.clone(),
-            http: self.http.clone(),
-            retry: self.retry.clone(),
-            api_version: self.api_version.clone(),
-        }
+    /// With this base URL.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.connection.base_url = Some(url.into());
+        self
+    }
+
+    /// With this API key.
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.connection.api_key = Some(key);
+        self
+    }
+
+    /// With these timeouts.
+    pub fn http(mut self, config: HttpConfig) -> Self {
+        self.connection.http = Some(config);
+        self
+    }
+
+    /// With this retry policy ([`RetryPolicy::for_local_server`] suits a
+    /// local model).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.connection.retry = Some(retry);
+        self
     }
 
     /// Reads `MINIONS_LOCAL_ENDPOINTS` (comma-separated URLs) into
@@ -174,16 +181,15 @@ pub fn chat_model(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn 
         };
         let mut endpoints = Vec::new();
         for url in &settings.endpoints {
-            let one = ModelSettings {
+            let one = ConnectionOverrides {
                 base_url: Some(url.clone()),
-                endpoints: Vec::new(),
-                ..settings.clone()
+                ..settings.connection.clone()
             };
             endpoints.push((url.clone(), single_chat_model(spec, &one)?));
         }
         return Ok(Arc::new(LocalPool::new(endpoints, limit)?));
     }
-    let mut one = settings.clone();
+    let mut one = settings.connection.clone();
     if let Some(url) = settings.endpoints.first() {
         one.base_url = Some(url.clone());
     }
@@ -195,13 +201,16 @@ pub fn chat_model_from_env(spec: &ModelSpec) -> Result<Arc<dyn ChatModel>> {
     chat_model(spec, &ModelSettings::default())
 }
 
-fn single_chat_model(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn ChatModel>> {
+fn single_chat_model(
+    spec: &ModelSpec,
+    connection: &ConnectionOverrides,
+) -> Result<Arc<dyn ChatModel>> {
     if let Some(native) = native_provider(&spec.provider) {
-        return (native.chat)(spec, &settings.overrides());
+        return (native.chat)(spec, connection);
     }
     #[cfg(feature = "openai")]
     if minions_openai::preset(&spec.provider).is_some() {
-        return Ok(Arc::new(openai(spec, &settings.overrides())?));
+        return Ok(Arc::new(openai(spec, connection)?));
     }
     Err(unknown(spec))
 }
@@ -224,7 +233,7 @@ fn openai(
 pub fn embedder(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn Embedder>> {
     if let Some(native) = native_provider(&spec.provider) {
         return match native.embeddings {
-            EmbeddingSupport::Supported(build) => build(spec, &settings.overrides()),
+            EmbeddingSupport::Supported(build) => build(spec, &settings.connection),
             EmbeddingSupport::Unsupported(why) => Err(Error::config(format!(
                 "`{spec}`: {why}; use an Ollama or OpenAI-compatible embedding model"
             ))),
@@ -232,7 +241,7 @@ pub fn embedder(spec: &ModelSpec, settings: &ModelSettings) -> Result<Arc<dyn Em
     }
     #[cfg(feature = "openai")]
     if minions_openai::preset(&spec.provider).is_some() {
-        return Ok(Arc::new(openai(spec, &settings.overrides())?));
+        return Ok(Arc::new(openai(spec, &settings.connection)?));
     }
     Err(unknown(spec))
 }

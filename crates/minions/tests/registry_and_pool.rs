@@ -77,11 +77,9 @@ async fn every_native_provider_answers_through_the_registry() {
         } else {
             server.url()
         };
-        let settings = ModelSettings {
-            base_url: Some(base),
-            api_key: Some(ApiKey::new("k")),
-            ..ModelSettings::default()
-        };
+        let settings = ModelSettings::default()
+            .base_url(base)
+            .api_key(ApiKey::new("k"));
         let model = chat_model(&spec(name), &settings).unwrap();
         assert_eq!(model.chat(&hi()).await.unwrap().content, "hello", "{name}");
         assert_eq!(model.id().to_string(), name);

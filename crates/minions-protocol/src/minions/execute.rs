@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
-use crate::grounding::{answer_grounded, reference_as_answer};
+use crate::grounding::{answer_grounded, other_versions, reference_as_answer};
 use crate::plan::PlanTask;
 use crate::prompts;
 
@@ -34,6 +34,19 @@ pub(crate) struct Job {
     /// "Issue #4323: ... according to PEP 3120"), and told so, it can
     /// read it right.
     pub recheck: bool,
+}
+
+impl Job {
+    /// The versions the task asks about when neither the chunk nor its
+    /// section's heading names any of them (see [`other_versions`]): the
+    /// chunk is about something else, and no answer from it stands.
+    pub(crate) fn off_subject(&self) -> Option<String> {
+        let excerpt = match &self.section {
+            Some(section) => format!("{section}\n{}", self.text),
+            None => self.text.to_string(),
+        };
+        other_versions(&excerpt, &self.task.instruction)
+    }
 }
 
 /// What the worker replies. `answer` may come as a number or an object from
@@ -190,7 +203,7 @@ async fn run_job(
         };
         match parsed {
             Ok(worker) => {
-                let outcome = judge(worker, &job.text, &job.task.instruction);
+                let outcome = judge(worker, &job);
                 if let Outcome::Ungrounded(why) = &outcome
                     && job.recheck
                     && guess.is_none()
@@ -259,7 +272,13 @@ fn worker_messages(job: &Job) -> Vec<Message> {
 /// chunk beside whatever answer it made up ("'Exit IDLE'" beside
 /// "bpo-45495: Add context keywords..."), and such answers were shown to
 /// the remote model as verified.
-fn judge(worker: WorkerOutput, chunk: &str, task: &str) -> Outcome {
+///
+/// An answer from an excerpt (chunk and section heading) that names none of
+/// the versions the task asks about is dropped too (see
+/// [`other_versions`]).
+fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
+    let (chunk, task) = (&*job.text, job.task.instruction.as_str());
+    let off_subject = job.off_subject();
     let outcome = match as_text(worker.answer) {
         Some(answer) => {
             let citation = as_text(worker.citation);
@@ -284,6 +303,10 @@ fn judge(worker: WorkerOutput, chunk: &str, task: &str) -> Outcome {
                 "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
             ))
         }
+        Outcome::Answer { answer, .. } if off_subject.is_some() => Outcome::Ungrounded(format!(
+            "{answer:?} comes from an excerpt that never mentions {}, which the task asks about",
+            off_subject.unwrap_or_default()
+        )),
         other => other,
     }
 }
@@ -476,6 +499,43 @@ mod tests {
         jobs
     }
 
+    /// A job of `task` on `chunk`.
+    fn on(chunk: &str, task: &str) -> Job {
+        let mut job = jobs(&[task], &["d#0"]).remove(0);
+        job.text = Arc::from(chunk);
+        job
+    }
+
+    #[test]
+    fn an_answer_from_an_excerpt_about_another_release_is_dropped() {
+        let task = "Find the date when IDLE 3.12.0 was released.";
+        let reply = WorkerOutput {
+            explanation: String::new(),
+            citation: Some(Value::String("Released on 2016-12-23".into())),
+            answer: Some(Value::String("2016-12-23".into())),
+        };
+        let mut job = on(
+            "bpo-28572: Add 10% to coverage.\nReleased on 2016-12-23",
+            task,
+        );
+        let judged = judge(reply, &job);
+        assert!(
+            matches!(&judged, Outcome::Ungrounded(why) if why.contains("never mentions 3.12.0")),
+            "{judged:?}"
+        );
+        // The section's heading names the release the chunk is about.
+        job.section = Some("What's New in IDLE 3.12.0".into());
+        let reply = WorkerOutput {
+            explanation: String::new(),
+            citation: Some(Value::String("Released on 2016-12-23".into())),
+            answer: Some(Value::String("2016-12-23".into())),
+        };
+        assert!(matches!(
+            judge(reply, &job),
+            Outcome::Answer { verified: true, .. }
+        ));
+    }
+
     fn shape(lanes: &[Vec<Job>]) -> Vec<Vec<(String, String)>> {
         lanes
             .iter()
@@ -528,14 +588,13 @@ mod tests {
         };
         let judged = judge(
             reply("32984"),
-            chunk,
-            "How many lines of code does idlelib have?",
+            &on(chunk, "How many lines of code does idlelib have?"),
         );
         assert!(
             matches!(&judged, Outcome::Ungrounded(why) if why.contains("issue or change number")),
             "{judged:?}"
         );
-        let judged = judge(reply("32984"), chunk, "Which bpo issue set __file__?");
+        let judged = judge(reply("32984"), &on(chunk, "Which bpo issue set __file__?"));
         assert!(
             matches!(judged, Outcome::Answer { verified: true, .. }),
             "{judged:?}"
@@ -557,8 +616,7 @@ bpo-37748: Reorder the Run menu.  Put the most common choice,\nRun Module, at th
                 "The top item is 'Run Module'.",
                 "The excerpt states: 'Put the most common choice, Run Module, at the top.'",
             ),
-            chunk,
-            task,
+            &on(chunk, task),
         );
         assert!(
             matches!(right, Outcome::Answer { verified: true, .. }),
@@ -571,8 +629,7 @@ bpo-37748: Reorder the Run menu.  Put the most common choice,\nRun Module, at th
                 "The top item in the Run menu is 'Add context'.",
                 "bpo-45495: Add context keywords 'case' and 'match' to completions list.",
             ),
-            chunk,
-            task,
+            &on(chunk, task),
         );
         assert!(matches!(held, Outcome::Answer { verified: true, .. }));
         // A real line of the chunk beside an answer it does not hold.
@@ -581,8 +638,7 @@ bpo-37748: Reorder the Run menu.  Put the most common choice,\nRun Module, at th
                 "The top item in the Run menu is 'Match keywords'.",
                 "bpo-37748: Reorder the Run menu.",
             ),
-            chunk,
-            task,
+            &on(chunk, task),
         );
         assert!(
             matches!(

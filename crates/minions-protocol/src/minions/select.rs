@@ -298,7 +298,7 @@ impl<'a> Corpus<'a> {
                     .entry(chunk.label.clone())
                     .or_insert_with(|| chunk.clone());
                 for sample in 0..plan.samples.max(1) {
-                    jobs.push(Job {
+                    let mut job = Job {
                         number: jobs.len(),
                         task: task.clone(),
                         chunk_label: chunk.label.clone(),
@@ -306,8 +306,12 @@ impl<'a> Corpus<'a> {
                         section: chunk.section.clone(),
                         text: text.clone(),
                         sample,
-                        recheck: likeliest.contains(&chunk.label),
-                    });
+                        recheck: false,
+                    };
+                    // A chunk about another release cannot answer however
+                    // carefully it is read again.
+                    job.recheck = likeliest.contains(&chunk.label) && job.off_subject().is_none();
+                    jobs.push(job);
                 }
             }
         }

@@ -30,19 +30,14 @@ pub async fn models() -> Models {
 pub fn models_on(remote_server: FakeServer, local_server: FakeServer) -> Models {
     let remote = chat_model(
         &"openai/gpt-4o".parse().unwrap(),
-        &ModelSettings {
-            base_url: Some(remote_server.openai_base_url()),
-            api_key: Some(ApiKey::new("sk-test-remote-key")),
-            ..ModelSettings::default()
-        },
+        &ModelSettings::default()
+            .base_url(remote_server.openai_base_url())
+            .api_key(ApiKey::new("sk-test-remote-key")),
     )
     .unwrap();
     let local = chat_model(
         &"ollama/llama3.2".parse().unwrap(),
-        &ModelSettings {
-            base_url: Some(local_server.url()),
-            ..ModelSettings::default()
-        },
+        &ModelSettings::default().base_url(local_server.url()),
     )
     .unwrap();
     Models {
