@@ -306,6 +306,40 @@ pub(crate) fn answer_grounded(answer: &str, chunk: &str, task: &str) -> bool {
     present * 2 >= words.len()
 }
 
+/// Words that carry no answer: articles, linking verbs, prepositions, and
+/// the words small models wrap a restated task in ("the file states").
+/// Short on purpose: "yes", "no", "both" and "none" are answers.
+const FILLER_WORDS: &[&str] = &[
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "it", "its", "of", "for", "to",
+    "in", "on", "at", "by", "as", "and", "or", "with", "from", "this", "that", "these", "those",
+    "which", "what", "who", "where", "when", "how", "there", "here", "file", "files", "line",
+    "excerpt", "document", "text", "states", "stated", "says", "mentions", "answer", "task", "s",
+];
+
+/// Whether an answer only restates what it was asked (`asked`: the task,
+/// its advice, the document's name): every word of it, filler aside, is
+/// one of theirs. Such an answer passes the grounding check (words taken
+/// from the task show nothing, and there is nothing else to check) but
+/// names nothing: on pyenv's README the 0.5B workers answered "Read the
+/// README.md file for the minimum required RAM for pyenv." (their own
+/// instruction) in 9 of 11 chunks, and "pyenv" to "With which test
+/// framework are pyenv's tests executed?", and the remote model passed
+/// them on.
+pub(crate) fn restates(answer: &str, asked: &str) -> bool {
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let asked: HashSet<String> = words(asked).into_iter().collect();
+    let mut said = words(answer)
+        .into_iter()
+        .filter(|w| !FILLER_WORDS.contains(&w.as_str()))
+        .peekable();
+    said.peek().is_some() && said.all(|w| asked.contains(&w))
+}
+
 /// The versions a text names: digits joined by dots ("3.12.0", "2.7.18",
 /// "1.5"), as written.
 fn versions(text: &str) -> Vec<&str> {
@@ -644,6 +678,38 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
         assert!(!answer_grounded("It was released on 2022-10-02.", news, ""));
         // "a" written as 1 is not a claim.
         assert!(answer_grounded("1 copy", "keep a copy of it", ""));
+    }
+
+    #[test]
+    fn an_answer_made_of_the_question_names_nothing() {
+        let task = "Read the README.md file for the minimum required RAM for pyenv.";
+        assert!(restates(task, task));
+        assert!(restates(
+            "The line that states the environment variable for pyenv.",
+            "Find the line that states the environment variable for pyenv."
+        ));
+        assert!(restates(
+            "pyenv",
+            "With which test framework are pyenv's tests executed?"
+        ));
+        // An answer with one word of its own names something.
+        assert!(!restates(
+            "The MIT License",
+            "Under which license is pyenv released?"
+        ));
+        assert!(!restates("No", "Does pyenv support Windows?"));
+        assert!(!restates(
+            "Run Module",
+            "Which item was put at the top of the Run menu?"
+        ));
+        assert!(!restates(
+            "PYENV_ROOT",
+            "Which environment variable sets the root?"
+        ));
+        assert!(
+            !restates("", "anything"),
+            "an empty answer is another check's"
+        );
     }
 
     #[test]

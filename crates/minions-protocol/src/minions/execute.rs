@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
-use crate::grounding::{answer_grounded, other_versions, reference_as_answer};
+use crate::grounding::{answer_grounded, other_versions, reference_as_answer, restates};
 use crate::plan::PlanTask;
 use crate::prompts;
 
@@ -37,6 +37,16 @@ pub(crate) struct Job {
 }
 
 impl Job {
+    /// What the worker was told beside its chunk: the task, its advice,
+    /// and the document's name. An answer made only of these words
+    /// restates them (see [`restates`]).
+    fn asked(&self) -> String {
+        format!(
+            "{}\n{}\n{}",
+            self.task.instruction, self.task.advice, self.document
+        )
+    }
+
     /// The versions the task asks about when neither the chunk nor its
     /// section's heading names any of them (see [`other_versions`]): the
     /// chunk is about something else, and no answer from it stands.
@@ -273,9 +283,9 @@ fn worker_messages(job: &Job) -> Vec<Message> {
 /// "bpo-45495: Add context keywords..."), and such answers were shown to
 /// the remote model as verified.
 ///
-/// An answer from an excerpt (chunk and section heading) that names none of
-/// the versions the task asks about is dropped too (see
-/// [`other_versions`]).
+/// An answer that only repeats the task (see [`restates`]), and one from
+/// an excerpt (chunk and section heading) that names none of the versions
+/// the task asks about (see [`other_versions`]), are dropped too.
 fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
     let (chunk, task) = (&*job.text, job.task.instruction.as_str());
     let off_subject = job.off_subject();
@@ -298,6 +308,9 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
         Outcome::Answer { answer, .. } if !answer_grounded(&answer, chunk, task) => {
             Outcome::Ungrounded(format!("{answer:?} is not in the excerpt"))
         }
+        Outcome::Answer { answer, .. } if restates(&answer, &job.asked()) => Outcome::Ungrounded(
+            format!("{answer:?} only repeats the task and names no answer"),
+        ),
         Outcome::Answer { answer, .. } if reference_as_answer(&answer, chunk, task) => {
             Outcome::Ungrounded(format!(
                 "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
@@ -504,6 +517,27 @@ mod tests {
         let mut job = jobs(&[task], &["d#0"]).remove(0);
         job.text = Arc::from(chunk);
         job
+    }
+
+    #[test]
+    fn an_answer_that_repeats_the_task_is_dropped() {
+        let task = "Read the README.md file for the minimum required RAM for pyenv.";
+        let mut job = on("pyenv needs a POSIX shell and git.", task);
+        job.document = "pyenv-README.md".into();
+        let reply = |answer: &str| WorkerOutput {
+            explanation: String::new(),
+            citation: Some(Value::String("pyenv-README.md".into())),
+            answer: Some(Value::String(answer.into())),
+        };
+        let judged = judge(reply(task), &job);
+        assert!(
+            matches!(&judged, Outcome::Ungrounded(why) if why.contains("only repeats the task")),
+            "{judged:?}"
+        );
+        let judged = judge(reply("The pyenv-README.md file."), &job);
+        assert!(matches!(judged, Outcome::Ungrounded(_)), "{judged:?}");
+        let judged = judge(reply("a POSIX shell"), &job);
+        assert!(matches!(judged, Outcome::Answer { .. }), "{judged:?}");
     }
 
     #[test]
