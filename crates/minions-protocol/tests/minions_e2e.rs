@@ -520,3 +520,23 @@ async fn a_worker_that_guesses_again_is_not_asked_a_third_time() {
     assert_eq!(local_chats(&m).len(), jobs.total + rereads);
     assert_eq!((jobs.guesses, jobs.answered), (jobs.total, 0), "{jobs:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_answer_without_a_figure_is_not_read_again() {
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server
+        .push(plan(json!("all")))
+        .push(synthesis("final", Some("not found")));
+    // Every worker repeats its own instruction back: dropped, and not a
+    // misread figure that a second reading could mend.
+    m.local_server.respond_with(|_: &RecordedRequest| {
+        Reply::json(
+            &json!({"explanation": "", "citation": null, "answer": "Find the launch code."}),
+        )
+    });
+    let transcript = run(&m, &doc, &minions()).await.unwrap();
+    let jobs = &transcript.result.jobs;
+    assert_eq!(local_chats(&m).len(), jobs.total, "no re-reads");
+    assert_eq!(jobs.guesses, jobs.total, "{jobs:?}");
+}

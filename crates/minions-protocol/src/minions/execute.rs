@@ -213,9 +213,11 @@ async fn run_job(
         };
         match parsed {
             Ok(worker) => {
+                let misread_figure = names_a_figure(&worker);
                 let outcome = judge(worker, &job);
                 if let Outcome::Ungrounded(why) = &outcome
                     && job.recheck
+                    && misread_figure
                     && guess.is_none()
                     && attempt < settings.max_json_retries
                 {
@@ -257,6 +259,19 @@ async fn run_job(
         settings,
         log,
     )
+}
+
+/// Whether a worker's answer names a figure (has a digit). Only such a
+/// dropped guess is read again: the misreads a second reading mended were
+/// figures ("2023-10-24" beside "Released on 2023-10-02"). With every
+/// guess read again, the GPL's unanswerable question about an email address
+/// got a real URL from a re-read chunk as its one answer; and an answer
+/// that only repeats the task names nothing a re-read could correct.
+fn names_a_figure(worker: &WorkerOutput) -> bool {
+    worker
+        .answer
+        .as_ref()
+        .is_some_and(|answer| answer.to_string().bytes().any(|b| b.is_ascii_digit()))
 }
 
 /// A job's conversation: the worker's instructions, then the chunk and
