@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use minions_core::json::extract_as;
-use minions_core::{ChatModel, ChatRequest, Error, Message, ResponseFormat, Usage};
+use minions_core::{ChatModel, ChatRequest, ChatResponse, Error, Message, ResponseFormat, Usage};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -184,13 +184,7 @@ async fn run_job(
     // The first reply and as many re-asks as the run allows the remote
     // model's replies (`max_json_retries`).
     for attempt in 0..=settings.max_json_retries {
-        let request = ChatRequest::new(messages.clone())
-            .with_temperature(temperature)
-            .with_max_tokens(max_tokens)
-            .with_response_format(ResponseFormat::json_schema(
-                "finding",
-                prompts::worker_schema(),
-            ));
+        let request = worker_request(&messages, temperature, max_tokens);
         let reply = match crate::local_call::call(local, &request, settings.timeout).await {
             Ok(reply) => reply,
             Err(failure) => {
@@ -204,14 +198,7 @@ async fn run_job(
         };
         usage += reply.usage;
         calls += 1;
-        let parsed = if reply.is_truncated() {
-            Err(format!(
-                "the reply was cut off by the token limit ({max_tokens} tokens)"
-            ))
-        } else {
-            extract_as::<WorkerOutput>(&reply.content).map_err(|e| e.reason)
-        };
-        match parsed {
+        match read_reply(&reply, max_tokens) {
             Ok(worker) => {
                 let misread_figure = names_a_figure(&worker);
                 let outcome = judge(worker, &job);
@@ -272,6 +259,27 @@ fn names_a_figure(worker: &WorkerOutput) -> bool {
         .answer
         .as_ref()
         .is_some_and(|answer| answer.to_string().bytes().any(|b| b.is_ascii_digit()))
+}
+
+/// One call's request: the conversation so far, asking for a finding.
+fn worker_request(messages: &[Message], temperature: f32, max_tokens: u32) -> ChatRequest {
+    ChatRequest::new(messages.to_vec())
+        .with_temperature(temperature)
+        .with_max_tokens(max_tokens)
+        .with_response_format(ResponseFormat::json_schema(
+            "finding",
+            prompts::worker_schema(),
+        ))
+}
+
+/// The finding in a worker's reply, or why there is none to use.
+fn read_reply(reply: &ChatResponse, max_tokens: u32) -> Result<WorkerOutput, String> {
+    if reply.is_truncated() {
+        return Err(format!(
+            "the reply was cut off by the token limit ({max_tokens} tokens)"
+        ));
+    }
+    extract_as::<WorkerOutput>(&reply.content).map_err(|e| e.reason)
 }
 
 /// A job's conversation: the worker's instructions, then the chunk and
