@@ -249,11 +249,10 @@ async fn run_job(
 }
 
 /// Whether a worker's answer names a figure (has a digit). Only such a
-/// dropped guess is read again: the misreads a second reading mended were
-/// figures ("2023-10-24" beside "Released on 2023-10-02"). With every
-/// guess read again, the GPL's unanswerable question about an email address
-/// got a real URL from a re-read chunk as its one answer; and an answer
-/// that only repeats the task names nothing a re-read could correct.
+/// dropped guess is read again: the misread a second reading was seen to
+/// mend is a figure ("2023-10-24" beside "Released on 2023-10-02"), an
+/// answer that only repeats the task names nothing a re-read could
+/// correct, and every re-read is one more local call.
 fn names_a_figure(worker: &WorkerOutput) -> bool {
     worker
         .answer
