@@ -456,21 +456,44 @@ fn misreading_worker(request: &RecordedRequest) -> Reply {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_misread_guess_on_a_likely_chunk_is_read_again_once() {
+/// What a run over every chunk of a 30,000-character report did, with
+/// `worker` answering each local call.
+struct Reread {
+    m: Models,
+    transcript: Transcript,
+    /// The local calls that asked for a second reading.
+    rereads: Vec<RecordedRequest>,
+}
+
+async fn run_every_chunk(
+    worker: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+    answer: &str,
+) -> Reread {
     let m = models().await;
-    let doc = document(30_000);
     m.remote_server
         .push(plan(json!("all")))
-        .push(synthesis("final", Some("7421")));
-    m.local_server.respond_with(misreading_worker);
-    let transcript = run(&m, &doc, &minions()).await.unwrap();
-    let jobs = &transcript.result.jobs;
-    let local = local_chats(&m);
-    let rereads: Vec<&RecordedRequest> = local
-        .iter()
+        .push(synthesis("final", Some(answer)));
+    m.local_server.respond_with(worker);
+    let transcript = run(&m, &document(30_000), &minions()).await.unwrap();
+    let rereads = local_chats(&m)
+        .into_iter()
         .filter(|r| r.last_user_message().contains("cannot be used"))
         .collect();
+    Reread {
+        m,
+        transcript,
+        rereads,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_misread_guess_on_a_likely_chunk_is_read_again_once() {
+    let Reread {
+        m,
+        transcript,
+        rereads,
+    } = run_every_chunk(misreading_worker, "7421").await;
+    let jobs = &transcript.result.jobs;
     // Only the chunks likeliest to hold the answer are read again: the
     // made-up code elsewhere is dropped, not re-asked.
     assert!(jobs.total >= 8, "{jobs:?}");
@@ -480,7 +503,7 @@ async fn a_misread_guess_on_a_likely_chunk_is_read_again_once() {
         rereads.len(),
         jobs.total
     );
-    assert_eq!(local.len(), jobs.total + rereads.len());
+    assert_eq!(local_chats(&m).len(), jobs.total + rereads.len());
     // The re-read says which answer was dropped and why.
     assert!(
         rereads[0]
@@ -501,42 +524,39 @@ async fn a_misread_guess_on_a_likely_chunk_is_read_again_once() {
 
 #[tokio::test(start_paused = true)]
 async fn a_worker_that_guesses_again_is_not_asked_a_third_time() {
-    let m = models().await;
-    let doc = document(30_000);
-    m.remote_server
-        .push(plan(json!("all")))
-        .push(synthesis("final", Some("not found")));
     // The worst worker: the same made-up code however often it is asked.
-    m.local_server.respond_with(|_: &RecordedRequest| {
-        Reply::json(&json!({"explanation": "", "citation": "", "answer": "7412"}))
-    });
-    let transcript = run(&m, &doc, &minions()).await.unwrap();
-    let jobs = &transcript.result.jobs;
-    let rereads = local_chats(&m)
-        .iter()
-        .filter(|r| r.last_user_message().contains("cannot be used"))
-        .count();
-    assert!((1..=4).contains(&rereads), "{rereads}");
-    assert_eq!(local_chats(&m).len(), jobs.total + rereads);
+    let run = run_every_chunk(
+        |_: &RecordedRequest| {
+            Reply::json(&json!({"explanation": "", "citation": "", "answer": "7412"}))
+        },
+        "not found",
+    )
+    .await;
+    let jobs = &run.transcript.result.jobs;
+    assert!(
+        (1..=4).contains(&run.rereads.len()),
+        "{}",
+        run.rereads.len()
+    );
+    assert_eq!(local_chats(&run.m).len(), jobs.total + run.rereads.len());
     assert_eq!((jobs.guesses, jobs.answered), (jobs.total, 0), "{jobs:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_answer_without_a_figure_is_not_read_again() {
-    let m = models().await;
-    let doc = document(30_000);
-    m.remote_server
-        .push(plan(json!("all")))
-        .push(synthesis("final", Some("not found")));
     // Every worker repeats its own instruction back: dropped, and not a
     // misread figure that a second reading could mend.
-    m.local_server.respond_with(|_: &RecordedRequest| {
-        Reply::json(
-            &json!({"explanation": "", "citation": null, "answer": "Find the launch code."}),
-        )
-    });
-    let transcript = run(&m, &doc, &minions()).await.unwrap();
-    let jobs = &transcript.result.jobs;
-    assert_eq!(local_chats(&m).len(), jobs.total, "no re-reads");
+    let run = run_every_chunk(
+        |_: &RecordedRequest| {
+            Reply::json(
+                &json!({"explanation": "", "citation": null, "answer": "Find the launch code."}),
+            )
+        },
+        "not found",
+    )
+    .await;
+    let jobs = &run.transcript.result.jobs;
+    assert!(run.rereads.is_empty(), "no re-reads");
+    assert_eq!(local_chats(&run.m).len(), jobs.total);
     assert_eq!(jobs.guesses, jobs.total, "{jobs:?}");
 }
