@@ -30,9 +30,9 @@ pub(crate) struct Job {
     /// Whether a guess dropped by the grounding checks is sent back to the
     /// worker, with why, for one more reading. Set on the chunks likeliest
     /// to hold the answer: there the 0.5B model misread a real line
-    /// ("2023-10-24" for "Released on 2023-10-02"; the issue number in
-    /// "Issue #4323: ... according to PEP 3120"), and told so, it can
-    /// read it right.
+    /// ("2023-10-24" for "Released on 2023-10-02"), and told so, it read
+    /// it right (told that "4323" in "Issue #4323: ... according to PEP
+    /// 3120" is an issue number, it did not).
     pub recheck: bool,
 }
 
