@@ -41,8 +41,12 @@ pub struct TaskFindings {
     pub failed: usize,
     /// Distinct failure reasons, at most three.
     pub failures: Vec<String>,
-    /// Answers, best supported first.
+    /// Answers, likeliest first: verified ones, then those from the chunks
+    /// that best match the task or the question.
     pub answers: Vec<MergedAnswer>,
+    /// Answers left out of `answers` because only the first few are shown.
+    #[serde(default)]
+    pub not_shown: usize,
 }
 
 impl TaskFindings {

@@ -11,8 +11,20 @@ use std::collections::HashSet;
 /// The numbers in a text as digit strings, without leading zeros, with
 /// thousands separators removed ("50,000" and "50000" are one number).
 fn numbers(text: &str) -> Vec<String> {
+    without_thousands_separators(text)
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            let trimmed = n.trim_start_matches('0');
+            if trimmed.is_empty() { "0" } else { trimmed }.to_string()
+        })
+        .collect()
+}
+
+/// The text with the commas between digits removed ("50,000" as "50000").
+fn without_thousands_separators(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
-    let joined: String = chars
+    chars
         .iter()
         .enumerate()
         .filter(|&(i, &c)| {
@@ -22,14 +34,6 @@ fn numbers(text: &str) -> Vec<String> {
                 && chars.get(i + 1).is_some_and(char::is_ascii_digit))
         })
         .map(|(_, c)| *c)
-        .collect();
-    joined
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|n| !n.is_empty())
-        .map(|n| {
-            let trimmed = n.trim_start_matches('0');
-            if trimmed.is_empty() { "0" } else { trimmed }.to_string()
-        })
         .collect()
 }
 
@@ -241,6 +245,88 @@ fn chunk_numbers(chunk: &str) -> HashSet<String> {
     known
 }
 
+/// Units a quantity is counted in. A count of one or none is not a claim
+/// on its own ("1" may stand for "a"), but with a unit it is: asked for
+/// pyenv's RAM needs, which its README never states, the 0.5B model
+/// answered "1GB".
+const UNITS: &[&str] = &[
+    "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bit", "core", "cpu",
+    "thread", "ghz", "mhz", "ms", "sec", "second", "min", "minute", "hour", "day", "week", "month",
+    "year",
+];
+
+/// A word as the unit it names, singular and lower-cased, if it is one.
+fn unit(word: &str) -> Option<String> {
+    let word = word.to_lowercase();
+    let singular = match word.strip_suffix('s') {
+        Some(stem) if word.len() >= 4 => stem,
+        _ => word.as_str(),
+    };
+    UNITS.contains(&singular).then(|| singular.to_string())
+}
+
+/// The quantities a text states, as "NUMBER UNIT": "1GB", "1 GB" and "one
+/// gigabyte"'s spelled-out count are all read ("one" counts here, though
+/// not as a number on its own).
+fn quantities(text: &str) -> Vec<String> {
+    let text = without_thousands_separators(text);
+    // A dot between digits stays in its token, so that a decimal ("2.0
+    // GB") is not read as a count of 0; decimals are checked whole
+    // elsewhere.
+    let tokens: Vec<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .map(|t| t.trim_matches('.'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let count = |token: &str| -> Option<String> {
+        let word = token.to_lowercase();
+        match word.as_str() {
+            "one" => Some("1".into()),
+            "zero" => Some("0".into()),
+            _ => NUMBER_WORDS
+                .iter()
+                .find(|(w, _)| *w == word)
+                .map(|(_, d)| (*d).to_string())
+                .or_else(|| {
+                    token
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                        .then(|| numbers(token).concat())
+                }),
+        }
+    };
+    let mut found = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let digits_end = token
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(token.len());
+        let (digits, rest) = token.split_at(digits_end);
+        if digits.contains('.') {
+            continue;
+        }
+        if !digits.is_empty() && !rest.is_empty() {
+            if let Some(unit) = unit(rest) {
+                found.push(format!("{} {unit}", numbers(digits).concat()));
+            }
+        } else if let (Some(n), Some(unit)) =
+            (count(token), tokens.get(i + 1).and_then(|t| unit(t)))
+        {
+            found.push(format!("{n} {unit}"));
+        }
+    }
+    found
+}
+
+/// The quantities of one or none an answer states ("1GB", "0 days"): the
+/// counts [`small_numbers`] leaves out, which are claims all the same when
+/// a unit comes with them.
+fn unit_claims(answer: &str) -> Vec<String> {
+    quantities(answer)
+        .into_iter()
+        .filter(|q| q.starts_with("1 ") || q.starts_with("0 "))
+        .collect()
+}
+
 /// The numbers a claim makes: every number of three digits or more, and
 /// the small ones that do not date something (see [`small_numbers`]).
 fn claimed_numbers(text: &str) -> Vec<String> {
@@ -262,6 +348,13 @@ pub(crate) fn answer_grounded(answer: &str, chunk: &str, task: &str) -> bool {
     let in_chunk = chunk_numbers(chunk);
     if !claimed_numbers(answer).iter().all(|n| in_chunk.contains(n)) {
         return false;
+    }
+    let claims = unit_claims(answer);
+    if !claims.is_empty() {
+        let stated: HashSet<String> = quantities(chunk).into_iter().collect();
+        if !claims.iter().all(|q| stated.contains(q)) {
+            return false;
+        }
     }
     // A date's day and month are not numbers the check above looks at (a
     // date may be rewritten in any form), but a whole date must be one the
@@ -519,6 +612,8 @@ fn decimals(text: &str) -> Vec<String> {
 pub(crate) struct DocumentFigures {
     numbers: HashSet<String>,
     decimals: HashSet<String>,
+    /// Quantities ("1 gb"), for the counts of one or none an answer states.
+    quantities: HashSet<String>,
 }
 
 impl DocumentFigures {
@@ -527,6 +622,7 @@ impl DocumentFigures {
         Self {
             numbers: chunk_numbers(documents),
             decimals: decimals(documents).into_iter().collect(),
+            quantities: quantities(documents).into_iter().collect(),
         }
     }
 
@@ -535,6 +631,7 @@ impl DocumentFigures {
     pub(crate) fn and(mut self, more: &str) -> Self {
         self.numbers.extend(chunk_numbers(more));
         self.decimals.extend(decimals(more));
+        self.quantities.extend(quantities(more));
         self
     }
 
@@ -558,6 +655,11 @@ impl DocumentFigures {
                 decimals(said)
                     .into_iter()
                     .filter(|d| !self.decimals.contains(d)),
+            )
+            .chain(
+                unit_claims(&whole)
+                    .into_iter()
+                    .filter(|q| !self.quantities.contains(q)),
             )
             .collect();
         missing.sort();
@@ -584,6 +686,11 @@ mod tests {
         assert_eq!(
             DocumentFigures::of(readme).missing_from("About 4096 bytes, 7 times."),
             ["4096", "7"]
+        );
+        // One of a unit is a figure; "two minutes" is in the README.
+        assert_eq!(
+            DocumentFigures::of(readme).missing_from("It needs 1GB of RAM and 1 minute."),
+            ["1 gb", "1 minute"]
         );
         // Figures that are there, versions, dates and 0/1 pass.
         assert!(
@@ -682,6 +789,19 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
         assert!(!answer_grounded("It was released on 2022-10-02.", news, ""));
         // "a" written as 1 is not a claim.
         assert!(answer_grounded("1 copy", "keep a copy of it", ""));
+        // But one of a unit is.
+        let readme = "pyenv 1.2 needs git; see section 1 for the 2 GB disk cache";
+        assert!(!answer_grounded("1GB", readme, ""));
+        assert!(!answer_grounded("at least 1 GB of RAM", readme, ""));
+        assert!(answer_grounded("2GB", readme, ""));
+        let license = "you may keep it for one year, or 1 GiB of logs, with 0 days' notice";
+        assert!(answer_grounded("1 year", license, ""));
+        assert!(answer_grounded("1GiB", license, ""));
+        assert!(answer_grounded("no notice: 0 days", license, ""));
+        assert!(!answer_grounded("1 month", license, ""));
+        // Thousands and decimals are not counts of one or none.
+        assert!(answer_grounded("2.0 GB", "needs 2.0 GB", ""));
+        assert!(answer_grounded("1,000 days", "after 1,000 days", ""));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub(crate) struct JobOutput {
     pub chunk: String,
     /// The heading path of the section the chunk starts in.
     pub section: Option<String>,
+    /// The chunk's BM25 rank for the task's query or the question (see
+    /// `Job::rank`).
+    pub rank: Option<usize>,
     pub outcome: Outcome,
 }
 
@@ -93,8 +96,20 @@ pub(crate) fn normalise_outcome(outcome: Outcome) -> Outcome {
     }
 }
 
-/// Groups outputs by task, drops empty answers, merges identical ones, and
-/// keeps the best-supported answers that fit in `token_budget`.
+/// How many answers to one task the remote model is shown. On the GPL the
+/// 0.5B workers gave about 19 different answers to one task, most of them
+/// guesses about chunks that do not hold the answer, and the 1.5B
+/// synthesizer picked a wrong one from the middle of the list ("the GNU
+/// Lesser General Public License" for section 13's Affero). The best few,
+/// ordered as [`aggregate`] orders them, keep the right one in most runs
+/// and cost a fraction of the tokens.
+pub(crate) const ANSWERS_SHOWN_PER_TASK: usize = 4;
+
+/// Groups outputs by task, drops empty answers, merges identical ones,
+/// orders them (verified first, then by how well their best chunk matches
+/// the task's query or the question, then by how many chunks gave them),
+/// keeps [`ANSWERS_SHOWN_PER_TASK`] of them and as many of those as fit in
+/// `token_budget`.
 pub(crate) fn aggregate(
     tasks: &[PlanTask],
     outputs: &[JobOutput],
@@ -112,8 +127,11 @@ pub(crate) fn aggregate(
             failed: 0,
             failures: Vec::new(),
             answers: Vec::new(),
+            not_shown: 0,
         };
         let mut keys: Vec<String> = Vec::new();
+        // The best chunk rank of each merged answer, beside it.
+        let mut ranks: Vec<usize> = Vec::new();
         for output in outputs.iter().filter(|o| o.task == task.id) {
             found.jobs += 1;
             match &output.outcome {
@@ -132,10 +150,15 @@ pub(crate) fn aggregate(
                     verified,
                 } => {
                     let key = merge_key(answer);
+                    let rank = output.rank.unwrap_or(usize::MAX);
                     let merged = match keys.iter().position(|k| *k == key) {
-                        Some(at) => &mut found.answers[at],
+                        Some(at) => {
+                            ranks[at] = ranks[at].min(rank);
+                            &mut found.answers[at]
+                        }
                         None => {
                             keys.push(key);
+                            ranks.push(rank);
                             found.answers.push(MergedAnswer {
                                 answer: answer.trim().to_string(),
                                 chunks: Vec::new(),
@@ -168,11 +191,23 @@ pub(crate) fn aggregate(
                 }
             }
         }
-        // Verified first, then most support; ties keep the order they
-        // were found in.
-        found
-            .answers
-            .sort_by_key(|a| std::cmp::Reverse((a.verified, a.chunks.len())));
+        // Verified first, then the best-ranked chunk (a chunk that matches
+        // the question is likelier to hold its answer than one that does
+        // not), then most support; ties keep the order they were found in.
+        let mut ordered: Vec<(MergedAnswer, usize)> = found.answers.drain(..).zip(ranks).collect();
+        ordered.sort_by_key(|(a, rank)| {
+            (
+                std::cmp::Reverse(a.verified),
+                *rank,
+                std::cmp::Reverse(a.chunks.len()),
+            )
+        });
+        found.not_shown = ordered.len().saturating_sub(ANSWERS_SHOWN_PER_TASK);
+        found.answers = ordered
+            .into_iter()
+            .take(ANSWERS_SHOWN_PER_TASK)
+            .map(|(a, _)| a)
+            .collect();
         findings.tasks.push(found);
     }
     fit_budget(&mut findings, token_budget);
@@ -253,6 +288,12 @@ pub(crate) fn render(findings: &Findings) -> String {
                 out.push_str(&format!("    explanation: {}\n", answer.explanation));
             }
         }
+        if task.not_shown > 0 {
+            out.push_str(&format!(
+                "  ({} more answer(s), from chunks that match the task less well, not shown)\n",
+                task.not_shown
+            ));
+        }
         out.push('\n');
     }
     if findings.omitted > 0 {
@@ -328,6 +369,7 @@ mod tests {
             task: task.into(),
             chunk: chunk.into(),
             section: None,
+            rank: None,
             outcome: normalise_outcome(Outcome::Answer {
                 answer: text.into(),
                 citation: Some(format!("cited {text}")),
@@ -349,6 +391,7 @@ mod tests {
                 task: "bp".into(),
                 chunk: "r#5".into(),
                 section: None,
+                rank: None,
                 outcome: Outcome::Failed("cut off".into()),
             },
         ];
@@ -379,24 +422,73 @@ mod tests {
 
     #[test]
     fn the_budget_drops_the_weakest_answers_first() {
-        let mut outputs = vec![
-            answer(0, "a", "d#0", "strong"),
-            answer(1, "a", "d#1", "strong"),
-        ];
-        for i in 2..60 {
-            outputs.push(answer(
-                i,
-                "a",
-                &format!("d#{i}"),
-                &format!("weak answer number {i} with some words"),
-            ));
+        let tasks: Vec<PlanTask> = (0..6).map(|t| task(&format!("t{t}"))).collect();
+        let mut outputs = Vec::new();
+        for t in &tasks {
+            let n = outputs.len();
+            outputs.push(answer(n, &t.id, "d#0", "strong"));
+            outputs.push(answer(n + 1, &t.id, "d#1", "strong"));
+            for i in 2..5 {
+                outputs.push(answer(
+                    n + i,
+                    &t.id,
+                    &format!("d#{i}"),
+                    &format!("weak answer number {i} with some words"),
+                ));
+            }
         }
-        let findings = aggregate(&[task("a")], &outputs, 300);
+        let findings = aggregate(&tasks, &outputs, 600);
         assert!(findings.omitted > 0);
-        assert_eq!(findings.tasks[0].answers[0].answer, "strong");
-        assert!(approx_tokens(&render(&findings)) <= 300);
+        assert!(
+            findings
+                .tasks
+                .iter()
+                .all(|t| t.answers[0].answer == "strong")
+        );
+        assert!(approx_tokens(&render(&findings)) <= 600);
         // Same input, same output.
-        assert_eq!(findings, aggregate(&[task("a")], &outputs, 300));
+        assert_eq!(findings, aggregate(&tasks, &outputs, 600));
+    }
+
+    #[test]
+    fn answers_from_chunks_that_match_the_question_come_first_and_few_are_shown() {
+        // Six guesses, none verified; the right one is from the chunk that
+        // matches the question best, found late.
+        let mut outputs: Vec<JobOutput> = (0..6)
+            .map(|i| {
+                let mut output = answer(i, "a", &format!("d#{i}"), &format!("guess {i}"));
+                if let Outcome::Answer { verified, .. } = &mut output.outcome {
+                    *verified = false;
+                }
+                output.rank = Some(10 - i);
+                output
+            })
+            .collect();
+        outputs[0].rank = None;
+        outputs[5].rank = Some(0);
+        // Two unranked chunks agree: support does not outrank a match.
+        outputs.push(answer(6, "a", "d#6", "guess 0"));
+        if let Outcome::Answer { verified, .. } = &mut outputs[6].outcome {
+            *verified = false;
+        }
+        // A verified answer from an unranked chunk still comes first.
+        outputs.push(answer(7, "a", "d#7", "verified"));
+        let findings = aggregate(&[task("a")], &outputs, 10_000);
+        let shown: Vec<&str> = findings.tasks[0]
+            .answers
+            .iter()
+            .map(|a| a.answer.as_str())
+            .collect();
+        assert_eq!(shown, ["verified", "guess 5", "guess 4", "guess 3"]);
+        assert_eq!(findings.tasks[0].not_shown, 3);
+        let text = render(&findings);
+        assert!(
+            text.contains(
+                "(3 more answer(s), from chunks that match the task less well, not shown)"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("guess 0"), "{text}");
     }
 
     #[test]
@@ -406,6 +498,7 @@ mod tests {
             task: "a".into(),
             chunk: "d#0".into(),
             section: None,
+            rank: None,
             outcome: Outcome::Failed("500".into()),
         }];
         let text = render(&aggregate(&[task("a")], &outputs, 1000));

@@ -27,6 +27,9 @@ pub(crate) struct Job {
     pub section: Option<String>,
     pub text: Arc<str>,
     pub sample: u32,
+    /// The chunk's BM25 rank for the task's query or the user's question
+    /// (0 is the best match; `None` when it shares no word with either).
+    pub rank: Option<usize>,
     /// Whether a guess dropped by the grounding checks is sent back to the
     /// worker, with why, for one more reading. Set on the chunks likeliest
     /// to hold the answer: there the 0.5B model misread a real line
@@ -394,6 +397,7 @@ fn finished(
             task: job.task.id.clone(),
             chunk: job.chunk_label,
             section: job.section,
+            rank: job.rank,
             outcome,
         },
         usage,
@@ -527,6 +531,7 @@ mod tests {
                     section: None,
                     text: Arc::from("text"),
                     sample: 0,
+                    rank: None,
                     recheck: false,
                 });
             }

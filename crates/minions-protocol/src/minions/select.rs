@@ -36,8 +36,9 @@ struct ChunkSet {
 /// query has already read (so that narrowed rounds look further).
 pub(crate) struct Corpus<'a> {
     docs: &'a [ContextDocument],
-    /// The user's question, which ranks chunks beside each task's query
-    /// when choosing the jobs whose guesses are worth a second reading.
+    /// The user's question, which ranks chunks beside each task's query:
+    /// to choose the jobs whose guesses are worth a second reading, and
+    /// the order the remote model sees their answers in.
     question: &'a str,
     /// Each document's headings, found once.
     headings: Vec<Headings>,
@@ -167,23 +168,28 @@ impl<'a> Corpus<'a> {
         Ok(picked)
     }
 
-    /// The labels of the `n` chunks that best match, by BM25, the task's
-    /// query or the user's question (up to `2n` chunks), read or not.
-    fn likeliest(
+    /// Each chunk's rank by BM25 for the task's query or the user's
+    /// question, whichever ranks it higher (0 is the best match). Chunks
+    /// that share no word with either are left out.
+    fn ranks(
         &mut self,
         chunking: PlanChunking,
         query: &str,
-        n: usize,
-    ) -> Result<HashSet<String>, String> {
+    ) -> Result<HashMap<String, usize>, String> {
         let docs = self.docs;
         let question = self.question;
         let set = self.set(chunking)?;
         let (chunks, index) = bm25(docs, set);
-        Ok([query, question]
-            .iter()
-            .flat_map(|q| index.search(q, n))
-            .map(|h| chunks[h.index].label.clone())
-            .collect())
+        let mut ranks: HashMap<String, usize> = HashMap::new();
+        for q in [query, question] {
+            for (rank, hit) in index.search(q, chunks.len()).iter().enumerate() {
+                ranks
+                    .entry(chunks[hit.index].label.clone())
+                    .and_modify(|r| *r = (*r).min(rank))
+                    .or_insert(rank);
+            }
+        }
+        Ok(ranks)
     }
 
     async fn nearest(
@@ -286,8 +292,7 @@ impl<'a> Corpus<'a> {
         let mut chunks = HashMap::new();
         for (task, task_chunks) in plan.tasks.iter().zip(selected) {
             let task = Arc::new(task.clone());
-            let likeliest =
-                self.likeliest(chunking, task.retrieval_query(), RECHECKED_PER_QUERY)?;
+            let ranks = self.ranks(chunking, task.retrieval_query())?;
             for chunk in task_chunks {
                 self.read
                     .entry(task.retrieval_query().to_string())
@@ -306,11 +311,13 @@ impl<'a> Corpus<'a> {
                         section: chunk.section.clone(),
                         text: text.clone(),
                         sample,
+                        rank: ranks.get(&chunk.label).copied(),
                         recheck: false,
                     };
                     // A chunk about another release cannot answer however
                     // carefully it is read again.
-                    job.recheck = likeliest.contains(&chunk.label) && job.off_subject().is_none();
+                    job.recheck = job.rank.is_some_and(|r| r < RECHECKED_PER_QUERY)
+                        && job.off_subject().is_none();
                     jobs.push(job);
                 }
             }
