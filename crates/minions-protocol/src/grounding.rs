@@ -483,6 +483,98 @@ const REFERENCE_TOPICS: &[&str] = &[
     "issue", "bug", "ticket", "pull", "pr", "gh", "bpo", "cve", "commit",
 ];
 
+/// Words that show a task is about a document's own numbering.
+const NUMBERING_TOPICS: &[&str] = &[
+    "section",
+    "subsection",
+    "article",
+    "clause",
+    "paragraph",
+    "chapter",
+    "part",
+    "item",
+    "step",
+    "heading",
+];
+
+/// Words after which a number names a part of the document.
+const NUMBERING_WORDS: &[&str] = &[
+    "section",
+    "sections",
+    "subsection",
+    "article",
+    "clause",
+    "paragraph",
+    "chapter",
+];
+
+/// Whether an answer that is only a small number ("6", "Section 10") takes
+/// it from the excerpt's own numbering while the task is not about it:
+/// every time the excerpt has the number, it numbers a heading or a list
+/// item (first on its line, before "." or ")") or follows "section",
+/// "article", "clause", "paragraph", "chapter" or "§". Such a number
+/// names a part of the text; it does not count, measure or date anything.
+/// On the GPL, whose sections are numbered, the 0.5B workers answered "6"
+/// to how long a written offer stays valid (section 6 is "Conveying
+/// Non-Source Forms"), "10" to how many days a licensee has to cure a
+/// violation and "14" to the date of version 3, and the grounding check
+/// passed each: the digits are in the chunk. An excerpt that also writes
+/// the number as a word ("three years" beside "3. Protecting ...") has it
+/// as an amount too, and is left alone.
+pub(crate) fn numbering_as_answer(answer: &str, excerpt: &str, task: &str) -> bool {
+    let bare = answer.trim().trim_end_matches('.').trim();
+    let digits = bare.trim_start_matches(|c: char| c.is_alphabetic() || c == ' ' || c == '§');
+    if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let about_numbering = task
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .any(|w| {
+            NUMBERING_TOPICS
+                .iter()
+                .any(|t| w == *t || w == format!("{t}s"))
+        });
+    let value = digits.trim_start_matches('0');
+    let as_word = excerpt
+        .split(|c: char| !c.is_alphabetic())
+        .map(str::to_lowercase)
+        .any(|w| {
+            NUMBER_WORDS
+                .iter()
+                .any(|(word, d)| *word == w && *d == value)
+        });
+    if about_numbering || as_word {
+        return false;
+    }
+    let mut seen = false;
+    for (at, _) in excerpt.match_indices(digits) {
+        let before = &excerpt[..at];
+        let after = &excerpt[at + digits.len()..];
+        // Part of a longer number, or of a version or decimal ("3.6").
+        if before.ends_with(|c: char| c.is_ascii_digit() || c == '.' || c == ',')
+            || after.starts_with(|c: char| c.is_ascii_digit())
+            || (after.starts_with('.') && after[1..].starts_with(|c: char| c.is_ascii_digit()))
+        {
+            continue;
+        }
+        seen = true;
+        let line_so_far = before.rsplit('\n').next().unwrap_or(before);
+        let heading = line_so_far.trim().is_empty() && after.starts_with(['.', ')']);
+        let trimmed = before.trim_end();
+        let last_word = trimmed
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .next()
+            .map(str::to_lowercase);
+        let named = trimmed.ends_with('§')
+            || last_word.is_some_and(|w| NUMBERING_WORDS.contains(&w.as_str()));
+        if !(heading || named) {
+            return false;
+        }
+    }
+    seen
+}
+
 /// Whether an answer that is only a number (`32984`, `#32984`,
 /// `bpo-32984`) takes it from an issue or change reference in the chunk
 /// (`#32984`, `bpo-32984`, `gh-120083`, `issue 21986`) while the task is
@@ -864,6 +956,35 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
             other_versions("anything", "Which PEP is it, in the end."),
             None
         );
+    }
+
+    #[test]
+    fn section_numbers_do_not_answer_other_questions() {
+        let excerpt = "  6. Conveying Non-Source Forms.\n\n  You may convey a covered work in object code form under the terms\nof sections 4 and 5, provided that you also convey the source, valid for\nas long as you offer spare parts (see section 10).\n\n  10. Automatic Licensing.";
+        let task = "Find how long the written offer must remain valid.";
+        assert!(numbering_as_answer("6", excerpt, task));
+        assert!(numbering_as_answer("10.", excerpt, task));
+        assert!(numbering_as_answer("Section 4", excerpt, task));
+        // Asked about the numbering, a section number is the answer.
+        assert!(!numbering_as_answer(
+            "6",
+            excerpt,
+            "Which section covers non-source forms?"
+        ));
+        // A number the excerpt also uses as an amount, or writes as a word.
+        let amounts = "  3. Protecting Users.\nThe offer stays valid for 3 years.";
+        assert!(!numbering_as_answer("3", amounts, task));
+        let words = "  3. Protecting Users.\nThe offer stays valid for three years.";
+        assert!(!numbering_as_answer("3", words, task));
+        // Not a bare number, or not in the excerpt at all.
+        assert!(!numbering_as_answer("6 months", excerpt, task));
+        assert!(!numbering_as_answer("7", excerpt, task));
+        // Part of a version is not a heading number.
+        assert!(!numbering_as_answer(
+            "6",
+            "  1. Install 3.6\nthen 6 more steps",
+            task
+        ));
     }
 
     #[test]

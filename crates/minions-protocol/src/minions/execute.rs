@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
-use crate::grounding::{answer_grounded, other_versions, reference_as_answer, restates};
+use crate::grounding::{
+    answer_grounded, numbering_as_answer, other_versions, reference_as_answer, restates,
+};
 use crate::plan::PlanTask;
 use crate::prompts;
 
@@ -54,11 +56,15 @@ impl Job {
     /// section's heading names any of them (see [`other_versions`]): the
     /// chunk is about something else, and no answer from it stands.
     pub(crate) fn off_subject(&self) -> Option<String> {
-        let excerpt = match &self.section {
+        other_versions(&self.excerpt(), &self.task.instruction)
+    }
+
+    /// The chunk with its section's heading, as the worker saw it.
+    fn excerpt(&self) -> String {
+        match &self.section {
             Some(section) => format!("{section}\n{}", self.text),
             None => self.text.to_string(),
-        };
-        other_versions(&excerpt, &self.task.instruction)
+        }
     }
 }
 
@@ -308,7 +314,8 @@ fn worker_messages(job: &Job) -> Vec<Message> {
 /// "bpo-45495: Add context keywords..."), and such answers were shown to
 /// the remote model as verified.
 ///
-/// An answer that only repeats the task (see [`restates`]), and one from
+/// An answer that only repeats the task (see [`restates`]), one that is
+/// only a section or list number (see [`numbering_as_answer`]), and one from
 /// an excerpt (chunk and section heading) that names none of the versions
 /// the task asks about (see [`other_versions`]), are dropped too.
 fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
@@ -339,6 +346,11 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
         Outcome::Answer { answer, .. } if reference_as_answer(&answer, chunk, task) => {
             Outcome::Ungrounded(format!(
                 "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
+            ))
+        }
+        Outcome::Answer { answer, .. } if numbering_as_answer(&answer, &job.excerpt(), task) => {
+            Outcome::Ungrounded(format!(
+                "{answer:?} only numbers a section or a list item in the excerpt, and the task is not about the numbering"
             ))
         }
         Outcome::Answer { answer, .. } if off_subject.is_some() => Outcome::Ungrounded(format!(
@@ -544,6 +556,30 @@ mod tests {
         let mut job = jobs(&[task], &["d#0"]).remove(0);
         job.text = Arc::from(chunk);
         job
+    }
+
+    #[test]
+    fn a_section_number_does_not_answer_how_long() {
+        let task = "Find how long the written offer must remain valid.";
+        let job = on(
+            "  6. Conveying Non-Source Forms.\n\n  a written offer, valid for at least three years, to give anyone the source.",
+            task,
+        );
+        let reply = |answer: &str| WorkerOutput {
+            explanation: String::new(),
+            citation: Some(Value::String("valid for at least three years".into())),
+            answer: Some(Value::String(answer.into())),
+        };
+        let judged = judge(reply("6"), &job);
+        assert!(
+            matches!(&judged, Outcome::Ungrounded(why) if why.contains("only numbers a section")),
+            "{judged:?}"
+        );
+        let judged = judge(reply("three years"), &job);
+        assert!(
+            matches!(judged, Outcome::Answer { verified: true, .. }),
+            "{judged:?}"
+        );
     }
 
     #[test]
