@@ -437,18 +437,70 @@ pub(crate) fn restates(answer: &str, asked: &str) -> bool {
         && said.all(|w| asked.contains(&w) && !w.bytes().any(|b| b.is_ascii_digit()))
 }
 
+/// Whether an answer only names the document it was read in ("GPL-3" from
+/// `gpl-3.txt`): asked which treaty the GPL refers to, most 0.5B workers
+/// answered "GPL-3", which names no treaty. Case, punctuation and the file
+/// extension do not matter.
+pub(crate) fn names_the_document(answer: &str, document: &str) -> bool {
+    let key = |text: &str| -> String {
+        text.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let file = document.rsplit(['/', '\\']).next().unwrap_or(document);
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    let answer = key(answer.trim().trim_end_matches('.'));
+    !answer.is_empty() && (answer == key(stem) || answer == key(file))
+}
+
+/// What a task asks for that an answer must have the form of: an email
+/// address holds "@", a web address "://" or "www.". `None` when the answer
+/// has the form, or the task asks for neither. Asked for the address to
+/// report GPL violations to (the licence gives none), a worker answered
+/// with a web page of its chunk, and the remote model passed it on as the
+/// email address.
+pub(crate) fn wrong_form(answer: &str, task: &str) -> Option<&'static str> {
+    let words: Vec<String> = task
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .map(str::to_lowercase)
+        .collect();
+    let asks = |names: &[&str]| words.iter().any(|w| names.contains(&w.as_str()));
+    let lower = answer.to_lowercase();
+    if asks(&["email", "e-mail", "emails", "e-mails"]) && !lower.contains('@') {
+        return Some("an email address");
+    }
+    if asks(&["url", "urls", "website", "webpage"])
+        && !(lower.contains("://") || lower.contains("www."))
+    {
+        return Some("a web address");
+    }
+    None
+}
+
 /// The versions a text names: digits joined by dots ("3.12.0", "2.7.18",
-/// "1.5"), as written.
+/// "1.5"), as written, and a number right after the word "version" ("4"
+/// of "version 4 of the GNU General Public License").
 fn versions(text: &str) -> Vec<&str> {
-    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+    let is_version = |token: &str| {
+        token
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let dotted = text
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
         .map(|token| token.trim_matches('.'))
-        .filter(|token| {
-            token.contains('.')
-                && token
-                    .split('.')
-                    .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .collect()
+        .filter(|token| token.contains('.') && is_version(token));
+    let words: Vec<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .map(|token| token.trim_matches('.'))
+        .filter(|token| !token.is_empty())
+        .collect();
+    let numbered = words
+        .windows(2)
+        .filter(|pair| pair[0].eq_ignore_ascii_case("version") && is_version(pair[1]))
+        .map(|pair| pair[1]);
+    dotted.chain(numbered).collect()
 }
 
 /// The versions `task` names when `excerpt` (a chunk with its section's
@@ -458,7 +510,8 @@ fn versions(text: &str) -> Vec<&str> {
 /// "Released on 2016-12-23" from the 3.6.0 entry, a real line that the
 /// citation check calls verified, and the remote model chose it over the
 /// right date. A version counts as mentioned in a longer one ("3.12" in
-/// "3.12.0").
+/// "3.12.0"). A version asked for by number alone ("version 4") rules out
+/// only an excerpt that names other versions ("Version 3, 29 June 2007").
 pub(crate) fn other_versions(excerpt: &str, task: &str) -> Option<String> {
     let asked = versions(task);
     if asked.is_empty() {
@@ -471,7 +524,11 @@ pub(crate) fn other_versions(excerpt: &str, task: &str) -> Option<String> {
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
         })
     };
-    if asked.iter().any(|a| mentioned(a)) {
+    // A version asked for by number alone ("version 4") rules out only an
+    // excerpt that names another one: every chunk of a licence is about
+    // its one version, but few of them say so.
+    let numbered_only = asked.iter().all(|a| !a.contains('.'));
+    if asked.iter().any(|a| mentioned(a)) || (numbered_only && named.is_empty()) {
         None
     } else {
         Some(asked.join(", "))
@@ -929,6 +986,26 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
     }
 
     #[test]
+    fn a_numbered_version_is_a_version() {
+        let task = "Find the year version 4 of the GNU General Public License was published.";
+        assert_eq!(
+            other_versions("GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007", task),
+            Some("4".to_string())
+        );
+        assert_eq!(
+            other_versions(
+                "GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007",
+                "Find the date of version 3."
+            ),
+            None
+        );
+        // A task that names no version is about none, and an excerpt that
+        // names none may be about the one asked for.
+        assert_eq!(other_versions("Version 3", "Find the date."), None);
+        assert_eq!(other_versions("7. Additional Terms.", task), None);
+    }
+
+    #[test]
     fn an_excerpt_without_the_asked_version_answers_another_question() {
         let task = "On what date was IDLE 3.12.0 released?";
         let other = "What's New in IDLE 3.6.0 (since 3.5.0)\nReleased on 2016-12-23";
@@ -956,6 +1033,29 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
             other_versions("anything", "Which PEP is it, in the end."),
             None
         );
+    }
+
+    #[test]
+    fn an_answer_in_the_wrong_form_or_naming_the_document_is_not_one() {
+        assert!(names_the_document("GPL-3", "gpl-3.txt"));
+        assert!(names_the_document("gpl-3.txt.", "docs/gpl-3.txt"));
+        assert!(!names_the_document("3", "gpl-3.txt"));
+        assert!(!names_the_document("the WIPO treaty", "gpl-3.txt"));
+        let task = "Find the email address GPL violations are reported to.";
+        assert_eq!(
+            wrong_form("<https://www.gnu.org/licenses/why-not-lgpl.html>", task),
+            Some("an email address")
+        );
+        assert_eq!(wrong_form("licensing@fsf.org", task), None);
+        assert_eq!(
+            wrong_form("see https://fsf.org", "Which URL lists the mirrors?"),
+            None
+        );
+        assert_eq!(
+            wrong_form("the FSF", "Which website lists the mirrors?"),
+            Some("a web address")
+        );
+        assert_eq!(wrong_form("https://fsf.org", "Who publishes it?"), None);
     }
 
     #[test]

@@ -12,7 +12,8 @@ use serde_json::Value;
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
 use crate::grounding::{
-    answer_grounded, numbering_as_answer, other_versions, reference_as_answer, restates,
+    answer_grounded, names_the_document, numbering_as_answer, other_versions, reference_as_answer,
+    restates, wrong_form,
 };
 use crate::plan::PlanTask;
 use crate::prompts;
@@ -314,8 +315,10 @@ fn worker_messages(job: &Job) -> Vec<Message> {
 /// "bpo-45495: Add context keywords..."), and such answers were shown to
 /// the remote model as verified.
 ///
-/// An answer that only repeats the task (see [`restates`]), one that is
-/// only a section or list number (see [`numbering_as_answer`]), and one from
+/// An answer that only repeats the task or names the document (see
+/// [`restates`], [`names_the_document`]), one without the form the task
+/// asks for (see [`wrong_form`]), one that is only a section or list
+/// number (see [`numbering_as_answer`]), and one from
 /// an excerpt (chunk and section heading) that names none of the versions
 /// the task asks about (see [`other_versions`]), are dropped too.
 fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
@@ -340,9 +343,19 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
         Outcome::Answer { answer, .. } if !answer_grounded(&answer, chunk, task) => {
             Outcome::Ungrounded(format!("{answer:?} is not in the excerpt"))
         }
-        Outcome::Answer { answer, .. } if restates(&answer, &job.asked()) => Outcome::Ungrounded(
-            format!("{answer:?} only repeats the task and names no answer"),
-        ),
+        Outcome::Answer { answer, .. }
+            if restates(&answer, &job.asked()) || names_the_document(&answer, &job.document) =>
+        {
+            Outcome::Ungrounded(format!(
+                "{answer:?} only repeats the task or the document's name and names no answer"
+            ))
+        }
+        Outcome::Answer { answer, .. } if wrong_form(&answer, task).is_some() => {
+            Outcome::Ungrounded(format!(
+                "{answer:?} is not {}, which the task asks for",
+                wrong_form(&answer, task).unwrap_or_default()
+            ))
+        }
         Outcome::Answer { answer, .. } if reference_as_answer(&answer, chunk, task) => {
             Outcome::Ungrounded(format!(
                 "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
