@@ -191,27 +191,33 @@ pub(crate) fn aggregate(
                 }
             }
         }
-        // Verified first, then the best-ranked chunk (a chunk that matches
-        // the question is likelier to hold its answer than one that does
-        // not), then most support; ties keep the order they were found in.
-        let mut ordered: Vec<(MergedAnswer, usize)> = found.answers.drain(..).zip(ranks).collect();
-        ordered.sort_by_key(|(a, rank)| {
-            (
-                std::cmp::Reverse(a.verified),
-                *rank,
-                std::cmp::Reverse(a.chunks.len()),
-            )
-        });
-        found.not_shown = ordered.len().saturating_sub(ANSWERS_SHOWN_PER_TASK);
-        found.answers = ordered
-            .into_iter()
-            .take(ANSWERS_SHOWN_PER_TASK)
-            .map(|(a, _)| a)
-            .collect();
+        keep_likeliest(&mut found, ranks);
         findings.tasks.push(found);
     }
     fit_budget(&mut findings, token_budget);
     findings
+}
+
+/// Orders a task's answers (`ranks`: each one's best chunk rank) and keeps
+/// the first [`ANSWERS_SHOWN_PER_TASK`]: verified first, then the
+/// best-ranked chunk (a chunk that matches the question is likelier to
+/// hold its answer than one that does not), then most support; ties keep
+/// the order they were found in.
+fn keep_likeliest(found: &mut TaskFindings, ranks: Vec<usize>) {
+    let mut ordered: Vec<(MergedAnswer, usize)> = found.answers.drain(..).zip(ranks).collect();
+    ordered.sort_by_key(|(a, rank)| {
+        (
+            std::cmp::Reverse(a.verified),
+            *rank,
+            std::cmp::Reverse(a.chunks.len()),
+        )
+    });
+    found.not_shown = ordered.len().saturating_sub(ANSWERS_SHOWN_PER_TASK);
+    found.answers = ordered
+        .into_iter()
+        .take(ANSWERS_SHOWN_PER_TASK)
+        .map(|(a, _)| a)
+        .collect();
 }
 
 /// Drops the least-supported answers across all tasks until the rendered
