@@ -560,3 +560,95 @@ async fn a_dropped_answer_without_a_figure_is_not_read_again() {
     assert_eq!(local_chats(&run.m).len(), jobs.total);
     assert_eq!(jobs.guesses, jobs.total, "{jobs:?}");
 }
+
+/// The number of the second `Section N MARKER-NNNNN` paragraph in a
+/// worker's prompt: the first may be cut by the chunk's start.
+fn whole_section(prompt: &str) -> u32 {
+    prompt
+        .match_indices("MARKER-")
+        .nth(1)
+        .and_then(|(at, _)| prompt.get(at + "MARKER-".len()..at + "MARKER-00000".len()))
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_answer_from_the_chunk_that_matches_the_question_is_shown_first_and_few_others() {
+    // Every worker but the fact's answers with a real line of its chunk,
+    // quoted: a verified answer to the wrong question in each chunk.
+    let run = run_every_chunk(
+        |request: &RecordedRequest| {
+            let prompt = request.prompt_text();
+            if prompt.contains("launch code is 7421") {
+                return honest_reply(&prompt);
+            }
+            let n = whole_section(&prompt);
+            Reply::json(&json!({
+                "explanation": "",
+                "citation": format!("Section {n} MARKER-{n:05}"),
+                "answer": format!("Section {n} staffing"),
+            }))
+        },
+        "7421",
+    )
+    .await;
+    let jobs = &run.transcript.result.jobs;
+    assert!(jobs.answered >= 8, "{jobs:?}");
+    let findings = remote_requests(&run.m)[1].last_user_message();
+    let shown: Vec<&str> = findings
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- answer:"))
+        .collect();
+    assert_eq!(shown.len(), 4, "{findings}");
+    assert!(shown[0].contains("7421"), "{findings}");
+    assert!(
+        findings.contains(&format!(
+            "({} more answer(s), from chunks that match the task less well, not shown)",
+            jobs.answered - 4
+        )),
+        "{findings}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn section_numbers_and_the_document_name_are_not_answers() {
+    // The worst worker: on every chunk, the number of a section it holds,
+    // or the document's own name; never the code.
+    let run = run_every_chunk(
+        |request: &RecordedRequest| {
+            let prompt = request.prompt_text();
+            let section = whole_section(&prompt);
+            let answer = if section % 2 == 0 {
+                section.to_string()
+            } else {
+                "Report".to_string()
+            };
+            Reply::json(
+                &json!({"explanation": "", "citation": format!("Section {section}"), "answer": answer}),
+            )
+        },
+        "not found",
+    )
+    .await;
+    let result = &run.transcript.result;
+    let kept: Vec<String> = run
+        .transcript
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::JobFinished {
+                answer: Some(answer),
+                ..
+            } => Some(answer.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        result.jobs.guesses, result.jobs.total,
+        "{:?} {kept:?}",
+        result.jobs
+    );
+    assert_eq!(result.stop, StopReason::NotFound, "{}", result.answer);
+    // Only the plan went to the remote model: nothing was found to weigh.
+    assert_eq!(remote_requests(&run.m).len(), 1);
+}
