@@ -618,7 +618,7 @@ async fn section_numbers_and_the_document_name_are_not_answers() {
         |request: &RecordedRequest| {
             let prompt = request.prompt_text();
             let section = whole_section(&prompt);
-            let answer = if section % 2 == 0 {
+            let answer = if section.is_multiple_of(2) {
                 section.to_string()
             } else {
                 "Report".to_string()
