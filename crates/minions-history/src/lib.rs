@@ -64,6 +64,28 @@ pub enum HistoryError {
 /// How long a writer waits for another process's transaction to end.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Runs `step` again while another process holds the lock it needs, for
+/// up to [`BUSY_TIMEOUT`]. Switching a new file to WAL takes an exclusive
+/// lock, and SQLite answers "database is locked" at once instead of calling
+/// the busy handler: two `minions` processes opening a fresh history at
+/// the same moment saw one of them fail (the two-writers test, in CI).
+fn while_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let began = std::time::Instant::now();
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if matches!(
+                    error.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && began.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// One run, as stored: its row id and its record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredRun {
@@ -120,8 +142,7 @@ impl HistoryStore {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
         // WAL: readers never block the writer, and writers from several
         // processes take turns (the busy timeout waits for the turn).
-        conn.pragma_update(None, "journal_mode", "wal")
-            .map_err(sqlite)?;
+        while_busy(|| conn.pragma_update(None, "journal_mode", "wal")).map_err(sqlite)?;
         conn.pragma_update(None, "synchronous", "normal")
             .map_err(sqlite)?;
         schema::migrate(&conn).map_err(|error| match error {
