@@ -540,6 +540,13 @@ const REFERENCE_TOPICS: &[&str] = &[
     "issue", "bug", "ticket", "pull", "pr", "gh", "bpo", "cve", "commit",
 ];
 
+/// Whether `task` has one of `topics` as a word, or its plural ("issues").
+fn mentions_any(task: &str, topics: &[&str]) -> bool {
+    task.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .any(|w| topics.iter().any(|t| w == *t || w == format!("{t}s")))
+}
+
 /// Words that show a task is about a document's own numbering.
 const NUMBERING_TOPICS: &[&str] = &[
     "section",
@@ -584,14 +591,7 @@ pub(crate) fn numbering_as_answer(answer: &str, excerpt: &str, task: &str) -> bo
     if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let about_numbering = task
-        .split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
-        .any(|w| {
-            NUMBERING_TOPICS
-                .iter()
-                .any(|t| w == *t || w == format!("{t}s"))
-        });
+    let about_numbering = mentions_any(task, NUMBERING_TOPICS);
     let value = digits.trim_start_matches('0');
     let as_word = excerpt
         .split(|c: char| !c.is_alphabetic())
@@ -648,15 +648,7 @@ pub(crate) fn reference_as_answer(answer: &str, chunk: &str, task: &str) -> bool
     if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let about_references = task
-        .split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
-        .any(|w| {
-            REFERENCE_TOPICS
-                .iter()
-                .any(|t| w == *t || w == format!("{t}s"))
-        })
-        || task.contains('#');
+    let about_references = mentions_any(task, REFERENCE_TOPICS) || task.contains('#');
     if about_references {
         return false;
     }
