@@ -123,6 +123,15 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
     ("ninety", "90"),
 ];
 
+/// The digits a lower-cased number word stands for ("three" is "3"), from
+/// [`NUMBER_WORDS`].
+fn number_word(word: &str) -> Option<&'static str> {
+    NUMBER_WORDS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|(_, digits)| *digits)
+}
+
 /// A whitespace token with its punctuation trimmed, lower-cased.
 fn bare(token: &str) -> String {
     token
@@ -140,8 +149,8 @@ fn small_numbers(answer: &str) -> Vec<String> {
     let mut found = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
         let word = bare(token);
-        if let Some((_, digits)) = NUMBER_WORDS.iter().find(|(w, _)| *w == word) {
-            found.push((*digits).to_string());
+        if let Some(digits) = number_word(&word) {
+            found.push(digits.to_string());
             continue;
         }
         let runs = numbers(token);
@@ -238,8 +247,8 @@ fn chunk_numbers(chunk: &str) -> HashSet<String> {
         .split(|c: char| !c.is_alphabetic())
         .map(str::to_lowercase)
     {
-        if let Some((_, digits)) = NUMBER_WORDS.iter().find(|(w, _)| *w == word) {
-            known.insert((*digits).to_string());
+        if let Some(digits) = number_word(&word) {
+            known.insert(digits.to_string());
         }
     }
     known
@@ -283,16 +292,12 @@ fn quantities(text: &str) -> Vec<String> {
         match word.as_str() {
             "one" => Some("1".into()),
             "zero" => Some("0".into()),
-            _ => NUMBER_WORDS
-                .iter()
-                .find(|(w, _)| *w == word)
-                .map(|(_, d)| (*d).to_string())
-                .or_else(|| {
-                    token
-                        .bytes()
-                        .all(|b| b.is_ascii_digit())
-                        .then(|| numbers(token).concat())
-                }),
+            _ => number_word(&word).map(str::to_string).or_else(|| {
+                token
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| numbers(token).concat())
+            }),
         }
     };
     let mut found = Vec::new();
@@ -596,11 +601,7 @@ pub(crate) fn numbering_as_answer(answer: &str, excerpt: &str, task: &str) -> bo
     let as_word = excerpt
         .split(|c: char| !c.is_alphabetic())
         .map(str::to_lowercase)
-        .any(|w| {
-            NUMBER_WORDS
-                .iter()
-                .any(|(word, d)| *word == w && *d == value)
-        });
+        .any(|w| number_word(&w) == Some(value));
     if about_numbering || as_word {
         return false;
     }
