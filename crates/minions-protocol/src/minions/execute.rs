@@ -323,7 +323,9 @@ fn worker_messages(job: &Job) -> Vec<Message> {
 /// the task asks about (see [`other_versions`]), are dropped too.
 fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
     let (chunk, task) = (&*job.text, job.task.instruction.as_str());
-    let off_subject = job.off_subject();
+    // The chunk with its heading, built once for the checks that read it.
+    let excerpt = job.excerpt();
+    let off_subject = other_versions(&excerpt, task);
     let outcome = match as_text(worker.answer) {
         Some(answer) => {
             let citation = as_text(worker.citation);
@@ -361,7 +363,7 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
                 "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
             ))
         }
-        Outcome::Answer { answer, .. } if numbering_as_answer(&answer, &job.excerpt(), task) => {
+        Outcome::Answer { answer, .. } if numbering_as_answer(&answer, &excerpt, task) => {
             Outcome::Ungrounded(format!(
                 "{answer:?} only numbers a section or a list item in the excerpt, and the task is not about the numbering"
             ))
