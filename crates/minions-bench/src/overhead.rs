@@ -101,8 +101,6 @@ pub async fn run_overhead(
                 &json!({"tasks": [{"id": "t", "instruction": "Find the code."}],
                 "chunking": {"unit": "paragraphs", "size": 500, "overlap": 0}, "select": "all"}),
             )
-        } else if prompt.contains("Write your first question") {
-            Reply::json(&json!({"reasoning": "r", "message": "What is the code?"}))
         } else if prompt.contains("always \"final\"") || prompt.contains("Findings of round") {
             Reply::json(&json!({"reasoning": "r", "decision": "final", "answer": "done"}))
         } else {

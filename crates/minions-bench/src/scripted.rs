@@ -91,9 +91,6 @@ fn remote(request: &RecordedRequest) -> Reply {
             &json!({"tasks": [{"id": "find", "instruction": task, "query": subject(&task)}], "select": {"bm25": {"top_k": 6}}}),
         );
     }
-    if prompt.contains("Write your first question") {
-        return Reply::json(&json!({"reasoning": "ask directly", "message": question_in(&prompt)}));
-    }
     if let Some(answer) = prompt
         .split("\"\"\"")
         .nth(1)

@@ -88,9 +88,6 @@ pub fn remote_reply(prompt: &str, _whole_prompt: &str) -> String {
              and together with his age and chest discomfort they indicate an increased risk of cardiovascular complications."
         )
     };
-    if prompt.contains("Write your first question") {
-        return json!({"reasoning": "I need both readings.", "message": "What are the patient's blood pressure and LDL cholesterol readings? Quote the report."}).to_string();
-    }
     if prompt.contains("The small model answered") {
         return json!({"reasoning": "I have both values.", "decision": "final", "answer": conclusion("a blood pressure of 160/100 mmHg and LDL cholesterol of 170 mg/dL")}).to_string();
     }

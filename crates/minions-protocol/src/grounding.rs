@@ -483,6 +483,20 @@ pub(crate) fn wrong_form(answer: &str, task: &str) -> Option<&'static str> {
     None
 }
 
+/// Refuses a final answer that lacks the form its task asks for (see
+/// [`wrong_form`]), unless it says the documents do not give one. Asked
+/// for the email address to report GPL violations to (the licence gives
+/// none), Minion's remote model passed on the Free Software Foundation's
+/// web page as the answer.
+pub(crate) fn in_the_asked_form(answer: &str, task: &str) -> Result<(), String> {
+    match wrong_form(answer, task) {
+        Some(form) if !crate::replies::says_not_there(answer) => Err(format!(
+            "the task asks for {form}, and the answer gives none. Answer with the one the small model reported; if it reported none, say that the documents do not say"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The versions a text names: digits joined by dots ("3.12.0", "2.7.18",
 /// "1.5"), as written, and a number right after the word "version" ("4"
 /// of "version 4 of the GNU General Public License").
@@ -725,11 +739,58 @@ pub(crate) fn unsupported_specific(answer: &str, sources: &str) -> Option<String
         })
 }
 
+/// Month and weekday names, which a remote model may write out when it
+/// restates a date it was told in digits ("2023-10-02" as "October 2,
+/// 2023"): a name it was not told, but not a made-up one.
+const CALENDAR_NAMES: &[&str] = &[
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday",
+];
+
+/// The first name in `answer` that `sources` never mention: a word that
+/// opens with a capital letter inside a sentence ("Affero", "MIT", "WIPO"),
+/// not its first word, not a month or weekday. Told that section 13 allows
+/// combining with "the GNU Affero General Public License", the 1.5B remote
+/// model answered "the MIT license", which the GPL never names. Words are
+/// compared whole and without case: "MIT" is not in "submit".
+pub(crate) fn unsupported_name(answer: &str, sources: &str) -> Option<String> {
+    let told: HashSet<String> = sources
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut sentence_start = true;
+    for token in answer.split_whitespace() {
+        let word = token.trim_matches(|c: char| !c.is_alphanumeric());
+        let opens_sentence = sentence_start;
+        sentence_start = token.ends_with(['.', ':', '!', '?']);
+        let capitalised = word.chars().next().is_some_and(char::is_uppercase);
+        if opens_sentence || !capitalised || word.chars().count() < 2 {
+            continue;
+        }
+        // Each part of a joined name ("pyenv-win", "Run-Module") is a word
+        // of its own in `told`.
+        let parts: Vec<String> = word
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let known = parts
+            .iter()
+            .all(|w| told.contains(w) || CALENDAR_NAMES.contains(&w.as_str()));
+        if !known {
+            return Some(word.to_string());
+        }
+    }
+    None
+}
+
 /// Refuses a final answer that names something (a number, an address, an
-/// identifier) the remote model was never told: it knows the documents only
-/// through the findings, so such a thing is made up.
+/// identifier, a name) the remote model was never told: it knows the
+/// documents only through the findings, so such a thing is made up.
 pub(crate) fn told_only(answer: &str, sources: &str) -> Result<(), String> {
-    match unsupported_specific(answer, sources) {
+    match unsupported_specific(answer, sources).or_else(|| unsupported_name(answer, sources)) {
         Some(made_up) => Err(format!(
             "`answer` names {made_up:?}, which nothing you were told contains: you know the documents only through what the small models reported, so the answer cannot name anything they did not. If what they reported does not answer the task, say that the documents do not say"
         )),
@@ -813,6 +874,19 @@ impl DocumentFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_final_answer_needs_the_asked_form_or_says_there_is_none() {
+        let task = "What email address should GPL violations be reported to?";
+        let refused = in_the_asked_form("The Free Software Foundation <https://fsf.org/>", task);
+        assert!(refused.is_err_and(|why| why.contains("an email address")));
+        assert!(in_the_asked_form("licensing@fsf.org", task).is_ok());
+        assert!(in_the_asked_form("The documents do not say.", task).is_ok());
+        assert!(in_the_asked_form("An email address is not given.", task).is_ok());
+        assert!(in_the_asked_form("The license doesn\u{2019}t mention one.", task).is_ok());
+        // A task that asks for no particular form takes any answer.
+        assert!(in_the_asked_form("The FSF.", "Who publishes the GPL?").is_ok());
+    }
 
     #[test]
     fn figures_a_local_model_made_up_are_named() {
@@ -1148,5 +1222,30 @@ Issue #21986: pickle code objects.\nPEP 3120 source encoding, 350 lines changed.
             unsupported_specific("It is not in the documents.", ""),
             None
         );
+    }
+
+    #[test]
+    fn a_remote_answer_names_no_one_it_was_not_told_of() {
+        let heard = "With which other license may it be combined? Section 13 allows combining with \
+version 3 of the GNU Affero General Public License. It was released on 2023-10-02; submit patches.";
+        assert_eq!(
+            unsupported_name("The other license is the MIT license.", heard),
+            Some("MIT".into())
+        );
+        assert_eq!(
+            unsupported_name("The other license is the GNU Affero General Public License.", heard),
+            None
+        );
+        // The first word of a sentence, months, and names in other cases.
+        assert_eq!(
+            unsupported_name("Released on October 2, 2023. Combine it with gnu affero.", heard),
+            None
+        );
+        assert_eq!(unsupported_name("Yes. Submit patches.", heard), None);
+        assert_eq!(
+            unsupported_name("It was Mark Roseman.", heard),
+            Some("Mark".into())
+        );
+        assert!(told_only("It is the MIT license.", heard).is_err_and(|why| why.contains("MIT")));
     }
 }

@@ -6,11 +6,12 @@ use minions_core::{ChatRequest, Message, ResponseFormat};
 use crate::grounding::DocumentFigures;
 use crate::input::{self, RunInput};
 use crate::ledger::{Ledger, Outcome};
-use crate::replies::{MinionDecision, Question};
+use crate::replies::MinionDecision;
 use crate::{ContextDocument, ProtocolError, prompts};
 
-/// Runs Minion: the remote model asks, the local model (which has the
-/// documents) answers, for up to `max_rounds` local answers; the last round
+/// Runs Minion: the local model (which has the documents) is first asked
+/// the task as written, then the remote model asks, the local model
+/// answers, for up to `max_rounds` local answers; the last round
 /// offers the final decision only, and a remote model that still gives no
 /// usable answer leaves the run with the local model's last answer. The
 /// remote model never receives the documents.
@@ -20,19 +21,19 @@ pub(crate) async fn run(
 ) -> Result<Outcome, ProtocolError> {
     let spec = ledger.spec;
     let max_rounds = spec.max_rounds.max(1);
-    let mut remote_messages = vec![
-        Message::system(prompts::MINION_REMOTE_SYSTEM),
-        Message::user(prompts::minion_first(
-            ledger.task,
-            &input.metadata,
-            &spec.history.render(),
-        )),
-    ];
-    ledger.enter_round(1);
-    let mut message = match first_question(ledger, &mut remote_messages).await {
-        Ok(message) => message,
-        Err(halt) => return ledger.stopped(halt, 0),
-    };
+    let mut remote_messages = vec![Message::system(prompts::MINION_REMOTE_SYSTEM)];
+    // The first question is the task itself, not a remote model's
+    // rephrasing of it: a small remote model's first question dropped what
+    // the task named ("Article 11 of which treaty" became "what treaty",
+    // "who wrote the patch" became "what is the name of the patch"), and
+    // the local model answered the question it was given. Asking the task
+    // also saves a remote call. Measured in docs/benchmarks.md, run 19.
+    let mut opening = Some(prompts::minion_opening(
+        ledger.task,
+        &input.metadata,
+        &spec.history.render(),
+    ));
+    let mut message = ledger.task.to_string();
     let (mut excerpts, mut local_messages) = local_setup(ledger, input);
 
     let mut heard = Heard::new(&input.joined, ledger.task);
@@ -49,9 +50,11 @@ pub(crate) async fn run(
         }
         let said = ask_local(ledger, round, &message, &mut local_messages).await?;
         let shared = heard.local_answer(ledger, round, &said);
-        remote_messages.push(Message::user(prompts::minion_after_answer(
-            &shared, round, max_rounds,
-        )));
+        let after = prompts::minion_after_answer(&shared, round, max_rounds);
+        remote_messages.push(Message::user(match opening.take() {
+            Some(opening) => format!("{opening}\n\n{after}"),
+            None => after,
+        }));
 
         let last = round == max_rounds;
         let decided = ledger
@@ -72,7 +75,8 @@ pub(crate) async fn run(
         let decision = match decided {
             Ok(decision) => decision,
             Err(crate::ledger::Halt::Unusable(reason)) => {
-                return match heard.only_made_up(round) {
+                let last_resort = ledger.findings_answer.clone().unwrap_or_default();
+                return match heard.nothing_usable(round, &last_resort) {
                     Some(not_found) => Ok(not_found),
                     None => ledger.stopped(crate::ledger::Halt::Unusable(reason), round),
                 };
@@ -111,12 +115,23 @@ pub(crate) async fn run(
 /// hold (`made_up`): then the one before stays, and when there is none the
 /// last resort says that the documents do not say. A run still ends with
 /// what it has, and never with a figure we know was made up. True when
-/// this answer was kept as a real one.
+/// this answer was kept as a real one. An answer that only restates the
+/// task is not kept either.
 fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]) -> bool {
     let local_answer = answer_text(shared);
     if !made_up.is_empty() {
         if ledger.findings_answer.is_none() {
             ledger.findings_answer = Some(not_said(made_up));
+        }
+        return false;
+    }
+    if crate::grounding::restates(&local_answer, ledger.task)
+        || words(&local_answer) == words(ledger.task)
+    {
+        // Seen with the 0.5B model on gpl3-08: it answered with the
+        // question itself, and the run fell back to it as its answer.
+        if ledger.findings_answer.is_none() {
+            ledger.findings_answer = Some(ONLY_THE_QUESTION.to_string());
         }
         return false;
     }
@@ -130,11 +145,26 @@ fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]
     true
 }
 
+/// A text's words, lowercased, without punctuation: "In which year?" and
+/// "in which year" are the same words.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The last resort of a run whose local model only ever repeated the task.
+const ONLY_THE_QUESTION: &str =
+    "No answer was found: the small model only repeated the question.";
+
 /// What the remote model has been told in a run, for checking its final
 /// answer: it may name nothing else, and no figure the documents lack.
 struct Heard {
     /// The documents' figures (and the task's), gathered once.
     figures: DocumentFigures,
+    /// The task as the user wrote it.
+    task: String,
     /// The task and every local answer as the remote model saw them.
     text: String,
     /// Whether some local answer was kept as a real one.
@@ -147,6 +177,7 @@ impl Heard {
     fn new(documents: &str, task: &str) -> Self {
         Self {
             figures: DocumentFigures::of(documents).and(task),
+            task: task.to_string(),
             text: format!("{task}\n"),
             real_answer: false,
             made_up_last: Vec::new(),
@@ -168,20 +199,32 @@ impl Heard {
         shared
     }
 
-    /// Whether a final answer may stand (see [`no_made_up_figures`]).
+    /// Whether a final answer may stand: it names only what the remote
+    /// model was told, in the form the task asks for, and no figure the
+    /// documents lack (see [`no_made_up_figures`]).
     fn check_final(&self, answer: &str) -> Result<(), String> {
         crate::grounding::told_only(answer, &self.text)?;
+        crate::grounding::in_the_asked_form(answer, &self.task)?;
         no_made_up_figures(answer, &self.figures)
     }
 
     /// The end of a run whose remote model gave no usable final answer
-    /// when every local answer rested on figures the documents never hold:
-    /// the documents do not say. (Its final answers may have been refused
-    /// for the figure or for another reason: in run 10 the 1.5B remote
+    /// when nothing the local model said answers either: every local
+    /// answer rested on figures the documents never hold, or the one left
+    /// (`last_resort`) lacks the form the task asks for (no "@" for an
+    /// email address). Then the documents do not say. (Its final answers
+    /// may have been refused for another reason: in run 10 the 1.5B remote
     /// kept passing on "1.5GB" as what "the small model answered".)
-    fn only_made_up(&self, round: u32) -> Option<Outcome> {
-        (!self.real_answer && !self.made_up_last.is_empty()).then(|| Outcome {
-            answer: not_said(&self.made_up_last),
+    fn nothing_usable(&self, round: u32, last_resort: &str) -> Option<Outcome> {
+        let answer = if !self.real_answer && !self.made_up_last.is_empty() {
+            not_said(&self.made_up_last)
+        } else if let Some(form) = crate::grounding::wrong_form(last_resort, &self.task) {
+            format!("The documents do not say: the only answer found was not {form}.")
+        } else {
+            return None;
+        };
+        Some(Outcome {
+            answer,
             stop: crate::result::StopReason::NotFound,
             rounds: round,
         })
@@ -236,28 +279,28 @@ fn local_setup<'a>(ledger: &Ledger<'_>, input: &RunInput<'a>) -> (Option<Excerpt
 }
 
 /// Documents up to this many tokens go to the local model whole (when its
-/// window holds them): the same text every question, so a server's prompt
-/// cache reads it once. Tokens as [`input::context_tokens`] counts them
-/// (with its 15% margin): the GPL (35,000 characters) counts about 10,100,
-/// pyenv's README (31,000) 9,000, IDLE's changelog (56,000) 16,000.
-/// Measured with Qwen2.5-Coder 0.5B on the GPL: read whole, Minion answered
-/// 4 of 8 (2026-11-29, run 2); as 4,000 tokens of passages, 2 of 8 (runs 4
-/// and 5: the passages missed section 13 and the clause with the 30 days).
-/// On pyenv's README both answered 2 of 8. (An 8,192 limit, tried first,
-/// left both documents as passages: the margin puts them above it.)
-const WHOLE_UP_TO_TOKENS: usize = 12_000;
+/// window holds them); longer ones are sent as the passages that best match
+/// each question, [`MAX_EXCERPT_TOKENS`] of them. Tokens as
+/// [`input::context_tokens`] counts them (with its 15% margin).
+///
+/// Measured with Qwen2.5-Coder 0.5B (2026-12-01, run 18's probe): read
+/// whole, pyenv's README (9,000 tokens) and the GPL (10,100) got 9 of 16
+/// questions right; given only the three passages that match the question
+/// best (about 1,000 tokens), the same model answered 15 of those 16 plus
+/// IDLE's changelog questions it had missed with 4,000 tokens of passages.
+/// A small model loses the line that answers in a long prompt; a short one
+/// puts it in front of it. (Runs 4 and 5 on 2026-11-29 had measured the
+/// opposite with 4,000-token excerpts: too long to help, too short to hold
+/// everything.)
+const WHOLE_UP_TO_TOKENS: usize = MAX_EXCERPT_TOKENS;
 
 /// The most document text, in tokens, one Minion question sends the local
 /// model when the documents are longer than [`WHOLE_UP_TO_TOKENS`]: the
-/// passages that best match the question, even when the local window could
-/// hold more. Measured with Qwen2.5-Coder 0.5B on two cores: on the JDK
-/// configuration (111,000 characters, a 32,768-token window) filling the
-/// window sent about 22,000 tokens a question, read afresh each time (11
-/// to 19 minutes a question), and the small model lost the passage that
-/// answered in them (1 of 2 right); 4,000 tokens of passages answered 4 of
-/// 8, as many as the remote model reading everything, in 47 s a question.
-/// The best-matching passages come first, so the cap keeps them.
-const MAX_EXCERPT_TOKENS: usize = 4_000;
+/// passages that best match the question (three, see [`Excerpts::new`]),
+/// even when the local window could hold more. The local model reads them
+/// afresh each question; at about 1,000 tokens that is 4 to 6 seconds on
+/// two cores, against 20 for 4,000 tokens and minutes for a whole window.
+const MAX_EXCERPT_TOKENS: usize = 1_200;
 
 /// Tokens of excerpts each question gets, or `None` when the documents go
 /// whole: they fit the local window (`window` less the chat's `fixed`
@@ -286,37 +329,6 @@ fn with_figure_check(shared: String, missing: &[String]) -> String {
         "{shared}\n[checked against the documents: {} occurs nowhere in them; the small model may have made it up]",
         missing.join(", ")
     )
-}
-
-/// The remote model's first question, added to its conversation. A remote
-/// model that cannot even ask leaves the local model to answer the task
-/// itself: the run still ends with an answer.
-async fn first_question(
-    ledger: &mut Ledger<'_>,
-    remote_messages: &mut Vec<Message>,
-) -> Result<String, crate::ledger::Halt> {
-    let question = ledger
-        .remote_json(
-            0,
-            "question",
-            remote_messages.clone(),
-            ResponseFormat::json_schema("question", Question::schema()),
-            Question::read,
-        )
-        .await;
-    let message = match question {
-        Ok(question) => question.message,
-        Err(crate::ledger::Halt::Unusable(reason)) => {
-            tracing::info!(%reason, "no usable first question; asking the local model the task");
-            ledger.task.to_string()
-        }
-        Err(halt) => return Err(halt),
-    };
-    remote_messages.push(Message::assistant(format!(
-        "{{\"message\": {}}}",
-        serde_json::Value::String(message.clone())
-    )));
-    Ok(message)
 }
 
 /// Asks the local model `message` in the conversation `local_messages`
@@ -409,8 +421,10 @@ struct Excerpts {
 
 impl Excerpts {
     fn new(documents: &[ContextDocument], room_tokens: usize) -> Self {
-        // Chunks of a tenth of the room, so several passages fit at once.
-        let size = (room_tokens * 3 / 10).clamp(300, 4000);
+        // Chunks of a third of the room (three characters a token), so
+        // that the three best passages fit: each long enough to hold a
+        // clause with its context, few enough not to bury it.
+        let size = room_tokens.clamp(300, 4000);
         let spec = minions_chunk::ChunkSpec::new(minions_chunk::ChunkUnit::Paragraphs, size, 0);
         let mut passages = Vec::new();
         for document in documents {
@@ -470,8 +484,8 @@ mod tests {
     #[test]
     fn long_documents_are_sent_as_capped_excerpts() {
         // Short documents go whole, up to the whole-document limit.
-        assert_eq!(excerpt_room(Some(32_768), 2_000, 3_000), None);
-        assert_eq!(excerpt_room(None, 2_000, 3_000), None);
+        assert_eq!(excerpt_room(Some(32_768), 2_000, 1_000), None);
+        assert_eq!(excerpt_room(None, 2_000, 1_000), None);
         assert_eq!(excerpt_room(Some(32_768), 2_000, WHOLE_UP_TO_TOKENS), None);
         // Longer: excerpts, even when the window could hold them, and when
         // the window is not known.
@@ -487,9 +501,9 @@ mod tests {
             excerpt_room(Some(32_768), 2_000, 40_000),
             Some(MAX_EXCERPT_TOKENS)
         );
-        // A short document that the window cannot hold gets what it has.
-        assert_eq!(excerpt_room(Some(6_000), 2_000, 5_000), Some(4_000));
-        assert_eq!(excerpt_room(Some(3_096), 1_000, 40_000), Some(2_096));
+        // A window too small for the cap gets what it has.
+        assert_eq!(excerpt_room(Some(6_000), 2_000, 5_000), Some(MAX_EXCERPT_TOKENS));
+        assert_eq!(excerpt_room(Some(1_900), 1_000, 40_000), Some(900));
         assert_eq!(excerpt_room(Some(1_000), 2_000, 40_000), Some(0));
     }
 

@@ -42,16 +42,15 @@ The small model is capable but literal and easily confused: ask short, specific 
 and ask it for the few words of the documents it relies on. Check its answers for consistency; ask again, differently, when they look wrong. \
 Always reply with a single JSON object and nothing else.";
 
-/// The first remote message of Minion.
-pub fn minion_first(task: &str, metadata: &[DocumentMetadata], history: &str) -> String {
+/// The opening of the remote model's first message in Minion: the task and
+/// what the small model holds. The small model has already been asked the
+/// task as written; its answer follows (see [`minion_after_answer`]).
+pub fn minion_opening(task: &str, metadata: &[DocumentMetadata], history: &str) -> String {
     format!(
         "Task: {task}\n\nDocuments the small model holds (you only see their names and sizes):\n{}{}\n\n\
-Write your first question for the small model. Reply with one JSON object with the fields \
-reasoning ({}) and message ({}).",
+The small model was first asked the task as written.",
         documents(metadata),
         earlier(history),
-        describe::REASONING,
-        describe::MESSAGE,
     )
 }
 

@@ -192,9 +192,42 @@ pub fn describes_the_documents(answer: &str) -> bool {
         .iter()
         .any(|w| THE_TEXT.contains(w) || w.ends_with(".md") || w.ends_with(".txt"));
     // "The README does not provide information about it" is the answer
-    // "not in the documents", which is an answer.
-    let says_not_there = NOT_THERE.iter().any(|n| lower.contains(n));
-    names_the_text && !says_not_there && DESCRIBING.iter().any(|d| lower.contains(d))
+    // "not in the documents", which is an answer; so is a description
+    // followed by what was asked ("The document points to the following
+    // files for information on earlier releases: NEWS2x.txt, HISTORY.txt").
+    names_the_text
+        && !says_not_there(&lower)
+        && DESCRIBING.iter().any(|d| lower.contains(d))
+        && !names_something_specific(answer)
+}
+
+/// Whether an answer says that the documents do not hold what was asked
+/// ("The documents do not say.", "No information is given.").
+pub(crate) fn says_not_there(answer: &str) -> bool {
+    let lower = answer.to_lowercase().replace('\u{2019}', "'");
+    NOT_THERE.iter().any(|n| lower.contains(n))
+}
+
+/// Whether an answer lists something specific after a colon: a figure, or
+/// a file name, address or identifier (a word with a dot, slash,
+/// underscore or "@" inside it). Words before the colon do not count: the
+/// description may repeat the task's own ("the patches in Python 2.7.18").
+fn names_something_specific(answer: &str) -> bool {
+    let Some((_, listed)) = answer.split_once(':') else {
+        return false;
+    };
+    listed
+        .split_whitespace()
+        .map(|token| token.trim_matches(|c: char| !c.is_alphanumeric()))
+        .any(|token| {
+            let inner = |c: char| {
+                token
+                    .char_indices()
+                    .any(|(i, x)| x == c && i > 0 && i + 1 < token.len())
+            };
+            token.bytes().any(|b| b.is_ascii_digit())
+                || ['.', '/', '_', '@'].into_iter().any(inner)
+        })
 }
 
 /// How an answer says the documents do not hold what was asked.
@@ -220,35 +253,7 @@ fn final_answer(value: &Value) -> Result<Option<String>, String> {
     }
 }
 
-/// Minion's first remote reply: the first question for the local model.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Question {
-    /// The question.
-    pub message: String,
-}
-
-impl Question {
-    /// The schema sent for it.
-    pub fn schema() -> Value {
-        object(
-            json!({
-                "reasoning": free_field(describe::REASONING, REASONING_CHARS),
-                "message": string_field(describe::MESSAGE, MESSAGE_CHARS),
-            }),
-            &["reasoning", "message"],
-        )
-    }
-
-    /// Reads a reply.
-    pub fn read(value: &Value) -> Result<Self, String> {
-        match own_text(value, "message")? {
-            Some(message) => Ok(Self { message }),
-            None => Err("`message` is empty: write your question for the small model".into()),
-        }
-    }
-}
-
-/// Minion's later remote replies.
+/// Minion's remote replies, after each local answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MinionDecision {
     /// The final answer.
@@ -388,6 +393,7 @@ mod tests {
             "The section that lists the disk space information for each Python version installed by pyenv.",
             "The document discusses the notice period.",
             "This excerpt refers to the license terms.",
+            "The document refers to: the license terms.",
         ] {
             assert!(describes_the_documents(meta), "{meta}");
         }
@@ -403,6 +409,8 @@ mod tests {
             "The README.md file does not provide information about the minimum required RAM.",
             "The document doesn't give details about disk space.",
             "The documents contain no information about RAM.",
+            // A description followed by what was asked.
+            "The document points to the following files for information on earlier releases: NEWS2x.txt, HISTORY.txt",
         ] {
             assert!(!describes_the_documents(answer), "{answer}");
         }
@@ -471,8 +479,8 @@ mod tests {
         let reply = json!({"decision": "final", "answer": describe::ANSWER});
         let error = MinionDecision::read(&reply, true).err().unwrap_or_default();
         assert!(error.contains("repeats the description"), "{error}");
-        let reply = json!({"message": describe::MESSAGE.to_lowercase()});
-        assert!(Question::read(&reply).is_err());
+        let reply = json!({"decision": "ask", "message": describe::MESSAGE.to_lowercase()});
+        assert!(MinionDecision::read(&reply, false).is_err());
     }
 
     #[test]

@@ -14,10 +14,6 @@ fn minion() -> RunOptions {
     options(ProtocolKind::Minion)
 }
 
-fn question() -> Reply {
-    remote_json(json!({"reasoning": "start", "message": "What is the launch code?"}))
-}
-
 fn ask(message: &str) -> Reply {
     remote_json(json!({"reasoning": "more", "decision": "ask", "message": message}))
 }
@@ -32,7 +28,6 @@ async fn answers_in_round_one_without_the_remote_seeing_the_document() {
     // About 17,000 tokens: past the length Minion sends whole.
     let doc = document(60_000);
     m.remote_server
-        .push(question())
         .push(final_answer("The launch code is 7421."));
     m.local_server
         .push(Reply::text("The document says: the launch code is 7421."));
@@ -49,7 +44,7 @@ async fn answers_in_round_one_without_the_remote_seeing_the_document() {
     assert_eq!(result.answer, "The launch code is 7421.");
     assert_eq!(
         (result.rounds, result.remote_calls, result.local_calls),
-        (1, 2, 1)
+        (1, 1, 1)
     );
     assert_eq!(result.stop, StopReason::Answered);
     // The local model got the passages that match the question, the
@@ -69,7 +64,7 @@ async fn answers_in_round_one_without_the_remote_seeing_the_document() {
         );
     }
     // Usage is what the fake remote reported on every call.
-    assert_eq!(result.remote_usage, minions_core::Usage::new(2000, 100));
+    assert_eq!(result.remote_usage, minions_core::Usage::new(1000, 50));
     assert!(result.remote_only.prompt_tokens > 4000);
     assert!(result.savings_ratio.is_some());
 }
@@ -78,14 +73,14 @@ async fn answers_in_round_one_without_the_remote_seeing_the_document() {
 async fn answers_after_three_rounds() {
     let m = models().await;
     m.remote_server
-        .push(question())
         .push(ask("Which section mentions it?"))
         .push(ask("Quote the sentence."))
-        .push(final_answer("7421"));
+        .push(final_answer("The report gives the code in one section."));
     m.local_server
-        .respond_with(|_| Reply::text("Section 40 gives the code as 7421."));
+        .respond_with(|_| Reply::text("One section of the report gives the code."));
     let options = minion().max_rounds(5);
-    let transcript = run_with(&m.pair(), "code?", &[document(5_000)], options, None)
+    // Short enough to go whole.
+    let transcript = run_with(&m.pair(), "code?", &[document(3_000)], options, None)
         .await
         .unwrap();
     assert_eq!(
@@ -106,9 +101,7 @@ async fn the_last_round_forces_a_final_answer() {
     let m = models().await;
     m.remote_server.respond_with(|request| {
         let prompt = request.last_user_message();
-        if prompt.contains("Write your first question") {
-            question()
-        } else if prompt.contains("always \"final\"") {
+        if prompt.contains("always \"final\"") {
             final_answer("best guess: 7421")
         } else {
             ask("Tell me more.")
@@ -132,14 +125,8 @@ async fn a_final_answer_naming_what_the_local_model_never_said_is_refused() {
     // made up, and is asked for again; a remote model that insists leaves
     // the run with the local model's own answer.
     let m = models().await;
-    m.remote_server.respond_with(|request| {
-        let prompt = request.last_user_message();
-        if prompt.contains("Write your first question") {
-            question()
-        } else {
-            final_answer("The code is 9999.")
-        }
-    });
+    m.remote_server
+        .respond_with(|_| final_answer("The code is 9999."));
     m.local_server
         .respond_with(|_| Reply::text("The document does not give a launch code."));
     let transcript = run_with(
@@ -169,7 +156,6 @@ async fn a_final_answer_naming_what_the_local_model_never_said_is_refused() {
 async fn a_malformed_decision_is_asked_again_and_counted() {
     let m = models().await;
     m.remote_server
-        .push(question())
         .push(remote_json(
             json!({"reasoning": "oops", "decision": "final"}),
         ))
@@ -181,12 +167,12 @@ async fn a_malformed_decision_is_asked_again_and_counted() {
         .await
         .unwrap();
     assert_eq!(transcript.result.answer, "7421");
-    assert_eq!(transcript.result.remote_calls, 3);
+    assert_eq!(transcript.result.remote_calls, 2);
     assert_eq!(
-        transcript.result.remote_usage.prompt_tokens, 3000,
+        transcript.result.remote_usage.prompt_tokens, 2000,
         "the failed attempt's usage counts too"
     );
-    let retry = remote_requests(&m)[2].last_user_message();
+    let retry = remote_requests(&m)[1].last_user_message();
     assert!(retry.contains("`answer` is empty"), "{retry}");
 }
 
@@ -198,7 +184,7 @@ async fn an_unreachable_local_server_stops_the_run() {
         &minions::ModelSettings::default().base_url(minions_testkit::unused_local_url().await),
     )
     .unwrap();
-    m.remote_server.push(question()).push(final_answer("never"));
+    m.remote_server.push(final_answer("never"));
     let failure = run_with(
         &minions_protocol::RunModels::new(m.remote.clone(), dead.clone()),
         "code?",
@@ -229,16 +215,7 @@ async fn an_unreachable_local_server_stops_the_run() {
 #[tokio::test(start_paused = true)]
 async fn a_budget_stops_before_crossing_the_cap() {
     let m = models().await;
-    m.remote_server.respond_with(|request| {
-        if request
-            .last_user_message()
-            .contains("Write your first question")
-        {
-            question()
-        } else {
-            ask("again?")
-        }
-    });
+    m.remote_server.respond_with(|_| ask("again?"));
     m.local_server
         .respond_with(|_| Reply::text("partial answer"));
     let options = minion()
@@ -274,7 +251,7 @@ async fn a_budget_stops_before_crossing_the_cap() {
 #[tokio::test(start_paused = true)]
 async fn private_data_in_local_answers_is_redacted() {
     let m = models().await;
-    m.remote_server.push(question()).push(final_answer("done"));
+    m.remote_server.push(final_answer("done"));
     m.local_server.push(Reply::text(
         "Contact Jane Roe at jane.roe@example.com or 415-555-0199.",
     ));
@@ -288,7 +265,7 @@ async fn private_data_in_local_answers_is_redacted() {
     )
     .await
     .unwrap();
-    let sent = remote_requests(&m)[1].prompt_text();
+    let sent = remote_requests(&m)[0].prompt_text();
     assert!(
         !sent.contains("jane.roe@example.com")
             && !sent.contains("Jane Roe")
@@ -337,7 +314,6 @@ async fn empty_inputs_are_refused() {
 async fn a_cancellation_token_stops_the_run() {
     let m = models().await;
     m.remote_server
-        .push(question())
         .push(final_answer("too late"));
     m.local_server
         .push(Reply::text("slow").after(std::time::Duration::from_secs(60)));
@@ -356,17 +332,18 @@ async fn a_cancellation_token_stops_the_run() {
         "{}",
         failure.error
     );
-    assert_eq!(remote_requests(&m).len(), 1);
-    // What was spent before the cancellation is reported.
+    // The run was cancelled while the local model read the task, before
+    // any remote call; what was spent is reported (nothing, here).
+    assert_eq!(remote_requests(&m).len(), 0);
     let result = &failure.transcript.result;
     assert_eq!(result.stop, StopReason::Cancelled);
-    assert_eq!(result.remote_usage, minions_core::Usage::new(1000, 50));
+    assert_eq!(result.remote_usage, minions_core::Usage::default());
 }
 
 #[tokio::test(start_paused = true)]
 async fn events_arrive_on_the_channel_in_order() {
     let m = models().await;
-    m.remote_server.push(question()).push(final_answer("7421"));
+    m.remote_server.push(final_answer("7421"));
     m.local_server.push(Reply::text("7421"));
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
     let transcript = run_with(
@@ -397,7 +374,6 @@ async fn events_arrive_on_the_channel_in_order() {
         kinds,
         [
             "run_started",
-            "remote_message",
             "local_message",
             "remote_message",
             "answer"
@@ -413,7 +389,7 @@ async fn documents_beyond_the_local_window_go_as_excerpts_never_cut() {
         .start()
         .await;
     let m = models_on(remote_server, local_server);
-    m.remote_server.push(question()).push(final_answer("7421"));
+    m.remote_server.push(final_answer("7421"));
     m.local_server.push(Reply::text("The launch code is 7421."));
     let doc = document(60_000);
     let transcript = run_with(
@@ -448,7 +424,6 @@ async fn documents_beyond_the_local_window_go_as_excerpts_never_cut() {
 async fn a_re_ask_changes_the_request() {
     let m = models().await;
     m.remote_server
-        .push(question())
         .push(remote_json(
             json!({"reasoning": "oops", "decision": "final"}),
         ))
@@ -461,9 +436,9 @@ async fn a_re_ask_changes_the_request() {
         .iter()
         .map(|r| r.json().unwrap())
         .collect();
-    assert!(sent[1].get("seed").is_none(), "first asks carry no seed");
-    assert_eq!(sent[2]["seed"], json!(1), "the re-ask has its own seed");
-    assert!(sent[2]["temperature"].as_f64().unwrap() >= 0.4);
+    assert!(sent[0].get("seed").is_none(), "first asks carry no seed");
+    assert_eq!(sent[1]["seed"], json!(1), "the re-ask has its own seed");
+    assert!(sent[1]["temperature"].as_f64().unwrap() >= 0.4);
 }
 
 /// Anthropic as the remote: later rounds mark the conversation so far for
@@ -490,9 +465,6 @@ async fn an_anthropic_remote_caches_the_conversation_and_cached_tokens_are_price
     };
     m.remote_server
         .push(cached(
-            json!({"reasoning": "start", "message": "What is the launch code?"}),
-        ))
-        .push(cached(
             json!({"reasoning": "more", "decision": "ask", "message": "Say it again."}),
         ))
         .push(cached(
@@ -511,16 +483,16 @@ async fn an_anthropic_remote_caches_the_conversation_and_cached_tokens_are_price
     .await
     .unwrap();
     let result = &transcript.result;
-    assert_eq!(result.remote_usage.cached_prompt_tokens, 2400);
+    assert_eq!(result.remote_usage.cached_prompt_tokens, 1600);
     // $3/M uncached, $0.30/M cached, $15/M out.
-    let expected = (200.0 * 3.0 + 800.0 * 0.30) * 3.0 / 1e6 + 150.0 * 15.0 / 1e6;
+    let expected = (200.0 * 3.0 + 800.0 * 0.30) * 2.0 / 1e6 + 100.0 * 15.0 / 1e6;
     assert!(
         (result.remote_cost.total_usd() - expected).abs() < 1e-9,
         "{:?}",
         result.remote_cost
     );
     assert!(
-        result.summary().contains("2400 of them cached"),
+        result.summary().contains("1600 of them cached"),
         "{}",
         result.summary()
     );
@@ -529,7 +501,7 @@ async fn an_anthropic_remote_caches_the_conversation_and_cached_tokens_are_price
         .iter()
         .filter_map(|r| r.json())
         .collect();
-    assert_eq!(sent.len(), 3);
+    assert_eq!(sent.len(), 2);
     for body in &sent {
         assert_eq!(body["system"][0]["cache_control"]["type"], "ephemeral");
     }
@@ -546,7 +518,7 @@ async fn an_anthropic_remote_caches_the_conversation_and_cached_tokens_are_price
         "a first call marks only the system prompt"
     );
     assert_eq!(
-        last_turn(&sent[2])["content"][0]["cache_control"]["type"],
+        last_turn(&sent[1])["content"][0]["cache_control"]["type"],
         "ephemeral"
     );
 }
@@ -561,7 +533,6 @@ async fn a_local_model_that_quotes_at_length_is_cut_to_short_quotes() {
     let passage: String = doc.text[start..].chars().take(600).collect();
     let said = format!("Here is what the report says:\n{passage}\nSo the code is in section 40.");
     m.remote_server
-        .push(question())
         .push(final_answer("It is in section 40."));
     m.local_server.push(Reply::text(&said));
     let transcript = run_with(
@@ -574,7 +545,7 @@ async fn a_local_model_that_quotes_at_length_is_cut_to_short_quotes() {
     .await
     .unwrap();
     let result = &transcript.result;
-    let told = remote_requests(&m)[1].prompt_text();
+    let told = remote_requests(&m)[0].prompt_text();
     assert!(
         told.contains("Here is what the report says:") && told.contains("[...]"),
         "{told}"
@@ -607,7 +578,6 @@ async fn the_verbatim_bound_can_be_turned_off() {
     let start = doc.text.find("Section 12 ").unwrap();
     let passage: String = doc.text[start..].chars().take(600).collect();
     m.remote_server
-        .push(question())
         .push(final_answer("It is in section 40."));
     m.local_server.push(Reply::text(&passage));
     let mut options = minion();
@@ -621,7 +591,7 @@ async fn the_verbatim_bound_can_be_turned_off() {
     )
     .await
     .unwrap();
-    assert!(remote_requests(&m)[1].prompt_text().contains(&passage));
+    assert!(remote_requests(&m)[0].prompt_text().contains(&passage));
 }
 
 #[tokio::test(start_paused = true)]
@@ -630,7 +600,6 @@ async fn a_figure_the_documents_never_hold_is_flagged_to_the_remote() {
     // Long enough to hold the planted launch code.
     let doc = document(20_000);
     m.remote_server
-        .push(question())
         .push(final_answer("The documents do not say."));
     // A made-up figure: nothing in the report says 1.5GB.
     m.local_server.push(Reply::text("It needs 1.5GB of RAM."));
@@ -644,7 +613,7 @@ async fn a_figure_the_documents_never_hold_is_flagged_to_the_remote() {
     .await
     .unwrap();
     assert_eq!(transcript.result.answer, "The documents do not say.");
-    let after_answer = remote_requests(&m)[1].prompt_text();
+    let after_answer = remote_requests(&m)[0].prompt_text();
     assert!(after_answer.contains("It needs 1.5GB of RAM."));
     assert!(
         after_answer.contains("1.5 occurs nowhere in them"),
@@ -653,7 +622,6 @@ async fn a_figure_the_documents_never_hold_is_flagged_to_the_remote() {
     // A figure that is in the documents is passed on without a note.
     let m = models().await;
     m.remote_server
-        .push(question())
         .push(final_answer("The launch code is 7421."));
     m.local_server.push(Reply::text("The launch code is 7421."));
     run_with(
@@ -666,7 +634,7 @@ async fn a_figure_the_documents_never_hold_is_flagged_to_the_remote() {
     .await
     .unwrap();
     assert!(
-        !remote_requests(&m)[1]
+        !remote_requests(&m)[0]
             .prompt_text()
             .contains("occurs nowhere")
     );
@@ -680,9 +648,7 @@ async fn a_fallback_skips_a_local_reply_that_only_repeats_talk_of_the_small_mode
     let m = models().await;
     m.remote_server.respond_with(|request| {
         let prompt = request.last_user_message();
-        if prompt.contains("Write your first question") {
-            question()
-        } else if prompt.contains("last question") {
+        if prompt.contains("last question") {
             final_answer("The small model answered the question correctly.")
         } else {
             ask("The small model answered correctly; confirm it.")
@@ -716,16 +682,8 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     // reason, and the run ends saying the documents do not say (stop
     // `not_found`), never with the made-up figure.
     let m = models().await;
-    m.remote_server.respond_with(|request| {
-        if request
-            .last_user_message()
-            .contains("Write your first question")
-        {
-            question()
-        } else {
-            final_answer("It needs 1.5GB of RAM.")
-        }
-    });
+    m.remote_server
+        .respond_with(|_| final_answer("It needs 1.5GB of RAM."));
     m.local_server
         .respond_with(|_| Reply::text("It needs 1.5GB of RAM."));
     let transcript = run_with(
@@ -753,7 +711,6 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     // support, and the run ends answered.
     let m = models().await;
     m.remote_server
-        .push(question())
         .push(final_answer("It needs 1.5GB of RAM."))
         .push(final_answer(
             "The documents do not say how much RAM it needs.",
@@ -779,9 +736,7 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     let m = models().await;
     m.remote_server.respond_with(|request| {
         let prompt = request.last_user_message();
-        if prompt.contains("Write your first question") {
-            question()
-        } else if prompt.contains("The launch code is 7421.") {
+        if prompt.contains("The launch code is 7421.") {
             ask("And how much RAM?")
         } else {
             final_answer("It needs 1.5GB of RAM.")
@@ -804,4 +759,92 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
         transcript.result.stop
     );
     assert_eq!(transcript.result.answer, "The launch code is 7421.");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_without_the_asked_form_is_refused_and_never_the_answer() {
+    // Asked for an email address the documents do not hold, the local
+    // model names a web page and the remote model insists on passing it on
+    // (the worst it may do): each final answer is refused with the reason,
+    // and the run ends saying the documents do not say.
+    let m = models().await;
+    m.remote_server
+        .respond_with(|_| final_answer("Report them to <https://fsf.org/>."));
+    m.local_server
+        .respond_with(|_| Reply::text("Report them to https://fsf.org/."));
+    let transcript = run_with(
+        &m.pair(),
+        "What email address should violations be reported to?",
+        &[document(20_000)],
+        minion().max_rounds(1),
+        None,
+    )
+    .await
+    .unwrap();
+    let result = &transcript.result;
+    assert_eq!(result.stop, StopReason::NotFound);
+    assert_eq!(
+        result.answer,
+        "The documents do not say: the only answer found was not an email address."
+    );
+    let told = remote_requests(&m).iter().any(|r| {
+        format!("{:?}", r.json()).contains("the task asks for an email address, and the answer gives none")
+    });
+    assert!(told, "the reason is given to the remote model");
+
+    // A remote model that takes the reason says the documents do not say,
+    // and that is the answer.
+    let m = models().await;
+    m.remote_server
+        .push(final_answer("https://fsf.org/"))
+        .push(final_answer("The documents do not give an email address."));
+    m.local_server
+        .push(Reply::text("Report them to https://fsf.org/."));
+    let transcript = run_with(
+        &m.pair(),
+        "What email address should violations be reported to?",
+        &[document(20_000)],
+        minion().max_rounds(1),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        transcript.result.answer,
+        "The documents do not give an email address."
+    );
+    assert_eq!(transcript.result.remote_reasks, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_local_model_that_repeats_the_question_is_never_the_answer() {
+    // The local model answers with the task itself and the remote model
+    // never gives a usable final answer: the run says that no answer was
+    // found rather than hand the user their own question.
+    let m = models().await;
+    m.remote_server.respond_with(|_| {
+        remote_json(json!({"reasoning": "done", "decision": "final", "answer": ""}))
+    });
+    m.local_server.respond_with(|_| {
+        Reply::text("In which year was version 4 of the license published?")
+    });
+    let transcript = run_with(
+        &m.pair(),
+        "In which year was version 4 of the license published?",
+        &[document(20_000)],
+        minion().max_rounds(1),
+        None,
+    )
+    .await
+    .unwrap();
+    let result = &transcript.result;
+    assert!(
+        matches!(result.stop, StopReason::Fallback { .. }),
+        "{:?}",
+        result.stop
+    );
+    assert_eq!(
+        result.answer,
+        "No answer was found: the small model only repeated the question."
+    );
 }

@@ -27,8 +27,6 @@ pub fn remote(request: &RecordedRequest) -> Reply {
         Reply::json(
             &json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": "all"}),
         )
-    } else if prompt.contains("Write your first question") {
-        Reply::json(&json!({"reasoning": "r", "message": "What is the launch code?"}))
     } else {
         Reply::json(
             &json!({"reasoning": "r", "decision": "final", "answer": "The launch code is 7421."}),
