@@ -755,11 +755,21 @@ const CALENDAR_NAMES: &[&str] = &[
 /// model answered "the MIT license", which the GPL never names. Words are
 /// compared whole and without case: "MIT" is not in "submit".
 pub(crate) fn unsupported_name(answer: &str, sources: &str) -> Option<String> {
-    let told: HashSet<String> = sources
-        .split(|c: char| !c.is_alphanumeric())
+    unknown_name(answer, &word_set(sources))
+}
+
+/// The words of a text, lowercased, split at anything not a letter or a
+/// digit: what [`unknown_name`] looks names up in.
+fn word_set(text: &str) -> HashSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
-        .collect();
+        .collect()
+}
+
+/// The first name in `answer` (see [`unsupported_name`]) whose words are
+/// not all in `known`.
+fn unknown_name(answer: &str, known: &HashSet<String>) -> Option<String> {
     let mut sentence_start = true;
     for token in answer.split_whitespace() {
         let word = token.trim_matches(|c: char| !c.is_alphanumeric());
@@ -770,16 +780,13 @@ pub(crate) fn unsupported_name(answer: &str, sources: &str) -> Option<String> {
             continue;
         }
         // Each part of a joined name ("pyenv-win", "Run-Module") is a word
-        // of its own in `told`.
-        let parts: Vec<String> = word
+        // of its own in `known`.
+        let found = word
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
-            .collect();
-        let known = parts
-            .iter()
-            .all(|w| told.contains(w) || CALENDAR_NAMES.contains(&w.as_str()));
-        if !known {
+            .all(|w| known.contains(&w) || CALENDAR_NAMES.contains(&w.as_str()));
+        if !found {
             return Some(word.to_string());
         }
     }
@@ -817,6 +824,8 @@ pub(crate) struct DocumentFigures {
     decimals: HashSet<String>,
     /// Quantities ("1 gb"), for the counts of one or none an answer states.
     quantities: HashSet<String>,
+    /// Every word, lowercased, for the names an answer states.
+    words: HashSet<String>,
 }
 
 impl DocumentFigures {
@@ -826,6 +835,7 @@ impl DocumentFigures {
             numbers: chunk_numbers(documents),
             decimals: decimals(documents).into_iter().collect(),
             quantities: quantities(documents).into_iter().collect(),
+            words: word_set(documents),
         }
     }
 
@@ -835,13 +845,15 @@ impl DocumentFigures {
         self.numbers.extend(chunk_numbers(more));
         self.decimals.extend(decimals(more));
         self.quantities.extend(quantities(more));
+        self.words.extend(word_set(more));
         self
     }
 
     /// The figures in what a local model said that the documents never
-    /// contain: the numbers a claim makes (see [`claimed_numbers`]) and
-    /// decimals ("1.5" of "1.5GB"), each looked for anywhere in the
-    /// documents. Asked about something the documents do not hold,
+    /// contain: the numbers a claim makes (see [`claimed_numbers`]),
+    /// decimals ("1.5" of "1.5GB") and a name (see [`unsupported_name`]:
+    /// "the MIT license" from the GPL, run 20), each looked for anywhere in
+    /// the documents. Asked about something the documents do not hold,
     /// Qwen2.5-Coder 0.5B answered "1.5GB" for pyenv's RAM needs and
     /// "1.4 MB" for a file's size; neither figure is in the README.
     pub(crate) fn missing_from(&self, said: &str) -> Vec<String> {
@@ -864,6 +876,7 @@ impl DocumentFigures {
                     .into_iter()
                     .filter(|q| !self.quantities.contains(q)),
             )
+            .chain(unknown_name(said, &self.words))
             .collect();
         missing.sort();
         missing.dedup();
@@ -890,7 +903,8 @@ mod tests {
 
     #[test]
     fn figures_a_local_model_made_up_are_named() {
-        let readme = "pyenv needs Python 3.12.1 or 3.9 builds; see issue 2048. It takes 2 minutes.";
+        let readme = "pyenv needs Python 3.12.1 or 3.9 builds; see issue 2048. It takes 2 minutes. \
+Sizes are in MB; RAM varies.";
         assert_eq!(
             DocumentFigures::of(readme).missing_from("It needs 1.5GB of RAM."),
             ["1.5"]
@@ -934,6 +948,17 @@ mod tests {
             DocumentFigures::of(readme)
                 .and("Does it build in under 90 seconds?")
                 .missing_from("No, not in 90 seconds.")
+                .is_empty()
+        );
+        // A name the documents never mention is made up too.
+        let gpl = "You may combine it with version 3 of the GNU Affero General Public License.";
+        assert_eq!(
+            DocumentFigures::of(gpl).missing_from("The other license is the MIT license."),
+            ["MIT"]
+        );
+        assert!(
+            DocumentFigures::of(gpl)
+                .missing_from("It is the GNU Affero General Public License.")
                 .is_empty()
         );
     }

@@ -205,6 +205,7 @@ impl Heard {
     fn check_final(&self, answer: &str) -> Result<(), String> {
         crate::grounding::told_only(answer, &self.text)?;
         crate::grounding::in_the_asked_form(answer, &self.task)?;
+        only_restates(answer, &self.task)?;
         no_made_up_figures(answer, &self.figures)
     }
 
@@ -255,6 +256,21 @@ fn no_made_up_figures(answer: &str, figures: &DocumentFigures) -> Result<(), Str
 Answer only with what the documents support; if they do not answer the task, say plainly that the documents do not say.",
         missing.join(", ")
     ))
+}
+
+/// Refuses a final answer that only repeats the task's words: asked which
+/// IDLE release added support for Jupyter notebooks (none did), the local
+/// model answered "The IDLE release added support for Jupyter notebooks."
+/// and the remote model passed it on as the answer (run 20).
+fn only_restates(answer: &str, task: &str) -> Result<(), String> {
+    if crate::grounding::restates(answer, task) && !crate::replies::says_not_there(answer) {
+        return Err(
+            "the answer only repeats the task's words and names nothing the task asks for. \
+Answer with what the small model found; if it found nothing, say that the documents do not say"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// How the local model will see the documents. When they fit its window,

@@ -848,3 +848,57 @@ async fn a_local_model_that_repeats_the_question_is_never_the_answer() {
         "No answer was found: the small model only repeated the question."
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_final_answer_that_repeats_the_task_or_names_the_untold_is_refused() {
+    // The remote model passes on the task's own words as the answer, then
+    // a name nobody told it: both are refused with the reason, and the
+    // answer that stands is the one that says the documents do not say.
+    let m = models().await;
+    m.remote_server
+        .push(final_answer("The release added support for notebooks."))
+        .push(final_answer("The Jupyter release added it."))
+        .push(final_answer("The documents do not say which release."));
+    m.local_server
+        .push(Reply::text("The release added support for notebooks."));
+    let transcript = run_with(
+        &m.pair(),
+        "Which release added support for notebooks?",
+        &[document(20_000)],
+        minion().max_rounds(1),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        transcript.result.answer,
+        "The documents do not say which release."
+    );
+    assert_eq!(transcript.result.remote_reasks, 2);
+    let reasons: Vec<String> = remote_requests(&m)
+        .iter()
+        .skip(1)
+        .map(|r| r.last_user_message())
+        .collect();
+    assert!(reasons[0].contains("only repeats the task's words"), "{reasons:?}");
+    assert!(reasons[1].contains("\"Jupyter\""), "{reasons:?}");
+
+    // A local answer naming what the documents never mention is flagged to
+    // the remote model, like a made-up figure.
+    let m = models().await;
+    m.remote_server
+        .push(final_answer("The documents do not say."));
+    m.local_server
+        .push(Reply::text("The quarterly review was led by Zorblax."));
+    run_with(
+        &m.pair(),
+        "Who led the review?",
+        &[document(20_000)],
+        minion().max_rounds(1),
+        None,
+    )
+    .await
+    .unwrap();
+    let told = remote_requests(&m)[0].prompt_text();
+    assert!(told.contains("Zorblax occurs nowhere in them"), "{told}");
+}
