@@ -743,9 +743,25 @@ pub(crate) fn unsupported_specific(answer: &str, sources: &str) -> Option<String
 /// restates a date it was told in digits ("2023-10-02" as "October 2,
 /// 2023"): a name it was not told, but not a made-up one.
 const CALENDAR_NAMES: &[&str] = &[
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-    "saturday", "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 ];
 
 /// The first name in `answer` that `sources` never mention: a word that
@@ -1258,12 +1274,18 @@ version 3 of the GNU Affero General Public License. It was released on 2023-10-0
             Some("MIT".into())
         );
         assert_eq!(
-            unsupported_name("The other license is the GNU Affero General Public License.", heard),
+            unsupported_name(
+                "The other license is the GNU Affero General Public License.",
+                heard
+            ),
             None
         );
         // The first word of a sentence, months, and names in other cases.
         assert_eq!(
-            unsupported_name("Released on October 2, 2023. Combine it with gnu affero.", heard),
+            unsupported_name(
+                "Released on October 2, 2023. Combine it with gnu affero.",
+                heard
+            ),
             None
         );
         assert_eq!(unsupported_name("Yes. Submit patches.", heard), None);

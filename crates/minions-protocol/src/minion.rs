@@ -155,8 +155,7 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// The last resort of a run whose local model only ever repeated the task.
-const ONLY_THE_QUESTION: &str =
-    "No answer was found: the small model only repeated the question.";
+const ONLY_THE_QUESTION: &str = "No answer was found: the small model only repeated the question.";
 
 /// What the remote model has been told in a run, for checking its final
 /// answer: it may name nothing else, and no figure the documents lack.
@@ -518,7 +517,10 @@ mod tests {
             Some(MAX_EXCERPT_TOKENS)
         );
         // A window too small for the cap gets what it has.
-        assert_eq!(excerpt_room(Some(6_000), 2_000, 5_000), Some(MAX_EXCERPT_TOKENS));
+        assert_eq!(
+            excerpt_room(Some(6_000), 2_000, 5_000),
+            Some(MAX_EXCERPT_TOKENS)
+        );
         assert_eq!(excerpt_room(Some(1_900), 1_000, 40_000), Some(900));
         assert_eq!(excerpt_room(Some(1_000), 2_000, 40_000), Some(0));
     }

@@ -225,8 +225,7 @@ fn names_something_specific(answer: &str) -> bool {
                     .char_indices()
                     .any(|(i, x)| x == c && i > 0 && i + 1 < token.len())
             };
-            token.bytes().any(|b| b.is_ascii_digit())
-                || ['.', '/', '_', '@'].into_iter().any(inner)
+            token.bytes().any(|b| b.is_ascii_digit()) || ['.', '/', '_', '@'].into_iter().any(inner)
         })
 }
 

@@ -313,8 +313,7 @@ async fn empty_inputs_are_refused() {
 #[tokio::test(start_paused = true)]
 async fn a_cancellation_token_stops_the_run() {
     let m = models().await;
-    m.remote_server
-        .push(final_answer("too late"));
+    m.remote_server.push(final_answer("too late"));
     m.local_server
         .push(Reply::text("slow").after(std::time::Duration::from_secs(60)));
     let token = minions_protocol::CancellationToken::new();
@@ -372,12 +371,7 @@ async fn events_arrive_on_the_channel_in_order() {
         .collect();
     assert_eq!(
         kinds,
-        [
-            "run_started",
-            "local_message",
-            "remote_message",
-            "answer"
-        ]
+        ["run_started", "local_message", "remote_message", "answer"]
     );
 }
 
@@ -532,8 +526,7 @@ async fn a_local_model_that_quotes_at_length_is_cut_to_short_quotes() {
     let start = doc.text.find("Section 12 ").unwrap();
     let passage: String = doc.text[start..].chars().take(600).collect();
     let said = format!("Here is what the report says:\n{passage}\nSo the code is in section 40.");
-    m.remote_server
-        .push(final_answer("It is in section 40."));
+    m.remote_server.push(final_answer("It is in section 40."));
     m.local_server.push(Reply::text(&said));
     let transcript = run_with(
         &m.pair(),
@@ -577,8 +570,7 @@ async fn the_verbatim_bound_can_be_turned_off() {
     let doc = document(20_000);
     let start = doc.text.find("Section 12 ").unwrap();
     let passage: String = doc.text[start..].chars().take(600).collect();
-    m.remote_server
-        .push(final_answer("It is in section 40."));
+    m.remote_server.push(final_answer("It is in section 40."));
     m.local_server.push(Reply::text(&passage));
     let mut options = minion();
     options.max_verbatim_chars = Some(0);
@@ -788,7 +780,8 @@ async fn an_answer_without_the_asked_form_is_refused_and_never_the_answer() {
         "The documents do not say: the only answer found was not an email address."
     );
     let told = remote_requests(&m).iter().any(|r| {
-        format!("{:?}", r.json()).contains("the task asks for an email address, and the answer gives none")
+        format!("{:?}", r.json())
+            .contains("the task asks for an email address, and the answer gives none")
     });
     assert!(told, "the reason is given to the remote model");
 
@@ -825,9 +818,8 @@ async fn a_local_model_that_repeats_the_question_is_never_the_answer() {
     m.remote_server.respond_with(|_| {
         remote_json(json!({"reasoning": "done", "decision": "final", "answer": ""}))
     });
-    m.local_server.respond_with(|_| {
-        Reply::text("In which year was version 4 of the license published?")
-    });
+    m.local_server
+        .respond_with(|_| Reply::text("In which year was version 4 of the license published?"));
     let transcript = run_with(
         &m.pair(),
         "In which year was version 4 of the license published?",
@@ -880,7 +872,10 @@ async fn a_final_answer_that_repeats_the_task_or_names_the_untold_is_refused() {
         .skip(1)
         .map(|r| r.last_user_message())
         .collect();
-    assert!(reasons[0].contains("only repeats the task's words"), "{reasons:?}");
+    assert!(
+        reasons[0].contains("only repeats the task's words"),
+        "{reasons:?}"
+    );
     assert!(reasons[1].contains("\"Jupyter\""), "{reasons:?}");
 
     // A local answer naming what the documents never mention is flagged to
