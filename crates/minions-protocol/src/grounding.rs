@@ -792,7 +792,8 @@ fn unknown_name(answer: &str, known: &HashSet<String>) -> Option<String> {
         let opens_sentence = sentence_start;
         sentence_start = token.ends_with(['.', ':', '!', '?']);
         let capitalised = word.chars().next().is_some_and(char::is_uppercase);
-        if opens_sentence || !capitalised || word.chars().count() < 2 {
+        // A unit ("GB", "MB") is not a name: its figure is checked instead.
+        if opens_sentence || !capitalised || word.chars().count() < 2 || unit(word).is_some() {
             continue;
         }
         // Each part of a joined name ("pyenv-win", "Run-Module") is a word
@@ -1289,6 +1290,10 @@ version 3 of the GNU Affero General Public License. It was released on 2023-10-0
             None
         );
         assert_eq!(unsupported_name("Yes. Submit patches.", heard), None);
+        assert_eq!(
+            unsupported_name("It needs 2 GB, about 2048 MB.", heard),
+            None
+        );
         assert_eq!(
             unsupported_name("It was Mark Roseman.", heard),
             Some("Mark".into())
