@@ -674,16 +674,29 @@ async fn the_python_references_cli_form_starts_chat() {
 async fn demo_runs_offline() {
     let fakes = fakes().await;
     let scratch = Scratch::new("demo");
-    let out = minions(&fakes, scratch.path(), &["demo", "--json"], &[], None).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(json["answer"].as_str().unwrap().contains("160/100"));
-    assert!(json["savings_ratio"].as_f64().unwrap() > 1.0);
-    // The scripted run is a clean one: no fallback, no re-ask, nothing
-    // elided (the checks on what the remote may say and see pass it).
-    assert_eq!(json["stop"]["kind"], "answered", "{json}");
-    assert_eq!(json["remote_reasks"], 0, "{json}");
-    assert!(json["redactions"].as_array().unwrap().is_empty(), "{json}");
+    // Both protocols: Minion reads the record as its best passages.
+    for protocol in ["minions", "minion"] {
+        let out = minions(
+            &fakes,
+            scratch.path(),
+            &["demo", "--json", "--protocol", protocol],
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            json["answer"].as_str().unwrap().contains("160/100"),
+            "{json}"
+        );
+        assert!(json["savings_ratio"].as_f64().unwrap() > 1.0);
+        // The scripted run is a clean one: no fallback, no re-ask, nothing
+        // elided (the checks on what the remote may say and see pass it).
+        assert_eq!(json["stop"]["kind"], "answered", "{protocol}: {json}");
+        assert_eq!(json["remote_reasks"], 0, "{protocol}: {json}");
+        assert!(json["redactions"].as_array().unwrap().is_empty(), "{json}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

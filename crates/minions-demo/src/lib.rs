@@ -68,9 +68,11 @@ pub fn local_reply(prompt: &str, whole_prompt: &str) -> String {
         }
         .to_string();
     }
-    let document = whole_prompt
-        .split("=== DOCUMENTS ===")
-        .nth(1)
+    // The whole record when it is short, else the passages that best match
+    // the question (Minion sends those above 1,200 tokens).
+    let document = ["=== DOCUMENTS ===", "=== PASSAGES ==="]
+        .iter()
+        .find_map(|marker| whole_prompt.split(marker).nth(1))
         .unwrap_or_default();
     let found: Vec<&str> = ["blood pressure", "ldl"]
         .iter()

@@ -22,6 +22,36 @@ fn final_answer(answer: &str) -> Reply {
     remote_json(json!({"reasoning": "done", "decision": "final", "answer": answer}))
 }
 
+/// A one-round run over a 20,000-character report whose remote model
+/// answers `remote` every time it is asked (the worst it may do: insist)
+/// and whose local model always says `local`.
+async fn insisting(
+    remote: &'static str,
+    local: &'static str,
+    task: &str,
+) -> (Models, minions_protocol::Transcript) {
+    let m = models().await;
+    m.remote_server.respond_with(move |_| final_answer(remote));
+    m.local_server.respond_with(move |_| Reply::text(local));
+    let transcript = run_with(
+        &m.pair(),
+        task,
+        &[document(20_000)],
+        minion().max_rounds(1),
+        None,
+    )
+    .await
+    .unwrap();
+    (m, transcript)
+}
+
+/// Whether some request to the remote model carried `text`.
+fn remote_was_told(m: &Models, text: &str) -> bool {
+    remote_requests(m)
+        .iter()
+        .any(|r| format!("{:?}", r.json()).contains(text))
+}
+
 #[tokio::test(start_paused = true)]
 async fn answers_in_round_one_without_the_remote_seeing_the_document() {
     let m = models().await;
@@ -124,20 +154,12 @@ async fn a_final_answer_naming_what_the_local_model_never_said_is_refused() {
     // model says: a number it names that the local model never said is
     // made up, and is asked for again; a remote model that insists leaves
     // the run with the local model's own answer.
-    let m = models().await;
-    m.remote_server
-        .respond_with(|_| final_answer("The code is 9999."));
-    m.local_server
-        .respond_with(|_| Reply::text("The document does not give a launch code."));
-    let transcript = run_with(
-        &m.pair(),
+    let (m, transcript) = insisting(
+        "The code is 9999.",
+        "The document does not give a launch code.",
         "code?",
-        &[document(5_000)],
-        minion().max_rounds(1),
-        None,
     )
-    .await
-    .unwrap();
+    .await;
     let result = &transcript.result;
     assert!(
         matches!(result.stop, StopReason::Fallback { .. }),
@@ -146,10 +168,10 @@ async fn a_final_answer_naming_what_the_local_model_never_said_is_refused() {
     );
     assert_eq!(result.answer, "The document does not give a launch code.");
     assert!(result.remote_reasks >= 1);
-    let asked_again = remote_requests(&m)
-        .iter()
-        .any(|r| format!("{:?}", r.json()).contains("nothing you were told contains"));
-    assert!(asked_again, "the reason is given to the remote model");
+    assert!(
+        remote_was_told(&m, "nothing you were told contains"),
+        "the reason is given to the remote model"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -673,31 +695,25 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     // final answer, every time it is asked: the answer is refused with the
     // reason, and the run ends saying the documents do not say (stop
     // `not_found`), never with the made-up figure.
-    let m = models().await;
-    m.remote_server
-        .respond_with(|_| final_answer("It needs 1.5GB of RAM."));
-    m.local_server
-        .respond_with(|_| Reply::text("It needs 1.5GB of RAM."));
-    let transcript = run_with(
-        &m.pair(),
+    let (m, transcript) = insisting(
+        "It needs 1.5GB of RAM.",
+        "It needs 1.5GB of RAM.",
         "How much RAM does it need?",
-        &[document(20_000)],
-        minion().max_rounds(1),
-        None,
     )
-    .await
-    .unwrap();
+    .await;
     let result = &transcript.result;
     assert_eq!(result.stop, StopReason::NotFound);
     assert_eq!(
         result.answer,
         "The documents do not say: the only answer found named 1.5, which occurs nowhere in them."
     );
-    let told = remote_requests(&m).iter().any(|r| {
-        format!("{:?}", r.json())
-            .contains("occurs nowhere in the documents: the small model made it up")
-    });
-    assert!(told, "the reason is given to the remote model");
+    assert!(
+        remote_was_told(
+            &m,
+            "occurs nowhere in the documents: the small model made it up"
+        ),
+        "the reason is given to the remote model"
+    );
 
     // A remote model that takes the reason answers from what the documents
     // support, and the run ends answered.
@@ -759,31 +775,25 @@ async fn an_answer_without_the_asked_form_is_refused_and_never_the_answer() {
     // model names a web page and the remote model insists on passing it on
     // (the worst it may do): each final answer is refused with the reason,
     // and the run ends saying the documents do not say.
-    let m = models().await;
-    m.remote_server
-        .respond_with(|_| final_answer("Report them to <https://fsf.org/>."));
-    m.local_server
-        .respond_with(|_| Reply::text("Report them to https://fsf.org/."));
-    let transcript = run_with(
-        &m.pair(),
+    let (m, transcript) = insisting(
+        "Report them to <https://fsf.org/>.",
+        "Report them to https://fsf.org/.",
         "What email address should violations be reported to?",
-        &[document(20_000)],
-        minion().max_rounds(1),
-        None,
     )
-    .await
-    .unwrap();
+    .await;
     let result = &transcript.result;
     assert_eq!(result.stop, StopReason::NotFound);
     assert_eq!(
         result.answer,
         "The documents do not say: the only answer found was not an email address."
     );
-    let told = remote_requests(&m).iter().any(|r| {
-        format!("{:?}", r.json())
-            .contains("the task asks for an email address, and the answer gives none")
-    });
-    assert!(told, "the reason is given to the remote model");
+    assert!(
+        remote_was_told(
+            &m,
+            "the task asks for an email address, and the answer gives none"
+        ),
+        "the reason is given to the remote model"
+    );
 
     // A remote model that takes the reason says the documents do not say,
     // and that is the answer.
