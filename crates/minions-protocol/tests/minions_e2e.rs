@@ -395,13 +395,9 @@ async fn remote_cost_of_one_fact_in_200k_characters() {
     let minions = run(&m, &doc, &minions()).await.unwrap().result;
 
     let m = models().await;
-    m.remote_server
-        .push(Reply::text(
-            json!({"reasoning": "r", "message": "What is the launch code?"}).to_string(),
-        ))
-        .push(Reply::text(
-            json!({"reasoning": "r", "decision": "final", "answer": "7421"}).to_string(),
-        ));
+    m.remote_server.push(Reply::text(
+        json!({"reasoning": "r", "decision": "final", "answer": "7421"}).to_string(),
+    ));
     m.local_server.push(Reply::text("The launch code is 7421."));
     let minion = run_with(
         &m.pair(),
@@ -414,9 +410,12 @@ async fn remote_cost_of_one_fact_in_200k_characters() {
     .unwrap()
     .result;
 
+    // Minions plans and synthesizes; Minion asks the local model the task
+    // and the remote model decides once.
+    assert_eq!((minions.remote_calls, minion.remote_calls), (2, 1));
     for result in [&minions, &minion] {
         assert_eq!(result.answer, "7421");
-        assert_eq!(result.remote_calls, 2);
+        assert_eq!(result.remote_reasks, 0);
         assert!(
             result.remote_usage.prompt_tokens < 4_000,
             "{:?}",

@@ -175,9 +175,7 @@ mod tests {
             Ok(rt) => rt.block_on(async { (FakeServer::start().await, FakeServer::start().await) }),
             Err(e) => panic!("{e}"),
         };
-        remote.push(Reply::json(
-            &json!({"reasoning": "ask", "message": "What is the LDL?"}),
-        ));
+        // Minion asks the local model the task first; the remote decides.
         local.push(Reply::text("The LDL cholesterol is 170 mg/dL."));
         remote.push(Reply::json(
             &json!({"reasoning": "told", "decision": "final", "answer": "170 mg/dL"}),
@@ -187,6 +185,7 @@ mod tests {
         assert_eq!(ended["ok"], true, "{ended}");
         assert_eq!(ended["answered"], true);
         assert_eq!(ended["transcript"]["result"]["answer"], "170 mg/dL");
+        assert_eq!(ended["transcript"]["result"]["remote_reasks"], 0, "{ended}");
         assert!(ended["transcript"]["result"]["remote_usage"]["prompt_tokens"].as_u64() > Some(0));
     }
 
@@ -196,10 +195,8 @@ mod tests {
             Ok(rt) => rt.block_on(async { (FakeServer::start().await, FakeServer::start().await) }),
             Err(e) => panic!("{e}"),
         };
-        remote.push(Reply::json(
-            &json!({"reasoning": "ask", "message": "What is the LDL?"}),
-        ));
-        // The local model takes a minute: the run is cancelled long before.
+        // The local model, asked first, takes a minute: the run is
+        // cancelled long before, and no remote call is made.
         local.push(Reply::text("late").after(Duration::from_secs(60)));
         let session = Session::start(request(&local, &remote)).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(
@@ -211,6 +208,16 @@ mod tests {
         assert_eq!(ended["ok"], false);
         assert_eq!(ended["cancelled"], true);
         assert_eq!(ended["answered"], false);
-        assert_eq!(ended["transcript"]["result"]["remote_calls"], 1, "{ended}");
+        assert_eq!(ended["transcript"]["result"]["remote_calls"], 0, "{ended}");
+        // What it spent is still reported: the local wait, and no remote.
+        let summary = ended["summary"].as_str().unwrap_or_default();
+        assert!(
+            summary.contains("remote openai/gpt-4o: 0 call(s)"),
+            "{summary}"
+        );
+        assert!(
+            ended["transcript"]["result"]["timing"]["local"].as_f64() > Some(0.3),
+            "{ended}"
+        );
     }
 }
