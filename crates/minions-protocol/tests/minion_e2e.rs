@@ -33,16 +33,49 @@ async fn insisting(
     let m = models().await;
     m.remote_server.respond_with(move |_| final_answer(remote));
     m.local_server.respond_with(move |_| Reply::text(local));
-    let transcript = run_with(
+    let transcript = run_report(&m, task, 1).await;
+    (m, transcript)
+}
+
+/// An [`insisting`] run (`said`: the remote's answer, then the local
+/// model's) that ends `not_found` with `answer`, the remote model having
+/// been told `reason` for each refusal.
+async fn ends_not_found(said: [&'static str; 2], task: &str, answer: &str, reason: &str) {
+    let (m, transcript) = insisting(said[0], said[1], task).await;
+    assert_eq!(transcript.result.stop, StopReason::NotFound);
+    assert_eq!(transcript.result.answer, answer);
+    assert!(
+        remote_was_told(&m, reason),
+        "the reason is given to the remote model"
+    );
+}
+
+/// A one-round run whose remote model first answers `refused` (which the
+/// checks turn down) and then `taken`: the answer is `taken`, after one
+/// re-ask.
+async fn takes_the_reason(refused: &str, taken: &str, local: &str, task: &str) {
+    let m = models().await;
+    m.remote_server
+        .push(final_answer(refused))
+        .push(final_answer(taken));
+    m.local_server.push(Reply::text(local));
+    let transcript = run_report(&m, task, 1).await;
+    assert_eq!(transcript.result.answer, taken);
+    assert_eq!(transcript.result.remote_reasks, 1);
+}
+
+/// A run of `rounds` rounds over a 20,000-character report, which holds
+/// the launch code.
+async fn run_report(m: &Models, task: &str, rounds: u32) -> minions_protocol::Transcript {
+    run_with(
         &m.pair(),
         task,
         &[document(20_000)],
-        minion().max_rounds(1),
+        minion().max_rounds(rounds),
         None,
     )
     .await
-    .unwrap();
-    (m, transcript)
+    .unwrap()
 }
 
 /// Whether some request to the remote model carried `text`.
@@ -671,15 +704,7 @@ async fn a_fallback_skips_a_local_reply_that_only_repeats_talk_of_the_small_mode
     m.local_server.push(Reply::text("The launch code is 7421."));
     m.local_server
         .push(Reply::text("The small model answered correctly."));
-    let transcript = run_with(
-        &m.pair(),
-        "What is the launch code?",
-        &[document(20_000)],
-        minion().max_rounds(2),
-        None,
-    )
-    .await
-    .unwrap();
+    let transcript = run_report(&m, "What is the launch code?", 2).await;
     let result = &transcript.result;
     assert!(
         matches!(result.stop, StopReason::Fallback { .. }),
@@ -695,49 +720,23 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     // final answer, every time it is asked: the answer is refused with the
     // reason, and the run ends saying the documents do not say (stop
     // `not_found`), never with the made-up figure.
-    let (m, transcript) = insisting(
+    ends_not_found(
+        ["It needs 1.5GB of RAM.", "It needs 1.5GB of RAM."],
+        "How much RAM does it need?",
+        "The documents do not say: the only answer found named 1.5, which occurs nowhere in them.",
+        "occurs nowhere in the documents: the small model made it up",
+    )
+    .await;
+
+    // A remote model that takes the reason answers from what the documents
+    // support, and the run ends answered.
+    takes_the_reason(
         "It needs 1.5GB of RAM.",
+        "The documents do not say how much RAM it needs.",
         "It needs 1.5GB of RAM.",
         "How much RAM does it need?",
     )
     .await;
-    let result = &transcript.result;
-    assert_eq!(result.stop, StopReason::NotFound);
-    assert_eq!(
-        result.answer,
-        "The documents do not say: the only answer found named 1.5, which occurs nowhere in them."
-    );
-    assert!(
-        remote_was_told(
-            &m,
-            "occurs nowhere in the documents: the small model made it up"
-        ),
-        "the reason is given to the remote model"
-    );
-
-    // A remote model that takes the reason answers from what the documents
-    // support, and the run ends answered.
-    let m = models().await;
-    m.remote_server
-        .push(final_answer("It needs 1.5GB of RAM."))
-        .push(final_answer(
-            "The documents do not say how much RAM it needs.",
-        ));
-    m.local_server.push(Reply::text("It needs 1.5GB of RAM."));
-    let transcript = run_with(
-        &m.pair(),
-        "How much RAM does it need?",
-        &[document(20_000)],
-        minion().max_rounds(1),
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        transcript.result.answer,
-        "The documents do not say how much RAM it needs."
-    );
-    assert_eq!(transcript.result.remote_reasks, 1);
 
     // A real answer heard earlier is not thrown away: a remote model that
     // insists on a later made-up figure leaves the run with the real one.
@@ -752,15 +751,12 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     });
     m.local_server.push(Reply::text("The launch code is 7421."));
     m.local_server.push(Reply::text("It needs 1.5GB of RAM."));
-    let transcript = run_with(
-        &m.pair(),
+    let transcript = run_report(
+        &m,
         "What is the launch code, and how much RAM does it need?",
-        &[document(20_000)],
-        minion().max_rounds(2),
-        None,
+        2,
     )
-    .await
-    .unwrap();
+    .await;
     assert!(
         matches!(transcript.result.stop, StopReason::Fallback { .. }),
         "{:?}",
@@ -775,48 +771,26 @@ async fn an_answer_without_the_asked_form_is_refused_and_never_the_answer() {
     // model names a web page and the remote model insists on passing it on
     // (the worst it may do): each final answer is refused with the reason,
     // and the run ends saying the documents do not say.
-    let (m, transcript) = insisting(
-        "Report them to <https://fsf.org/>.",
+    ends_not_found(
+        [
+            "Report them to <https://fsf.org/>.",
+            "Report them to https://fsf.org/.",
+        ],
+        "What email address should violations be reported to?",
+        "The documents do not say: the only answer found was not an email address.",
+        "the task asks for an email address, and the answer gives none",
+    )
+    .await;
+
+    // A remote model that takes the reason says the documents do not say,
+    // and that is the answer.
+    takes_the_reason(
+        "https://fsf.org/",
+        "The documents do not give an email address.",
         "Report them to https://fsf.org/.",
         "What email address should violations be reported to?",
     )
     .await;
-    let result = &transcript.result;
-    assert_eq!(result.stop, StopReason::NotFound);
-    assert_eq!(
-        result.answer,
-        "The documents do not say: the only answer found was not an email address."
-    );
-    assert!(
-        remote_was_told(
-            &m,
-            "the task asks for an email address, and the answer gives none"
-        ),
-        "the reason is given to the remote model"
-    );
-
-    // A remote model that takes the reason says the documents do not say,
-    // and that is the answer.
-    let m = models().await;
-    m.remote_server
-        .push(final_answer("https://fsf.org/"))
-        .push(final_answer("The documents do not give an email address."));
-    m.local_server
-        .push(Reply::text("Report them to https://fsf.org/."));
-    let transcript = run_with(
-        &m.pair(),
-        "What email address should violations be reported to?",
-        &[document(20_000)],
-        minion().max_rounds(1),
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        transcript.result.answer,
-        "The documents do not give an email address."
-    );
-    assert_eq!(transcript.result.remote_reasks, 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -830,15 +804,12 @@ async fn a_local_model_that_repeats_the_question_is_never_the_answer() {
     });
     m.local_server
         .respond_with(|_| Reply::text("In which year was version 4 of the license published?"));
-    let transcript = run_with(
-        &m.pair(),
+    let transcript = run_report(
+        &m,
         "In which year was version 4 of the license published?",
-        &[document(20_000)],
-        minion().max_rounds(1),
-        None,
+        1,
     )
-    .await
-    .unwrap();
+    .await;
     let result = &transcript.result;
     assert!(
         matches!(result.stop, StopReason::Fallback { .. }),
@@ -863,15 +834,7 @@ async fn a_final_answer_that_repeats_the_task_or_names_the_untold_is_refused() {
         .push(final_answer("The documents do not say which release."));
     m.local_server
         .push(Reply::text("The release added support for notebooks."));
-    let transcript = run_with(
-        &m.pair(),
-        "Which release added support for notebooks?",
-        &[document(20_000)],
-        minion().max_rounds(1),
-        None,
-    )
-    .await
-    .unwrap();
+    let transcript = run_report(&m, "Which release added support for notebooks?", 1).await;
     assert_eq!(
         transcript.result.answer,
         "The documents do not say which release."
@@ -895,15 +858,7 @@ async fn a_final_answer_that_repeats_the_task_or_names_the_untold_is_refused() {
         .push(final_answer("The documents do not say."));
     m.local_server
         .push(Reply::text("The quarterly review was led by Zorblax."));
-    run_with(
-        &m.pair(),
-        "Who led the review?",
-        &[document(20_000)],
-        minion().max_rounds(1),
-        None,
-    )
-    .await
-    .unwrap();
+    run_report(&m, "Who led the review?", 1).await;
     let told = remote_requests(&m)[0].prompt_text();
     assert!(told.contains("Zorblax occurs nowhere in them"), "{told}");
 }
