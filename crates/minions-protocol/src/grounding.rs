@@ -424,15 +424,8 @@ const FILLER_WORDS: &[&str] = &[
 /// framework are pyenv's tests executed?", and the remote model passed
 /// them on.
 pub(crate) fn restates(answer: &str, asked: &str) -> bool {
-    let words = |text: &str| -> Vec<String> {
-        text.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    };
-    let asked: HashSet<String> = words(asked).into_iter().collect();
+    let asked = word_set(asked);
     let mut said = words(answer)
-        .into_iter()
         .filter(|w| !FILLER_WORDS.contains(&w.as_str()))
         .peekable();
     // A figure is the answer's own even when the task or the document's
@@ -777,10 +770,15 @@ pub(crate) fn unsupported_name(answer: &str, sources: &str) -> Option<String> {
 /// The words of a text, lowercased, split at anything not a letter or a
 /// digit: what [`unknown_name`] looks names up in.
 fn word_set(text: &str) -> HashSet<String> {
+    words(text).collect()
+}
+
+/// A text's words, lowercased, split at anything not a letter or a digit:
+/// "In which year?" and "in which year" are the same words.
+pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
-        .collect()
 }
 
 /// The first name in `answer` (see [`unsupported_name`]) whose words are

@@ -126,7 +126,7 @@ fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]
         return false;
     }
     if crate::grounding::restates(&local_answer, ledger.task)
-        || words(&local_answer) == words(ledger.task)
+        || crate::grounding::words(&local_answer).eq(crate::grounding::words(ledger.task))
     {
         // Seen with the 0.5B model on gpl3-08: it answered with the
         // question itself, and the run fell back to it as its answer.
@@ -143,15 +143,6 @@ fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]
     }
     ledger.findings_answer = Some(local_answer);
     true
-}
-
-/// A text's words, lowercased, without punctuation: "In which year?" and
-/// "in which year" are the same words.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
 }
 
 /// The last resort of a run whose local model only ever repeated the task.
