@@ -554,9 +554,7 @@ const REFERENCE_TOPICS: &[&str] = &[
 
 /// Whether `task` has one of `topics` as a word, or its plural ("issues").
 fn mentions_any(task: &str, topics: &[&str]) -> bool {
-    task.split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
-        .any(|w| topics.iter().any(|t| w == *t || w == format!("{t}s")))
+    words(task).any(|w| topics.iter().any(|t| w == *t || w == format!("{t}s")))
 }
 
 /// Words that show a task is about a document's own numbering.
@@ -721,15 +719,19 @@ pub(crate) fn unsupported_specific(answer: &str, sources: &str) -> Option<String
                 .chars()
                 .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
         })
-        .find(|token| {
-            let inner = |c: char| {
-                token
-                    .char_indices()
-                    .any(|(i, x)| x == c && i > 0 && i + 1 < token.len())
-            };
-            let specific = token.contains('@') || inner('/') || inner('_') || inner('.');
-            specific && !lower_sources.contains(token.as_str())
-        })
+        .find(|token| is_identifier(token) && !lower_sources.contains(token.as_str()))
+}
+
+/// Whether a word (trimmed of punctuation at its ends) is an address, path
+/// or identifier: it holds "@", or a slash, underscore or dot inside it
+/// ("gpl@fsf.org", "https://fsf.org", "PYENV_DIR", "NEWS2x.txt").
+pub(crate) fn is_identifier(token: &str) -> bool {
+    let inner = |c: char| {
+        token
+            .char_indices()
+            .any(|(i, x)| x == c && i > 0 && i + 1 < token.len())
+    };
+    token.contains('@') || inner('/') || inner('_') || inner('.')
 }
 
 /// Month and weekday names, which a remote model may write out when it

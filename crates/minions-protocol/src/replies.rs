@@ -220,12 +220,7 @@ fn names_something_specific(answer: &str) -> bool {
         .split_whitespace()
         .map(|token| token.trim_matches(|c: char| !c.is_alphanumeric()))
         .any(|token| {
-            let inner = |c: char| {
-                token
-                    .char_indices()
-                    .any(|(i, x)| x == c && i > 0 && i + 1 < token.len())
-            };
-            token.bytes().any(|b| b.is_ascii_digit()) || ['.', '/', '_', '@'].into_iter().any(inner)
+            token.bytes().any(|b| b.is_ascii_digit()) || crate::grounding::is_identifier(token)
         })
 }
 
