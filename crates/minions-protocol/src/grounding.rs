@@ -719,19 +719,9 @@ pub(crate) fn unsupported_specific(answer: &str, sources: &str) -> Option<String
                 .chars()
                 .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
         })
-        .find(|token| is_identifier(token) && !lower_sources.contains(token.as_str()))
-}
-
-/// Whether a word (trimmed of punctuation at its ends) is an address, path
-/// or identifier: it holds "@", or a slash, underscore or dot inside it
-/// ("gpl@fsf.org", "https://fsf.org", "PYENV_DIR", "NEWS2x.txt").
-pub(crate) fn is_identifier(token: &str) -> bool {
-    let inner = |c: char| {
-        token
-            .char_indices()
-            .any(|(i, x)| x == c && i > 0 && i + 1 < token.len())
-    };
-    token.contains('@') || inner('/') || inner('_') || inner('.')
+        .find(|token| {
+            crate::replies::is_identifier(token) && !lower_sources.contains(token.as_str())
+        })
 }
 
 /// Month and weekday names, which a remote model may write out when it

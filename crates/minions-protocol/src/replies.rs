@@ -219,9 +219,19 @@ fn names_something_specific(answer: &str) -> bool {
     listed
         .split_whitespace()
         .map(|token| token.trim_matches(|c: char| !c.is_alphanumeric()))
-        .any(|token| {
-            token.bytes().any(|b| b.is_ascii_digit()) || crate::grounding::is_identifier(token)
-        })
+        .any(|token| token.bytes().any(|b| b.is_ascii_digit()) || is_identifier(token))
+}
+
+/// Whether a word (trimmed of punctuation at its ends) is an address, path
+/// or identifier: it holds "@", or a slash, underscore or dot inside it
+/// ("gpl@fsf.org", "https://fsf.org", "PYENV_DIR", "NEWS2x.txt").
+pub(crate) fn is_identifier(token: &str) -> bool {
+    let inner = |c: char| {
+        token
+            .char_indices()
+            .any(|(i, x)| x == c && i > 0 && i + 1 < token.len())
+    };
+    token.contains('@') || inner('/') || inner('_') || inner('.')
 }
 
 /// How an answer says the documents do not hold what was asked.
