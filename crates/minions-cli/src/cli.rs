@@ -155,6 +155,9 @@ pub(crate) struct RunArgs {
     /// Interleave the jobs of one chunk with others instead of running them one after another (which lets a prompt cache read each chunk once).
     #[arg(long)]
     pub no_chunk_affinity: bool,
+    /// Minions: let the remote model plan round 1 too, instead of running the task as written on the chunks that best match it.
+    #[arg(long)]
+    pub plan_first_round: bool,
 }
 
 impl RunArgs {
@@ -179,6 +182,7 @@ impl RunArgs {
             local_max_tokens: self.local_max_tokens,
             local_timeout_secs: self.local_timeout,
             chunk_affinity: self.no_chunk_affinity.then_some(false),
+            plan_first_round: self.plan_first_round.then_some(true),
         }
     }
 }

@@ -171,7 +171,7 @@ async fn ask_with_minions_prints_the_answer_and_a_summary() {
     assert_eq!(text(&out.stdout).trim(), "The launch code is 7421.");
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("remote openai/gpt-4o: 2 call(s)"),
+        stderr.contains("remote openai/gpt-4o: 1 call(s)"),
         "{stderr}"
     );
     assert!(stderr.contains("remote-only estimate"), "{stderr}");
@@ -624,7 +624,7 @@ async fn chat_answers_follow_ups_and_reports_cost() {
     );
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("2 question(s): remote 3 call(s)"),
+        stderr.contains("2 question(s): remote 2 call(s)"),
         "{stderr}"
     );
     let saved: Value = serde_json::from_str(

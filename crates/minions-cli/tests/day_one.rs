@@ -223,7 +223,8 @@ async fn a_five_megabyte_line_is_answered() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_run_still_reports_its_cost_transcript_and_json() {
-    // The remote plans, then fails hard on the synthesis.
+    // The remote plans (asked to by --plan-first-round), then fails hard
+    // on the synthesis.
     let remote = FakeServer::start().await;
     remote.respond_with(|request: &RecordedRequest| {
         if request.last_user_message().contains("Plan this round's work") {
@@ -251,6 +252,7 @@ async fn a_failed_run_still_reports_its_cost_transcript_and_json() {
             "--json",
             "--transcript",
             transcript.to_str().unwrap(),
+            "--plan-first-round",
         ],
         &[("MINIONS_MAX_COST_RATIO", "0")],
     )
@@ -272,13 +274,17 @@ async fn a_failed_run_still_reports_its_cost_transcript_and_json() {
         json!("failed"),
         "not the stale file"
     );
-    // Without --json, the summary goes to stderr with the error.
+    // Without --json, the summary goes to stderr with the error (the
+    // variable asks for the planned first round this time).
     let out = run(
         &scratch.0,
         &remote.openai_base_url(),
         &local.url(),
         &["ask", "What is the LDL?", "-c", &doc],
-        &[("MINIONS_MAX_COST_RATIO", "0")],
+        &[
+            ("MINIONS_MAX_COST_RATIO", "0"),
+            ("MINIONS_PLAN_FIRST_ROUND", "true"),
+        ],
     )
     .await;
     let stderr = text(&out.stderr);

@@ -46,10 +46,12 @@ fn clause_with<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
 /// prompt: a worker searches its excerpt, a chat partner the whole record.
 pub fn local_reply(prompt: &str, whole_prompt: &str) -> String {
     if prompt.starts_with("Excerpt from") {
-        let needle = if prompt.contains("Task: Find the blood pressure") {
-            "blood pressure"
-        } else {
+        // The task as written (Minions' round 1) names the blood pressure
+        // first, and that is what a worker reading one chunk finds first.
+        let needle = if prompt.contains("Task: Find the LDL") {
             "ldl"
+        } else {
+            "blood pressure"
         };
         let excerpt = prompt.split("\"\"\"").nth(1).unwrap_or_default();
         return match clause_with(excerpt, needle) {
@@ -105,7 +107,24 @@ pub fn remote_reply(prompt: &str, _whole_prompt: &str) -> String {
         })
         .to_string();
     }
-    let answers: Vec<String> = prompt
+    let answers: Vec<String> = findings(prompt);
+    // One value of the two: ask for a round that looks for each (a round
+    // that is not the last offers "continue").
+    if answers.len() < 2 && prompt.contains("decide \"continue\"") {
+        return json!({"reasoning": "Only one of the two readings was found.", "decision": "continue", "answer": null,
+            "feedback": "Look for the blood pressure and the LDL cholesterol separately.",
+            "scratchpad": format!("Found so far: {}", answers.join("; "))})
+        .to_string();
+    }
+    json!({"reasoning": "The findings agree.", "decision": "final",
+        "answer": conclusion(&format!("a blood pressure of {} and LDL cholesterol of {}",
+            answers.first().map_or("?", String::as_str), answers.get(1).map_or("?", String::as_str)))})
+    .to_string()
+}
+
+/// The answers a Minions findings message shows, in order.
+fn findings(prompt: &str) -> Vec<String> {
+    prompt
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- answer: "))
         .map(|a| {
@@ -115,9 +134,5 @@ pub fn remote_reply(prompt: &str, _whole_prompt: &str) -> String {
                 .trim_matches('"')
                 .to_string()
         })
-        .collect();
-    json!({"reasoning": "The findings agree.", "decision": "final",
-        "answer": conclusion(&format!("a blood pressure of {} and LDL cholesterol of {}",
-            answers.first().map_or("?", String::as_str), answers.get(1).map_or("?", String::as_str)))})
-    .to_string()
+        .collect()
 }

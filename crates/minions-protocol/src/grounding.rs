@@ -322,13 +322,28 @@ fn quantities(text: &str) -> Vec<String> {
     found
 }
 
-/// The quantities of one or none an answer states ("1GB", "0 days"): the
-/// counts [`small_numbers`] leaves out, which are claims all the same when
-/// a unit comes with them.
+/// Units of size and hardware: a quantity in one of them must be stated as
+/// such, not only have its number somewhere. Asked for pyenv's RAM needs
+/// (the README gives none), a 0.5B worker answered "2GB" from a chunk that
+/// has a "2" in another sense, and the remote passed it on (run 25).
+const SIZE_UNITS: &[&str] = &[
+    "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bit", "core", "cpu",
+    "thread", "ghz", "mhz",
+];
+
+/// The quantities an answer states that must be found as quantities: those
+/// of one or none ("1GB", "0 days"), the counts [`small_numbers`] leaves
+/// out, which are claims all the same when a unit comes with them, and
+/// any count of a size or hardware unit ("2GB", "16 cores").
 fn unit_claims(answer: &str) -> Vec<String> {
     quantities(answer)
         .into_iter()
-        .filter(|q| q.starts_with("1 ") || q.starts_with("0 "))
+        .filter(|q| {
+            q.starts_with("1 ")
+                || q.starts_with("0 ")
+                || q.split_once(' ')
+                    .is_some_and(|(_, unit)| SIZE_UNITS.contains(&unit))
+        })
         .collect()
 }
 
@@ -425,15 +440,24 @@ const FILLER_WORDS: &[&str] = &[
 /// them on.
 pub(crate) fn restates(answer: &str, asked: &str) -> bool {
     let asked = word_set(asked);
-    let mut said = words(answer)
+    let said: HashSet<String> = words(answer)
         .filter(|w| !FILLER_WORDS.contains(&w.as_str()))
-        .peekable();
+        .collect();
+    if said.is_empty() || !said.iter().all(|w| asked.contains(w)) {
+        return false;
+    }
     // A figure is the answer's own even when the task or the document's
     // name has it ("3" beside "gpl-3.txt"): whether it is right is the
-    // grounding check's to say.
-    said.peek().is_some()
-        && said.all(|w| asked.contains(&w) && !w.bytes().any(|b| b.is_ascii_digit()))
+    // grounding check's to say. Not in an answer of five words or more,
+    // all of them the task's: that is the question said back ("For Python
+    // 2.7.18, the user-provided patches add support for which
+    // environments?", run 25).
+    said.len() >= ECHO_WORDS || !said.iter().any(|w| w.bytes().any(|b| b.is_ascii_digit()))
 }
+
+/// How many distinct words of the task an answer must repeat, and nothing
+/// else, to be the question said back even with a figure in it.
+const ECHO_WORDS: usize = 5;
 
 /// Whether an answer only names the document it was read in ("GPL-3" from
 /// `gpl-3.txt`): asked which treaty the GPL refers to, most 0.5B workers
@@ -922,7 +946,7 @@ Sizes are in MB; RAM varies.";
         );
         assert_eq!(
             DocumentFigures::of(readme).missing_from("About 4096 bytes, 7 times."),
-            ["4096", "7"]
+            ["4096", "4096 byte", "7"]
         );
         // One of a unit is a figure; "two minutes" is in the README.
         assert_eq!(
@@ -1047,6 +1071,11 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
         assert!(answer_grounded("1GiB", license, ""));
         assert!(answer_grounded("no notice: 0 days", license, ""));
         assert!(!answer_grounded("1 month", license, ""));
+        // A size is a claim whatever its count: a "2" elsewhere in the
+        // chunk does not ground "2GB".
+        assert!(!answer_grounded("2GB", "Step 2: install the shims.", ""));
+        assert!(answer_grounded("2 GB", "It needs 2GB of memory.", ""));
+        assert!(!answer_grounded("16 cores", "see section 16", ""));
         // Thousands and decimals are not counts of one or none.
         assert!(answer_grounded("2.0 GB", "needs 2.0 GB", ""));
         assert!(answer_grounded("1,000 days", "after 1,000 days", ""));
@@ -1082,6 +1111,13 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
             !restates("", "anything"),
             "an empty answer is another check's"
         );
+        // The question said back keeps its figure and is still only the
+        // question; a short answer's figure is its own.
+        let task =
+            "For Python 2.7.18, the user-provided patches add support for which environments?";
+        assert!(restates(task, task));
+        assert!(!restates("Python 2.7.18", task));
+        assert!(!restates("3", "Which version, 3 or 4, of gpl-3.txt?"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use minions_core::{ChatRequest, Message, ResponseFormat};
 
-use crate::grounding::DocumentFigures;
+use crate::final_answer::FinalAnswerCheck;
 use crate::input::{self, RunInput};
 use crate::ledger::{Ledger, Outcome};
 use crate::replies::MinionDecision;
@@ -151,8 +151,8 @@ const ONLY_THE_QUESTION: &str = "No answer was found: the small model only repea
 /// What the remote model has been told in a run, for checking its final
 /// answer: it may name nothing else, and no figure the documents lack.
 struct Heard {
-    /// The documents' figures (and the task's), gathered once.
-    figures: DocumentFigures,
+    /// The rules a final answer must pass, with the documents' figures.
+    rules: FinalAnswerCheck,
     /// The task as the user wrote it.
     task: String,
     /// The task and every local answer as the remote model saw them.
@@ -166,7 +166,7 @@ struct Heard {
 impl Heard {
     fn new(documents: &str, task: &str) -> Self {
         Self {
-            figures: DocumentFigures::of(documents).and(task),
+            rules: FinalAnswerCheck::new(documents, task),
             task: task.to_string(),
             text: format!("{task}\n"),
             real_answer: false,
@@ -180,7 +180,7 @@ impl Heard {
         let shared = ledger.redact(round, said);
         self.text.push_str(&shared);
         self.text.push('\n');
-        let made_up = self.figures.missing_from(said);
+        let made_up = self.rules.figures().missing_from(said);
         self.real_answer |= keep_as_last_resort(ledger, &shared, &made_up);
         let shared = with_figure_check(shared, &made_up);
         if !made_up.is_empty() {
@@ -189,14 +189,10 @@ impl Heard {
         shared
     }
 
-    /// Whether a final answer may stand: it names only what the remote
-    /// model was told, in the form the task asks for, and no figure the
-    /// documents lack (see [`no_made_up_figures`]).
+    /// Whether a final answer may stand (see [`FinalAnswerCheck::check`]):
+    /// what the remote model was told is the task and the local answers.
     fn check_final(&self, answer: &str) -> Result<(), String> {
-        crate::grounding::told_only(answer, &self.text)?;
-        crate::grounding::in_the_asked_form(answer, &self.task)?;
-        only_restates(answer, &self.task)?;
-        no_made_up_figures(answer, &self.figures)
+        self.rules.check(answer, &self.text)
     }
 
     /// The end of a run whose remote model gave no usable final answer
@@ -228,39 +224,6 @@ fn not_said(made_up: &[String]) -> String {
         "The documents do not say: the only answer found named {}, which occurs nowhere in them.",
         made_up.join(", ")
     )
-}
-
-/// Refuses a final answer that states a figure the documents never
-/// contain. The remote model was told, beside the local answer, that the
-/// figure occurs nowhere; passing it on anyway is how made-up figures
-/// became answers to questions the documents do not answer ("1.5GB of
-/// RAM", "1,300 lines" in run 4). The reason goes back to the remote model,
-/// which may answer again from what the documents support.
-fn no_made_up_figures(answer: &str, figures: &DocumentFigures) -> Result<(), String> {
-    let missing = figures.missing_from(answer);
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "the answer states {}, which occurs nowhere in the documents: the small model made it up. \
-Answer only with what the documents support; if they do not answer the task, say plainly that the documents do not say.",
-        missing.join(", ")
-    ))
-}
-
-/// Refuses a final answer that only repeats the task's words: asked which
-/// IDLE release added support for Jupyter notebooks (none did), the local
-/// model answered "The IDLE release added support for Jupyter notebooks."
-/// and the remote model passed it on as the answer (run 20).
-fn only_restates(answer: &str, task: &str) -> Result<(), String> {
-    if crate::grounding::restates(answer, task) && !crate::replies::says_not_there(answer) {
-        return Err(
-            "the answer only repeats the task's words and names nothing the task asks for. \
-Answer with what the small model found; if it found nothing, say that the documents do not say"
-                .into(),
-        );
-    }
-    Ok(())
 }
 
 /// How the local model will see the documents. When they fit its window,

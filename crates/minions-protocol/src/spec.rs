@@ -175,6 +175,10 @@ pub struct RunOptions {
     /// lane, so a server with a prompt cache (llama.cpp, vLLM, Ollama)
     /// reads the chunk once for all of them (default true).
     pub chunk_affinity: Option<bool>,
+    /// Minions: let the remote model plan round 1 too, instead of running
+    /// the task as written on the chunks that best match it (default
+    /// false; see `docs/protocol.md`).
+    pub plan_first_round: Option<bool>,
 }
 
 impl RunOptions {
@@ -272,6 +276,13 @@ impl RunOptions {
         self
     }
 
+    /// Minions: whether the remote model plans round 1 too (by default
+    /// round 1 runs the task as written on the best-matching chunks).
+    pub fn plan_first_round(mut self, plan: bool) -> Self {
+        self.plan_first_round = Some(plan);
+        self
+    }
+
     /// Layers `over` on top of `self`: every option `over` sets wins.
     pub fn overlay(self, over: RunOptions) -> RunOptions {
         RunOptions {
@@ -293,6 +304,7 @@ impl RunOptions {
             local_max_tokens: over.local_max_tokens.or(self.local_max_tokens),
             local_timeout_secs: over.local_timeout_secs.or(self.local_timeout_secs),
             chunk_affinity: over.chunk_affinity.or(self.chunk_affinity),
+            plan_first_round: over.plan_first_round.or(self.plan_first_round),
         }
     }
 
@@ -333,6 +345,7 @@ impl RunOptions {
                 LOCAL_TIMEOUT_SECS.check(self.local_timeout_secs)? as u64
             ),
             chunk_affinity: self.chunk_affinity.unwrap_or(true),
+            plan_first_round: self.plan_first_round.unwrap_or(false),
             pricing: Pricing::builtin(),
             history: History::default(),
             cancel: None,
@@ -394,6 +407,7 @@ pub struct RunSpec {
     pub(crate) local_max_tokens: u32,
     pub(crate) local_timeout: Duration,
     pub(crate) chunk_affinity: bool,
+    pub(crate) plan_first_round: bool,
     pub(crate) pricing: Pricing,
     pub(crate) history: History,
     pub(crate) cancel: Option<CancellationToken>,

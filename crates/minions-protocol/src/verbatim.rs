@@ -4,7 +4,8 @@
 //! A local model asked to quote its evidence may copy whole paragraphs into
 //! its answer, and everything it says goes to the remote model. Before that
 //! happens, runs of text that also occur in the documents are found and
-//! replaced by `[...]`, so the remote sees short quotes at most.
+//! cut after their first words and the rest replaced by `[...]`, so the
+//! remote sees short quotes at most.
 //!
 //! How runs are found: the documents are indexed by hashes of windows of
 //! `w` normalised characters (lowercase, whitespace collapsed) taken every
@@ -94,6 +95,26 @@ impl VerbatimGuard {
         Some(Self { window, hashes })
     }
 
+    /// Where a covered run's cut starts: after as many of its first whole
+    /// words as keep the run within the limit. A copied run starts at most
+    /// `stride - 1` characters before the first window that matched it,
+    /// and `stride - 1 + window` is the limit, so a head of `window`
+    /// characters stays within it. Keeping the head matters: an answer
+    /// that quoted the GPL's "article 11 of the WIPO copyright treaty ..."
+    /// at length reached the remote model as "article 11 of the [...]",
+    /// and the remote named another treaty (run 26).
+    fn head(&self, chars: &[(char, usize)], start: usize, end: usize) -> usize {
+        let limit = (start + self.window).min(end);
+        if limit >= end {
+            return start;
+        }
+        // Back to the last space inside the head, so no word is cut.
+        (start + 1..=limit)
+            .rev()
+            .find(|&i| chars.get(i).is_some_and(|&(c, _)| c == ' '))
+            .unwrap_or(start)
+    }
+
     /// `text` with every long run copied from the documents replaced by
     /// [`ELIDED`], and how many runs were elided.
     pub(crate) fn bound(&self, text: &str) -> (String, usize) {
@@ -115,9 +136,13 @@ impl VerbatimGuard {
         let mut out = String::with_capacity(text.len());
         let mut from = 0;
         for &(start, end) in &covered {
-            let cut_from = chars[start].1;
+            let keep = self.head(&chars, start, end);
+            let cut_from = chars.get(keep).map_or(text.len(), |&(_, at)| at);
             let cut_to = chars.get(end).map_or(text.len(), |&(_, at)| at);
             out.push_str(&text[from..cut_from]);
+            if keep > start {
+                out.push(' ');
+            }
             out.push_str(ELIDED);
             from = cut_to;
         }
@@ -164,6 +189,19 @@ mod tests {
             out.contains(ELIDED) && out.ends_with("So the notice period is 90 days."),
             "{out}"
         );
+        assert!(longest_copied(&out) <= 120, "{out}");
+    }
+
+    #[test]
+    fn a_long_copied_answer_keeps_its_first_words() {
+        let said = format!("{DOC} That is all.");
+        let (out, elided) = guard(120).bound(&said);
+        assert_eq!(elided, 1, "{out}");
+        assert!(
+            out.starts_with("The tenant shall give the landlord written notice"),
+            "{out}"
+        );
+        assert!(out.contains(" [...]"), "{out}");
         assert!(longest_copied(&out) <= 120, "{out}");
     }
 

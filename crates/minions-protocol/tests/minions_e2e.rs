@@ -28,8 +28,10 @@ fn synthesis(decision: &str, answer: Option<&str>) -> Reply {
     )
 }
 
+/// Minions with a planned first round: these tests script the planner.
+/// Round 1 as the task as written has tests of its own (`opening_*`).
 fn minions() -> RunOptions {
-    options(ProtocolKind::Minions)
+    options(ProtocolKind::Minions).plan_first_round(true)
 }
 
 async fn run(
@@ -388,11 +390,14 @@ async fn remote_cost_of_one_fact_in_200k_characters() {
     let m = models().await;
     // Unscripted usage: the fake counts four characters a token, as a real
     // tokenizer roughly would.
-    m.remote_server
-        .push(Reply::text(json!({"tasks": [{"id": "code", "instruction": "Find the launch code.", "query": "launch code"}], "select": "all"}).to_string()))
-        .push(Reply::text(json!({"reasoning": "r", "decision": "final", "answer": "7421"}).to_string()));
+    m.remote_server.push(Reply::text(
+        json!({"reasoning": "r", "decision": "final", "answer": "7421"}).to_string(),
+    ));
     m.local_server.respond_with(honest_worker);
-    let minions = run(&m, &doc, &minions()).await.unwrap().result;
+    let minions = run(&m, &doc, &options(ProtocolKind::Minions))
+        .await
+        .unwrap()
+        .result;
 
     let m = models().await;
     m.remote_server.push(Reply::text(
@@ -410,9 +415,10 @@ async fn remote_cost_of_one_fact_in_200k_characters() {
     .unwrap()
     .result;
 
-    // Minions plans and synthesizes; Minion asks the local model the task
-    // and the remote model decides once.
-    assert_eq!((minions.remote_calls, minion.remote_calls), (2, 1));
+    // Minions runs the task as written on the best chunks and synthesizes;
+    // Minion asks the local model the task and the remote model decides:
+    // one remote call each.
+    assert_eq!((minions.remote_calls, minion.remote_calls), (1, 1));
     for result in [&minions, &minion] {
         assert_eq!(result.answer, "7421");
         assert_eq!(result.remote_reasks, 0);
@@ -650,4 +656,108 @@ async fn section_numbers_and_the_document_name_are_not_answers() {
     assert_eq!(result.stop, StopReason::NotFound, "{}", result.answer);
     // Only the plan went to the remote model: nothing was found to weigh.
     assert_eq!(remote_requests(&run.m).len(), 1);
+}
+
+/// Whether a remote request asks for a plan (its schema names `tasks`).
+fn asks_for_a_plan(request: &RecordedRequest) -> bool {
+    request
+        .json()
+        .and_then(|b| {
+            b.pointer("/response_format/json_schema/schema/properties/tasks")
+                .cloned()
+        })
+        .is_some()
+}
+
+#[tokio::test(start_paused = true)]
+async fn opening_runs_the_task_as_written_on_the_best_chunks_without_a_plan() {
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server.push(synthesis("final", Some("7421")));
+    m.local_server.respond_with(honest_worker);
+    let transcript = run(&m, &doc, &options(ProtocolKind::Minions))
+        .await
+        .unwrap();
+    let result = &transcript.result;
+    assert_eq!(result.answer, "7421");
+    assert_eq!((result.rounds, result.remote_calls), (1, 1));
+    let remote = remote_requests(&m);
+    assert!(!remote.iter().any(asks_for_a_plan), "no plan was asked for");
+    // Four jobs, each told the task word for word, one of them on the
+    // fact's chunk.
+    let chats = local_chats(&m);
+    assert_eq!((jobs_of_round(&transcript, 1), chats.len()), (4, 4));
+    for chat in &chats {
+        assert!(
+            chat.last_user_message()
+                .contains(&format!("Task: {TASK}\n")),
+            "{}",
+            chat.last_user_message()
+        );
+    }
+    assert!(chats.iter().any(|c| c.prompt_text().contains(FACT)));
+    let findings = remote[0].last_user_message();
+    assert!(
+        findings
+            .contains("round 1 ran the task as written on the 4 of 11 chunks that best match it"),
+        "{findings}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn opening_that_finds_nothing_leaves_round_two_to_the_planner() {
+    // Workers that find the code only when asked in the planner's words:
+    // the task as written finds nothing, and the synthesizer takes the
+    // worst choice it is offered, to continue.
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server
+        .push(synthesis("continue", None))
+        .push(plan(json!({"bm25": {"top_k": 3}})))
+        .push(synthesis("final", Some("7421")));
+    m.local_server.respond_with(|request: &RecordedRequest| {
+        let prompt = request.last_user_message();
+        if prompt.contains("Task: Find the launch code.") {
+            honest_reply(&prompt)
+        } else {
+            Reply::json(&json!({"explanation": "", "citation": null, "answer": null}))
+        }
+    });
+    let transcript = run(&m, &doc, &options(ProtocolKind::Minions))
+        .await
+        .unwrap();
+    let result = &transcript.result;
+    assert_eq!((result.answer.as_str(), result.rounds), ("7421", 2));
+    let remote = remote_requests(&m);
+    assert_eq!(remote.len(), 3);
+    assert!(!asks_for_a_plan(&remote[0]) && asks_for_a_plan(&remote[1]));
+    // The planner is told what round 1 did.
+    let planner = remote[1].last_user_message();
+    assert!(
+        planner.contains("Round 1: task (What is the launch code?: 0 of 4 chunks answered)"),
+        "{planner}"
+    );
+    assert!(planner.contains("ran the task as written"), "{planner}");
+    assert_eq!(jobs_of_round(&transcript, 2), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_synthesis_that_only_restates_the_task_is_asked_again() {
+    // The synthesizer's first final answer repeats the task's own words
+    // and names nothing; refused with the reason, it answers from the
+    // findings.
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server
+        .push(synthesis("final", Some("The launch code.")))
+        .push(synthesis("final", Some("The launch code is 7421.")));
+    m.local_server.respond_with(honest_worker);
+    let transcript = run(&m, &doc, &options(ProtocolKind::Minions))
+        .await
+        .unwrap();
+    let result = &transcript.result;
+    assert_eq!(result.answer, "The launch code is 7421.");
+    assert_eq!((result.remote_calls, result.remote_reasks), (2, 1));
+    let retry = remote_requests(&m)[1].last_user_message();
+    assert!(retry.contains("only repeats the task's words"), "{retry}");
 }

@@ -82,11 +82,26 @@ async fn the_page_runs_a_question_end_to_end() {
             reply
         }
     });
+    // Minions' round 1 runs the task as written; the remote asks for
+    // another round, so that the page also shows a plan in words.
+    h.remote.respond_with(|request| {
+        let prompt = request.last_user_message();
+        if prompt.contains("Findings of round 1 of") {
+            Reply::json(
+                &json!({"reasoning": "Not found yet.", "decision": "continue", "answer": null, "feedback": "Look for the code.", "scratchpad": ""}),
+            )
+        } else {
+            remote(request)
+        }
+    });
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser");
     std::fs::create_dir_all(&target).unwrap();
     let screenshot = target.join("page.png");
     let slow = format!("SLOW\n\n{}", document());
-    let document = format!("{}\n\n{INJECTION}\n", document());
+    // Long enough that three remote calls still cost less than reading it
+    // whole, so the page shows a saving.
+    let padding = "Routine notes about staffing and budgets, nothing more.\n\n".repeat(200);
+    let document = format!("{}\n\n{INJECTION}\n\n{padding}", document());
     let url = format!("{}/", h.url);
     let script = script_dir.join("ui.mjs");
     let output = tokio::task::spawn_blocking(move || {

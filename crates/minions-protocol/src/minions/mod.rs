@@ -16,12 +16,19 @@ use self::aggregate::{JobOutput, Outcome as JobOutcome};
 use self::execute::{JobSettings, run_jobs};
 use self::select::{ChunkRef, Corpus, PlanBounds, Selected};
 use crate::events::Event;
+use crate::final_answer::FinalAnswerCheck;
 use crate::input::RunInput;
 use crate::ledger::{Ledger, Outcome};
 use crate::prompts::{self, PlanLimits};
 use crate::replies::Synthesis;
 use crate::result::{JobStats, StopReason};
 use crate::{ProtocolError, Retrieval};
+
+/// The chunks round 1 reads: the task as written runs on the few that
+/// best match it, before the remote model plans anything (see
+/// [`Rounds::opening`]). Four is as many answers as the synthesizer is
+/// shown for one task ([`aggregate::ANSWERS_SHOWN_PER_TASK`]).
+const OPENING_CHUNKS: usize = 4;
 
 /// Tokens a job's prompt needs besides its chunk: the worker's
 /// instructions, the task and its advice.
@@ -59,6 +66,7 @@ pub(crate) async fn run(
         all_findings: Vec::new(),
         heard: String::new(),
         planner_failed: false,
+        final_check: FinalAnswerCheck::new(&input.joined, ledger.task),
     };
     let max_rounds = ledger.spec.max_rounds.max(1);
     for round in 1..=max_rounds {
@@ -160,6 +168,8 @@ struct Rounds<'i, 'a> {
     heard: String,
     /// A planner whose replies stayed unusable is not asked again.
     planner_failed: bool,
+    /// The rules a final answer must pass.
+    final_check: FinalAnswerCheck,
 }
 
 impl Rounds<'_, '_> {
@@ -189,6 +199,54 @@ impl Rounds<'_, '_> {
         }
     }
 
+    /// Round 1's plan, made without the remote model: the task as the
+    /// user wrote it, on the [`OPENING_CHUNKS`] chunks that best match it
+    /// (every chunk when the run offers no retrieval). The 1.5B planner's
+    /// instructions lost what the task named, as Minion's first questions
+    /// did ("Who wrote the patch that added mousewheel scrolling" became
+    /// "Find the patch that added ...", "For Python 2.7.18, which
+    /// environments" lost the version), it chose every chunk for every
+    /// question (13 to 52 jobs, each a chance of a wrong answer), and the
+    /// plan call was a third of a run's remote tokens (run 22). The remote model
+    /// plans from round 2 on, when these findings did not answer. `None`
+    /// when no chunk can be selected; then the planner plans round 1.
+    async fn opening(&mut self, task: &str, retrieval: Retrieval) -> Option<Planned> {
+        let select = match retrieval {
+            Retrieval::None => Selection::All,
+            Retrieval::Embedding if self.input.embedder.is_some() => Selection::Embedding {
+                top_k: OPENING_CHUNKS,
+            },
+            _ => Selection::Bm25 {
+                top_k: OPENING_CHUNKS,
+            },
+        };
+        // The default chunks (3,000 characters), not Minion's 1,200-character
+        // passages: with those, the chunk that answers fell out of the best
+        // four more often, and the GPL went from 4 of its first 6 right to
+        // 2 (run 26).
+        let plan = task_plan(task, &self.bounds, select);
+        let selected = self
+            .corpus
+            .select(
+                &plan,
+                &self.answered,
+                self.input.embedder,
+                self.bounds.max_jobs,
+            )
+            .await
+            .map_err(|reason| tracing::info!(%reason, "the opening plan cannot run; planning"))
+            .ok()?;
+        let parts = self.corpus.count(plan.chunking.unwrap_or_default());
+        let note = match plan.select {
+            Selection::All => format!("round 1 ran the task as written on all {parts} chunks"),
+            _ => format!(
+                "round 1 ran the task as written on the {} of {parts} chunks that best match it",
+                selected.chunks.len()
+            ),
+        };
+        Some((plan, vec![note], selected))
+    }
+
     async fn plan(
         &mut self,
         ledger: &mut Ledger<'_>,
@@ -196,9 +254,15 @@ impl Rounds<'_, '_> {
     ) -> Result<Result<Planned, Outcome>, ProtocolError> {
         let spec = ledger.spec;
         let task = ledger.task;
+        if round == 1
+            && !spec.plan_first_round
+            && let Some(opening) = self.opening(task, spec.retrieval).await
+        {
+            return Ok(Ok(opening));
+        }
         let bounds = &self.bounds;
         if self.planner_failed {
-            let fallback = fallback_plan(task, bounds);
+            let fallback = task_plan(task, bounds, bm25_jobs(bounds));
             if let Ok(selected) = self
                 .corpus
                 .select(
@@ -250,7 +314,7 @@ impl Rounds<'_, '_> {
                     let note = format!(
                         "no usable plan came back ({reason}), so the task itself ran on the best-matching chunks"
                     );
-                    (fallback_plan(task, bounds), vec![note])
+                    (task_plan(task, bounds, bm25_jobs(bounds)), vec![note])
                 }
                 Err(halt) => return ledger.stopped(halt, round - 1).map(Err),
             };
@@ -381,6 +445,7 @@ impl Rounds<'_, '_> {
             .push(summarise_round(round, findings, notes));
         self.heard.push_str(&shared);
         let sources = format!("{}\n{}\n{}", ledger.task, self.scratchpad, self.heard);
+        let final_check = &self.final_check;
         let last = round == max_rounds;
         let messages = vec![
             Message::system(prompts::MINIONS_SYNTH_SYSTEM),
@@ -401,7 +466,7 @@ impl Rounds<'_, '_> {
                 |value| {
                     let synthesis = Synthesis::read(value, last)?;
                     if let Synthesis::Final { answer } = &synthesis {
-                        crate::grounding::told_only(answer, &sources)?;
+                        final_check.check(answer, &sources)?;
                     }
                     Ok(synthesis)
                 },
@@ -449,9 +514,18 @@ fn read_plan(
     Ok((plan, notes))
 }
 
-/// The plan of last resort: the user's task as the one instruction, on the
-/// chunks that match it best.
-fn fallback_plan(task: &str, bounds: &PlanBounds) -> Plan {
+/// The most chunks the plan of last resort reads: as many as a round may
+/// run, up to 16.
+fn bm25_jobs(bounds: &PlanBounds) -> Selection {
+    Selection::Bm25 {
+        top_k: bounds.max_jobs.clamp(1, 16),
+    }
+}
+
+/// A plan made without the remote model: the user's task as the one
+/// instruction, on the chunks `select` picks (round 1, and the plan of last
+/// resort when the planner cannot plan).
+fn task_plan(task: &str, bounds: &PlanBounds, select: Selection) -> Plan {
     Plan {
         tasks: vec![PlanTask {
             id: "task".into(),
@@ -460,9 +534,7 @@ fn fallback_plan(task: &str, bounds: &PlanBounds) -> Plan {
             query: task.to_string(),
         }],
         chunking: Some(bounds.default_chunking),
-        select: Selection::Bm25 {
-            top_k: bounds.max_jobs.clamp(1, 16),
-        },
+        select,
         samples: 1,
     }
 }

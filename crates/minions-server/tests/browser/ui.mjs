@@ -44,7 +44,7 @@ try {
   outcome.stats = (await page.textContent("#stats")).trim();
   outcome.separators = await page.evaluate(() => count(18264) === "18,264");
   outcome.bars = await page.locator("#chart-cost .fill, #chart-time .fill").count();
-  outcome.remoteText = ((await page.locator(".bubble.remote").first().textContent()) || "").trim();
+  outcome.remoteText = (await page.locator(".bubble.remote").allTextContents()).join("\n").trim();
   outcome.options = await page.$$eval("#protocol option", (os) => os.map((o) => o.value));
   // The menu shows its whole label: the text is narrower than the box
   // (less room for the arrow).
