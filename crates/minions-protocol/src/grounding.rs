@@ -393,30 +393,51 @@ pub(crate) fn answer_grounded(answer: &str, chunk: &str, task: &str) -> bool {
         }
     }
     let chunk_lower = chunk.to_lowercase();
-    // Words the answer repeats from the task show nothing: "The top item
-    // in the Run menu after it was reordered is 'Exit IDLE'" is grounded by
-    // "Exit IDLE" or not at all.
-    let task_words: HashSet<String> = task
-        .split(|c: char| !c.is_alphabetic())
-        .map(str::to_lowercase)
-        .collect();
-    let words: Vec<String> = answer
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| w.chars().count() >= 4)
-        .map(str::to_lowercase)
-        // Month names too: a date may be rewritten ("October 2, 2023" for
-        // "2023-10-02"); the dates are checked above.
-        .filter(|w| {
-            !COMMON_WORDS.contains(&w.as_str())
-                && !task_words.contains(w)
-                && month_number(w).is_none()
-        })
-        .collect();
+    let words = own_words(answer, task);
     let present = words
         .iter()
         .filter(|w| chunk_lower.contains(w.as_str()))
         .count();
     present * 2 >= words.len()
+}
+
+/// The longer words of `text` (four letters or more, lowercased) that the
+/// task does not already hold, common words and month names aside. Words
+/// an answer repeats from the task show nothing: "The top item in the Run
+/// menu after it was reordered is 'Exit IDLE'" is grounded by "Exit IDLE"
+/// or not at all. Month names neither: a date may be rewritten ("October
+/// 2, 2023" for "2023-10-02"), and dates are checked on their own.
+fn own_words(text: &str, task: &str) -> Vec<String> {
+    let task_words: HashSet<String> = task
+        .split(|c: char| !c.is_alphabetic())
+        .map(str::to_lowercase)
+        .collect();
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 4)
+        .map(str::to_lowercase)
+        .filter(|w| {
+            !COMMON_WORDS.contains(&w.as_str())
+                && !task_words.contains(w)
+                && month_number(w).is_none()
+        })
+        .collect()
+}
+
+/// Whether all of a worker's explanation is in its chunk: its figures, as
+/// an answer's are checked, and every one of its own longer words (see
+/// [`own_words`]), not half. An unverified answer's explanation reaches
+/// the remote model only then. The 0.5B model wrote "The tests are
+/// executed using the `pytest` framework." beside the answer "Python", on
+/// a README that never names pytest, and the remote answered "pytest"; but
+/// another's "The offer must remain valid for at least three years ..."
+/// was the GPL's own words beside an unusable answer, and the remote
+/// answered right from it (run 25).
+pub(crate) fn borne_out(text: &str, chunk: &str, task: &str) -> bool {
+    let chunk_lower = chunk.to_lowercase();
+    answer_grounded(text, chunk, task)
+        && own_words(text, task)
+            .iter()
+            .all(|w| chunk_lower.contains(w.as_str()))
 }
 
 /// Words that carry no answer: articles, linking verbs, prepositions, and
@@ -1079,6 +1100,29 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
         // Thousands and decimals are not counts of one or none.
         assert!(answer_grounded("2.0 GB", "needs 2.0 GB", ""));
         assert!(answer_grounded("1,000 days", "after 1,000 days", ""));
+    }
+
+    #[test]
+    fn an_explanation_is_borne_out_only_by_its_chunk() {
+        let task = "With which test framework are pyenv's tests executed?";
+        let chunk = "Tests are executed using Bats: bats test/init.bats.";
+        assert!(!borne_out(
+            "The tests are executed using the pytest framework.",
+            chunk,
+            task
+        ));
+        assert!(borne_out("The tests are executed using Bats.", chunk, task));
+        let clause = "valid for at least three years and valid for as long as you offer spare parts or customer support";
+        assert!(borne_out(
+            "The offer must remain valid for at least three years.",
+            &format!("The offer must remain {clause}."),
+            "For at least how long must that offer remain valid?"
+        ));
+        assert!(!borne_out(
+            "The offer must remain valid for at least 10 years.",
+            clause,
+            ""
+        ));
     }
 
     #[test]

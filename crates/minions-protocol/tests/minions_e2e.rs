@@ -761,3 +761,42 @@ async fn a_synthesis_that_only_restates_the_task_is_asked_again() {
     let retry = remote_requests(&m)[1].last_user_message();
     assert!(retry.contains("only repeats the task's words"), "{retry}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_unverified_answer_reaches_the_remote_without_what_the_worker_made_up() {
+    // On the fact's chunk the worker answers right but cites a line no
+    // chunk has, and explains with a log nobody wrote; on another it
+    // explains in the chunk's own words beside an unusable citation.
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server.push(synthesis("final", Some("7421")));
+    m.local_server.respond_with(|request: &RecordedRequest| {
+        let prompt = request.last_user_message();
+        if prompt.contains("launch code is 7421") {
+            Reply::json(
+                &json!({"explanation": "The vault log records it.", "citation": "the vault log says 7421", "answer": "7421"}),
+            )
+        } else {
+            let n = whole_section(&prompt);
+            Reply::json(&json!({
+                "explanation": "The quarterly review covered staffing.",
+                "citation": "the quarterly review of launches",
+                "answer": format!("MARKER-{n:05}"),
+            }))
+        }
+    });
+    let transcript = run(&m, &doc, &options(ProtocolKind::Minions))
+        .await
+        .unwrap();
+    assert_eq!(transcript.result.answer, "7421");
+    let findings = remote_requests(&m)[0].last_user_message();
+    assert!(findings.contains("\"7421\""), "{findings}");
+    assert!(findings.contains("UNVERIFIED"), "{findings}");
+    for made_up in ["vault", "of launches"] {
+        assert!(!findings.contains(made_up), "{made_up}: {findings}");
+    }
+    assert!(
+        findings.contains("explanation: The quarterly review covered staffing."),
+        "an explanation in the chunk's own words is kept: {findings}"
+    );
+}

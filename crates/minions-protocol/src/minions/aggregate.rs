@@ -287,16 +287,13 @@ pub(crate) fn render(findings: &Findings) -> String {
             for section in &answer.sections {
                 out.push_str(&format!("    in section: {section:?}\n"));
             }
-            // An unverified answer's citation is not in its excerpt, so the
-            // worker wrote it, and its explanation with it: on pyenv's
-            // README one read "The tests are executed using the `pytest`
-            // framework." beside the answer "Python", and the remote model
-            // answered "pytest", which the README never names (run 25).
-            if !answer.verified {
-                continue;
-            }
-            for citation in &answer.citations {
-                out.push_str(&format!("    citation: {citation:?}\n"));
+            // An unverified answer's citation is not in its excerpt, or
+            // does not hold the answer: it supports nothing. (Its
+            // explanation was kept only if the excerpt bears it out.)
+            if answer.verified {
+                for citation in &answer.citations {
+                    out.push_str(&format!("    citation: {citation:?}\n"));
+                }
             }
             if !answer.explanation.is_empty() {
                 out.push_str(&format!("    explanation: {}\n", answer.explanation));

@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
 use crate::grounding::{
-    answer_grounded, names_the_document, numbering_as_answer, other_versions, reference_as_answer,
-    restates, wrong_form,
+    answer_grounded, borne_out, names_the_document, numbering_as_answer, other_versions,
+    reference_as_answer, restates, wrong_form,
 };
 use crate::plan::PlanTask;
 use crate::prompts;
@@ -332,10 +332,17 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             let verified = citation
                 .as_deref()
                 .is_some_and(|c| citation_found(c, chunk) && answer_grounded(&answer, c, task));
+            // An unverified answer's explanation goes on only when its
+            // chunk bears all of it out (see `borne_out`).
+            let explanation = if verified || borne_out(&worker.explanation, chunk, task) {
+                worker.explanation
+            } else {
+                String::new()
+            };
             Outcome::Answer {
                 answer,
                 citation,
-                explanation: worker.explanation,
+                explanation,
                 verified,
             }
         }
