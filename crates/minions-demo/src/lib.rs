@@ -42,33 +42,47 @@ fn clause_with<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// The value and unit a clause gives ("160/100 mmHg").
+fn reading(clause: &str) -> String {
+    clause
+        .split_whitespace()
+        .skip_while(|w| !w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches([',', '.'])
+        .to_string()
+}
+
 /// The local stand-in's reply, from the last user message and the whole
 /// prompt: a worker searches its excerpt, a chat partner the whole record.
 pub fn local_reply(prompt: &str, whole_prompt: &str) -> String {
     if prompt.starts_with("Excerpt from") {
-        // The task as written (Minions' round 1) names the blood pressure
-        // first, and that is what a worker reading one chunk finds first.
-        let needle = if prompt.contains("Task: Find the LDL") {
-            "ldl"
-        } else {
-            "blood pressure"
-        };
         let excerpt = prompt.split("\"\"\"").nth(1).unwrap_or_default();
-        return match clause_with(excerpt, needle) {
-            Some(sentence) => {
-                let value = sentence
-                    .split_whitespace()
-                    .skip_while(|w| !w.chars().next().is_some_and(|c| c.is_ascii_digit()))
-                    .take(2)
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                json!({"explanation": format!("The excerpt gives the {needle} reading."), "citation": sentence, "answer": value.trim_end_matches([',', '.'])})
-            }
-            None => {
-                json!({"explanation": "The excerpt does not mention it.", "citation": null, "answer": null})
-            }
+        // A planned task asks for one reading; the task as written
+        // (Minions' round 1) for both, and a chunk gives those it holds
+        // whole (a chunk may end inside the report).
+        let needles: &[&str] = if prompt.contains("Task: Find the LDL") {
+            &["ldl"]
+        } else if prompt.contains("Task: Find the blood pressure") {
+            &["blood pressure"]
+        } else {
+            &["blood pressure", "ldl"]
+        };
+        let found: Vec<(&str, String)> = needles
+            .iter()
+            .filter_map(|n| clause_with(excerpt, n))
+            .map(|clause| (clause, reading(clause)))
+            .filter(|(_, value)| value.contains(' '))
+            .collect();
+        if found.is_empty() {
+            return json!({"explanation": "The excerpt does not mention it.", "citation": null, "answer": null})
+                .to_string();
         }
-        .to_string();
+        let citation: Vec<&str> = found.iter().map(|(clause, _)| *clause).collect();
+        let answer: Vec<&str> = found.iter().map(|(_, value)| value.as_str()).collect();
+        return json!({"explanation": "The excerpt gives the reading.", "citation": citation.join(" ... "), "answer": answer.join(", ")})
+            .to_string();
     }
     // The whole record when it is short, else the passages that best match
     // the question (Minion sends those above 1,200 tokens).
@@ -107,18 +121,21 @@ pub fn remote_reply(prompt: &str, _whole_prompt: &str) -> String {
         })
         .to_string();
     }
-    let answers: Vec<String> = findings(prompt);
-    // One value of the two: ask for a round that looks for each (a round
-    // that is not the last offers "continue").
-    if answers.len() < 2 && prompt.contains("decide \"continue\"") {
+    // The readings, wherever in the findings they are.
+    let answers = findings(prompt).join(", ");
+    let bp = answers.split(", ").find(|a| a.ends_with("mmHg"));
+    let ldl = answers.split(", ").find(|a| a.ends_with("mg/dL"));
+    // A reading missing: ask for a round that looks for each (a round that
+    // is not the last offers "continue").
+    if (bp.is_none() || ldl.is_none()) && prompt.contains("decide \"continue\"") {
         return json!({"reasoning": "Only one of the two readings was found.", "decision": "continue", "answer": null,
             "feedback": "Look for the blood pressure and the LDL cholesterol separately.",
-            "scratchpad": format!("Found so far: {}", answers.join("; "))})
+            "scratchpad": format!("Found so far: {answers}")})
         .to_string();
     }
     json!({"reasoning": "The findings agree.", "decision": "final",
         "answer": conclusion(&format!("a blood pressure of {} and LDL cholesterol of {}",
-            answers.first().map_or("?", String::as_str), answers.get(1).map_or("?", String::as_str)))})
+            bp.unwrap_or("?"), ldl.unwrap_or("?")))})
     .to_string()
 }
 

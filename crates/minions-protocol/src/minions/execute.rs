@@ -149,12 +149,26 @@ pub(crate) fn citation_found(citation: &str, chunk: &str) -> bool {
         let cited = cited.trim_end_matches(['.', '…', '"', '\'', '`']);
         !cited.is_empty() && chunk.contains(cited)
     };
-    if found(citation) {
+    // Quotes joined by an ellipsis ("... 160/100 mmHg ... 170 mg/dL") are
+    // found when each of them is: an answer of two values, stated apart,
+    // can only be cited that way.
+    let found_all = |quote: &str| {
+        let parts: Vec<&str> = quote
+            .split(['…'])
+            .flat_map(|p| p.split("..."))
+            .map(|p| p.trim().trim_matches(['"', '\'', '`']).trim())
+            .filter(|p| !p.is_empty())
+            .collect();
+        !parts.is_empty() && parts.iter().all(|p| found(p))
+    };
+    if found(citation) || found_all(citation) {
         return true;
     }
     citation.split_once(':').is_some_and(|(lead, quote)| {
         let lead = lead.to_lowercase();
-        lead.chars().count() <= 60 && LEAD_IN_WORDS.iter().any(|w| lead.contains(w)) && found(quote)
+        lead.chars().count() <= 60
+            && LEAD_IN_WORDS.iter().any(|w| lead.contains(w))
+            && (found(quote) || found_all(quote))
     })
 }
 
@@ -787,5 +801,25 @@ bpo-37748: Reorder the Run menu.  Put the most common choice,\nRun Module, at th
         ));
         assert!(!citation_found("Reorder: the Run menu is sorted", chunk));
         assert!(!citation_found("The excerpt states:", chunk));
+    }
+
+    #[test]
+    fn quotes_joined_by_an_ellipsis_are_found_when_each_is() {
+        let chunk = "his blood pressure was recorded at 160/100 mmHg, and he reported chest discomfort. \
+Recent laboratory results show that his LDL cholesterol level is elevated at 170 mg/dL.";
+        assert!(citation_found(
+            "blood pressure was recorded at 160/100 mmHg ... LDL cholesterol level is elevated at 170 mg/dL",
+            chunk
+        ));
+        assert!(citation_found(
+            "The excerpt states: \"160/100 mmHg\" … \"170 mg/dL\"",
+            chunk
+        ));
+        // One quote the chunk lacks, or nothing but the ellipsis, is not.
+        assert!(!citation_found(
+            "blood pressure was recorded at 160/100 mmHg ... LDL is 190 mg/dL",
+            chunk
+        ));
+        assert!(!citation_found("...", chunk));
     }
 }
