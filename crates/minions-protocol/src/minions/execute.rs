@@ -362,7 +362,12 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
         }
         None => Outcome::Nothing,
     };
-    match normalise_outcome(outcome) {
+    let outcome = normalise_outcome(outcome);
+    let form = match &outcome {
+        Outcome::Answer { answer, .. } => wrong_form(answer, task),
+        _ => None,
+    };
+    match outcome {
         Outcome::Answer { answer, .. } if !answer_grounded(&answer, chunk, task) => {
             Outcome::Ungrounded(format!("{answer:?} is not in the excerpt"))
         }
@@ -373,12 +378,10 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
                 "{answer:?} only repeats the task or the document's name and names no answer"
             ))
         }
-        Outcome::Answer { answer, .. } if wrong_form(&answer, task).is_some() => {
-            Outcome::Ungrounded(format!(
-                "{answer:?} is not {}, which the task asks for",
-                wrong_form(&answer, task).unwrap_or_default()
-            ))
-        }
+        Outcome::Answer { answer, .. } if form.is_some() => Outcome::Ungrounded(format!(
+            "{answer:?} is not {}, which the task asks for",
+            form.unwrap_or_default()
+        )),
         Outcome::Answer { answer, .. } if reference_as_answer(&answer, chunk, task) => {
             Outcome::Ungrounded(format!(
                 "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
