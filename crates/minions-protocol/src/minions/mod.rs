@@ -247,6 +247,25 @@ impl Rounds<'_, '_> {
         Some((plan, vec![note], selected))
     }
 
+    /// After a planner that could not plan: the task itself again, on
+    /// the next best-matching chunks. `None` when none can be selected.
+    async fn task_again(&mut self, task: &str) -> Option<Planned> {
+        let bounds = &self.bounds;
+        let fallback = task_plan(task, bounds, bm25_jobs(bounds));
+        let selected = self
+            .corpus
+            .select(
+                &fallback,
+                &self.answered,
+                self.input.embedder,
+                bounds.max_jobs,
+            )
+            .await
+            .ok()?;
+        let note = "the task itself ran again on the next best-matching chunks".to_string();
+        Some((fallback, vec![note], selected))
+    }
+
     async fn plan(
         &mut self,
         ledger: &mut Ledger<'_>,
@@ -260,23 +279,12 @@ impl Rounds<'_, '_> {
         {
             return Ok(Ok(opening));
         }
-        let bounds = &self.bounds;
-        if self.planner_failed {
-            let fallback = task_plan(task, bounds, bm25_jobs(bounds));
-            if let Ok(selected) = self
-                .corpus
-                .select(
-                    &fallback,
-                    &self.answered,
-                    self.input.embedder,
-                    bounds.max_jobs,
-                )
-                .await
-            {
-                let note = "the task itself ran again on the next best-matching chunks".to_string();
-                return Ok(Ok((fallback, vec![note], selected)));
-            }
+        if self.planner_failed
+            && let Some(again) = self.task_again(task).await
+        {
+            return Ok(Ok(again));
         }
+        let bounds = &self.bounds;
         let plan_limits = self.plan_limits(spec);
         let mut messages = vec![
             Message::system(prompts::MINIONS_PLAN_SYSTEM),
