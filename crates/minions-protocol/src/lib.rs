@@ -36,6 +36,7 @@ mod ledger;
 mod local_call;
 mod minion;
 pub mod minions;
+mod passages;
 mod plan;
 mod privacy;
 pub mod prompts;

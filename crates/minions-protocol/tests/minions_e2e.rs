@@ -800,3 +800,30 @@ async fn an_unverified_answer_reaches_the_remote_without_what_the_worker_made_up
         "an explanation in the chunk's own words is kept: {findings}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_synthesis_after_nothing_was_found_ends_not_found() {
+    // No job finds anything, and the synthesizer keeps naming a file
+    // nobody mentioned: refused every time, the run ends saying that the
+    // documents do not say, not with a fallback.
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server.respond_with(|_: &RecordedRequest| {
+        remote_json(
+            json!({"reasoning": "r", "decision": "final", "answer": "It is in the file COPYING."}),
+        )
+    });
+    m.local_server.respond_with(|_: &RecordedRequest| {
+        Reply::json(&json!({"explanation": "", "citation": null, "answer": null}))
+    });
+    let transcript = run(&m, &doc, &options(ProtocolKind::Minions))
+        .await
+        .unwrap();
+    let result = &transcript.result;
+    assert_eq!(result.stop, StopReason::NotFound, "{}", result.answer);
+    assert_eq!(
+        result.answer,
+        "The documents do not say: 4 local job(s) read the 4 of 11 parts that best match the question and none found it."
+    );
+    assert!(result.remote_reasks >= 1);
+}

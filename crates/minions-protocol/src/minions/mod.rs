@@ -67,6 +67,7 @@ pub(crate) async fn run(
         heard: String::new(),
         planner_failed: false,
         final_check: FinalAnswerCheck::new(&input.joined, ledger.task),
+        not_said: None,
     };
     let max_rounds = ledger.spec.max_rounds.max(1);
     for round in 1..=max_rounds {
@@ -88,21 +89,21 @@ pub(crate) async fn run(
             .all_findings
             .iter()
             .all(|f| f.tasks.iter().all(|t| t.answers.is_empty()));
-        if worked && nothing && (read >= parts || round == max_rounds) {
-            let jobs: usize = findings.tasks.iter().map(|t| t.jobs).sum();
+        let jobs: usize = findings.tasks.iter().map(|t| t.jobs).sum();
+        let not_said = (worked && nothing).then(|| not_said(jobs, read, parts));
+        if let Some(answer) = not_said.clone()
+            && (read >= parts || round == max_rounds)
+        {
             return Ok(Outcome {
-                answer: format!(
-                    "The documents do not say: {jobs} local job(s) read {} and none found it.",
-                    if read >= parts {
-                        format!("every part of them ({parts} parts)")
-                    } else {
-                        format!("the {read} of {parts} parts that best match the question")
-                    }
-                ),
+                answer,
                 stop: StopReason::NotFound,
                 rounds: round,
             });
         }
+        // Asked anyway, a remote model whose every answer is refused (it
+        // named what nobody found: "the email address ... in the file
+        // named COPYING", run 30) leaves the run with the same answer.
+        rounds.not_said = not_said;
         if let Some(outcome) = rounds.synthesize(ledger, round, &findings, &notes).await? {
             return Ok(outcome);
         }
@@ -170,6 +171,9 @@ struct Rounds<'i, 'a> {
     planner_failed: bool,
     /// The rules a final answer must pass.
     final_check: FinalAnswerCheck,
+    /// This round's answer when no job has found anything so far: that
+    /// the documents do not say, and what was read.
+    not_said: Option<String>,
 }
 
 impl Rounds<'_, '_> {
@@ -481,6 +485,14 @@ impl Rounds<'_, '_> {
             )
             .await;
         match decided {
+            Err(crate::ledger::Halt::Unusable(reason)) if self.not_said.is_some() => {
+                tracing::info!(%reason, "no usable synthesis, and no job found anything");
+                Ok(Some(Outcome {
+                    answer: self.not_said.take().unwrap_or_default(),
+                    stop: StopReason::NotFound,
+                    rounds: round,
+                }))
+            }
             Err(halt) => ledger.stopped(halt, round).map(Some),
             Ok(Synthesis::Final { answer }) => Ok(Some(Outcome::answered(answer, round, last))),
             Ok(Synthesis::Continue {
@@ -545,6 +557,17 @@ fn task_plan(task: &str, bounds: &PlanBounds, select: Selection) -> Plan {
         select,
         samples: 1,
     }
+}
+
+/// The answer of a run whose jobs found nothing: the documents do not
+/// say, after `jobs` jobs read `read` of the documents' `parts`.
+fn not_said(jobs: usize, read: usize, parts: usize) -> String {
+    let what = if read >= parts {
+        format!("every part of them ({parts} parts)")
+    } else {
+        format!("the {read} of {parts} parts that best match the question")
+    };
+    format!("The documents do not say: {jobs} local job(s) read {what} and none found it.")
 }
 
 fn count_jobs(stats: &mut JobStats, outputs: &[JobOutput]) {
