@@ -22,6 +22,11 @@ impl FinalAnswerCheck {
         }
     }
 
+    /// The task as the user wrote it.
+    pub(crate) fn task(&self) -> &str {
+        &self.task
+    }
+
     /// The figures and names the documents and the task hold.
     pub(crate) fn figures(&self) -> &DocumentFigures {
         &self.figures

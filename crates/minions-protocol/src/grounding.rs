@@ -365,6 +365,17 @@ fn claimed_numbers(text: &str) -> Vec<String> {
 /// clause that says three); such an answer names numbers and words the
 /// chunk does not have. Answers with neither (yes, no, a short name) pass.
 pub(crate) fn answer_grounded(answer: &str, chunk: &str, task: &str) -> bool {
+    if !figures_grounded(answer, chunk) {
+        return false;
+    }
+    let (present, total) = own_words_in(answer, chunk, task);
+    present * 2 >= total
+}
+
+/// Whether every figure a text states is in the chunk: its numbers (in
+/// digits or words; a date may be reformatted), its quantities with units,
+/// and its whole dates.
+fn figures_grounded(answer: &str, chunk: &str) -> bool {
     let in_chunk = chunk_numbers(chunk);
     if !claimed_numbers(answer).iter().all(|n| in_chunk.contains(n)) {
         return false;
@@ -392,13 +403,19 @@ pub(crate) fn answer_grounded(answer: &str, chunk: &str, task: &str) -> bool {
             return false;
         }
     }
+    true
+}
+
+/// How many of a text's own words (see [`own_words`]) the chunk holds, of
+/// how many.
+fn own_words_in(text: &str, chunk: &str, task: &str) -> (usize, usize) {
     let chunk_lower = chunk.to_lowercase();
-    let words = own_words(answer, task);
+    let words = own_words(text, task);
     let present = words
         .iter()
         .filter(|w| chunk_lower.contains(w.as_str()))
         .count();
-    present * 2 >= words.len()
+    (present, words.len())
 }
 
 /// The longer words of `text` (four letters or more, lowercased) that the
@@ -433,11 +450,11 @@ fn own_words(text: &str, task: &str) -> Vec<String> {
 /// was the GPL's own words beside an unusable answer, and the remote
 /// answered right from it (run 25).
 pub(crate) fn borne_out(text: &str, chunk: &str, task: &str) -> bool {
-    let chunk_lower = chunk.to_lowercase();
-    answer_grounded(text, chunk, task)
-        && own_words(text, task)
-            .iter()
-            .all(|w| chunk_lower.contains(w.as_str()))
+    if !figures_grounded(text, chunk) {
+        return false;
+    }
+    let (present, total) = own_words_in(text, chunk, task);
+    present == total
 }
 
 /// Words that carry no answer: articles, linking verbs, prepositions, and

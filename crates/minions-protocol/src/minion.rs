@@ -154,8 +154,6 @@ const ONLY_THE_QUESTION: &str = "No answer was found: the small model only repea
 struct Heard {
     /// The rules a final answer must pass, with the documents' figures.
     rules: FinalAnswerCheck,
-    /// The task as the user wrote it.
-    task: String,
     /// The task and every local answer as the remote model saw them.
     text: String,
     /// Whether some local answer was kept as a real one.
@@ -168,7 +166,6 @@ impl Heard {
     fn new(documents: &str, task: &str) -> Self {
         Self {
             rules: FinalAnswerCheck::new(documents, task),
-            task: task.to_string(),
             text: format!("{task}\n"),
             real_answer: false,
             made_up_last: Vec::new(),
@@ -206,7 +203,7 @@ impl Heard {
     fn nothing_usable(&self, round: u32, last_resort: &str) -> Option<Outcome> {
         let answer = if !self.real_answer && !self.made_up_last.is_empty() {
             not_said(&self.made_up_last)
-        } else if let Some(form) = crate::grounding::wrong_form(last_resort, &self.task) {
+        } else if let Some(form) = crate::grounding::wrong_form(last_resort, self.rules.task()) {
             format!("The documents do not say: the only answer found was not {form}.")
         } else {
             return None;
