@@ -38,10 +38,29 @@ impl FinalAnswerCheck {
     /// states no figure the documents lack.
     pub(crate) fn check(&self, answer: &str, told: &str) -> Result<(), String> {
         grounding::told_only(answer, told)?;
+        no_untold_figures(answer, told)?;
         grounding::in_the_asked_form(answer, &self.task)?;
         only_restates(answer, &self.task)?;
         no_made_up_figures(answer, &self.figures)
     }
+}
+
+/// Refuses a final answer that states a figure nothing the remote model
+/// was told holds (`told`: the task and what the local side said, in
+/// digits or words). [`grounding::told_only`] looks only at long numbers
+/// and names; a short one counts too: with every GPL job's answer dropped,
+/// the remote model answered "4 days" to how long a copyright holder has to
+/// notify, a figure it could only have taken from the job counts (run 28).
+fn no_untold_figures(answer: &str, told: &str) -> Result<(), String> {
+    let untold = DocumentFigures::of(told).missing_from(answer);
+    if untold.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the answer states {}, which nothing the small models reported contains: you know the documents only through them. \
+Answer with a figure they reported; if they reported none, say that the documents do not say.",
+        untold.join(", ")
+    ))
 }
 
 /// Refuses a final answer that states a figure the documents never
@@ -97,6 +116,16 @@ You may convey a work based on the Program. The GNU Affero General Public Licens
         let told = "What is the date of version 3?\n- answer: \"20 December 1996\"";
         let refused = check.check("20 December 1996", told).unwrap_err();
         assert!(refused.contains("1996"), "{refused}");
+    }
+
+    #[test]
+    fn a_small_figure_nobody_reported_is_refused() {
+        let check = FinalAnswerCheck::new(GPL, "Which version is this?");
+        let told = "Which version is this?\n- answer: \"version three\"";
+        assert_eq!(check.check("3", told), Ok(()), "a figure reported in words");
+        // "13" is in the documents, but nobody reported it.
+        let refused = check.check("13", told).unwrap_err();
+        assert!(refused.contains("13"), "{refused}");
     }
 
     #[test]

@@ -38,7 +38,7 @@ fn without_thousands_separators(text: &str) -> String {
 }
 
 /// Words too common to show that an answer came from its chunk.
-const COMMON_WORDS: &[&str] = &[
+pub(crate) const COMMON_WORDS: &[&str] = &[
     "about",
     "also",
     "because",
@@ -460,7 +460,7 @@ pub(crate) fn borne_out(text: &str, chunk: &str, task: &str) -> bool {
 /// Words that carry no answer: articles, linking verbs, prepositions, and
 /// the words small models wrap a restated task in ("the file states").
 /// Short on purpose: "yes", "no", "both" and "none" are answers.
-const FILLER_WORDS: &[&str] = &[
+pub(crate) const FILLER_WORDS: &[&str] = &[
     "a", "an", "the", "is", "are", "was", "were", "be", "been", "it", "its", "of", "for", "to",
     "in", "on", "at", "by", "as", "and", "or", "with", "from", "this", "that", "these", "those",
     "which", "what", "who", "where", "when", "how", "there", "here", "file", "files", "line",

@@ -26,6 +26,7 @@ mod context;
 pub mod descriptions;
 mod error;
 mod events;
+mod evidence;
 mod final_answer;
 mod findings;
 mod grounding;

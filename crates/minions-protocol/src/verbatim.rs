@@ -34,7 +34,7 @@ pub(crate) struct VerbatimGuard {
 /// The characters compared: lowercase, and any run of whitespace as one
 /// space, so a quote that rewraps lines is still a quote. Each comes with
 /// the byte offset it started at in the original text.
-fn normalised(text: &str) -> Vec<(char, usize)> {
+pub(crate) fn normalised(text: &str) -> Vec<(char, usize)> {
     let mut out = Vec::with_capacity(text.len());
     let mut space = false;
     for (at, c) in text.char_indices() {

@@ -625,7 +625,9 @@ async fn the_verbatim_bound_can_be_turned_off() {
     let doc = document(20_000);
     let start = doc.text.find("Section 12 ").unwrap();
     let passage: String = doc.text[start..].chars().take(600).collect();
-    m.remote_server.push(final_answer("It is in section 40."));
+    // An answer the local model's passage holds: a final answer may state
+    // no figure the local side did not report.
+    m.remote_server.push(final_answer("It is in section 12."));
     m.local_server.push(Reply::text(&passage));
     let mut options = minion();
     options.max_verbatim_chars = Some(0);

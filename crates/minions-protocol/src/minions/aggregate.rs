@@ -14,6 +14,9 @@ pub(crate) enum Outcome {
         explanation: String,
         /// Whether the citation was found in the chunk.
         verified: bool,
+        /// How many of the task's distinctive words surround the answer
+        /// in its chunk (see [`crate::evidence::Evidence::support`]).
+        support: usize,
     },
     /// The chunk held nothing relevant.
     Nothing,
@@ -130,8 +133,8 @@ pub(crate) fn aggregate(
             not_shown: 0,
         };
         let mut keys: Vec<String> = Vec::new();
-        // The best chunk rank of each merged answer, beside it.
-        let mut ranks: Vec<usize> = Vec::new();
+        // The best support and chunk rank of each merged answer, beside it.
+        let mut ranks: Vec<(usize, usize)> = Vec::new();
         for output in outputs.iter().filter(|o| o.task == task.id) {
             found.jobs += 1;
             match &output.outcome {
@@ -148,17 +151,18 @@ pub(crate) fn aggregate(
                     citation,
                     explanation,
                     verified,
+                    support,
                 } => {
                     let key = merge_key(answer);
                     let rank = output.rank.unwrap_or(usize::MAX);
                     let merged = match keys.iter().position(|k| *k == key) {
                         Some(at) => {
-                            ranks[at] = ranks[at].min(rank);
+                            ranks[at] = (ranks[at].0.max(*support), ranks[at].1.min(rank));
                             &mut found.answers[at]
                         }
                         None => {
                             keys.push(key);
-                            ranks.push(rank);
+                            ranks.push((*support, rank));
                             found.answers.push(MergedAnswer {
                                 answer: answer.trim().to_string(),
                                 chunks: Vec::new(),
@@ -198,16 +202,20 @@ pub(crate) fn aggregate(
     findings
 }
 
-/// Orders a task's answers (`ranks`: each one's best chunk rank) and keeps
-/// the first [`ANSWERS_SHOWN_PER_TASK`]: verified first, then the
-/// best-ranked chunk (a chunk that matches the question is likelier to
-/// hold its answer than one that does not), then most support; ties keep
-/// the order they were found in.
-fn keep_likeliest(found: &mut TaskFindings, ranks: Vec<usize>) {
-    let mut ordered: Vec<(MergedAnswer, usize)> = found.answers.drain(..).zip(ranks).collect();
-    ordered.sort_by_key(|(a, rank)| {
+/// Orders a task's answers (`ranks`: each one's best support and best
+/// chunk rank) and keeps the first [`ANSWERS_SHOWN_PER_TASK`]: verified
+/// first, then the one whose paragraph holds the most of the task's words
+/// (the GPL's "29 June 2007" beside "Version 3" before the "20 December
+/// 1996" of a treaty), then the best-ranked chunk (a chunk that matches
+/// the question is likelier to hold its answer than one that does not),
+/// then the most chunks; ties keep the order they were found in.
+fn keep_likeliest(found: &mut TaskFindings, ranks: Vec<(usize, usize)>) {
+    let mut ordered: Vec<(MergedAnswer, (usize, usize))> =
+        found.answers.drain(..).zip(ranks).collect();
+    ordered.sort_by_key(|(a, (support, rank))| {
         (
             std::cmp::Reverse(a.verified),
+            std::cmp::Reverse(*support),
             *rank,
             std::cmp::Reverse(a.chunks.len()),
         )
@@ -316,6 +324,43 @@ pub(crate) fn render(findings: &Findings) -> String {
     out
 }
 
+/// What the local side said in a round, as the remote model was shown it,
+/// without our own counts: each task's instruction, and each shown
+/// answer's words, documents, sections, citations (verified ones, the only
+/// ones shown) and explanation. A final answer may name only what these
+/// hold; "4 jobs" is not a source for "4 days" (run 28).
+pub(crate) fn said(findings: &Findings) -> String {
+    let mut out = String::new();
+    for task in &findings.tasks {
+        out.push_str(&task.instruction);
+        out.push('\n');
+        for answer in &task.answers {
+            out.push_str(&answer.answer);
+            out.push('\n');
+            for chunk in &answer.chunks {
+                // The document's name, not the chunk's number.
+                out.push_str(
+                    chunk
+                        .rsplit_once('#')
+                        .map_or(chunk.as_str(), |(doc, _)| doc),
+                );
+                out.push('\n');
+            }
+            for line in answer
+                .sections
+                .iter()
+                .chain(answer.citations.iter().filter(|_| answer.verified))
+            {
+                out.push_str(line);
+                out.push('\n');
+            }
+            out.push_str(&answer.explanation);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// An answer built from the findings alone, for a run whose remote model
 /// gave no usable final answer: the verified answers per task, then the
 /// unverified ones, or a plain statement that nothing was found.
@@ -386,6 +431,7 @@ mod tests {
                 citation: Some(format!("cited {text}")),
                 explanation: "seen".into(),
                 verified: true,
+                support: 0,
             }),
         }
     }
@@ -500,6 +546,29 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("guess 0"), "{text}");
+    }
+
+    #[test]
+    fn what_was_said_holds_the_findings_but_not_the_counts() {
+        let outputs = vec![
+            answer(0, "t1", "gpl-3.txt#7", "30 days"),
+            JobOutput {
+                outcome: Outcome::Nothing,
+                ..answer(1, "t1", "gpl-3.txt#12", "")
+            },
+        ];
+        let findings = aggregate(&[task("t1")], &outputs, 10_000);
+        assert!(render(&findings).contains("2 jobs"));
+        let said = said(&findings);
+        assert!(
+            said.contains("30 days") && said.contains("cited 30 days"),
+            "{said}"
+        );
+        assert!(said.contains("gpl-3.txt"), "{said}");
+        assert!(
+            !said.contains('2') && !said.contains('7'),
+            "no count or chunk number: {said}"
+        );
     }
 
     #[test]

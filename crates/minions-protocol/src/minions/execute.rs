@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
+use crate::evidence::evidence;
 use crate::grounding::{
     answer_grounded, borne_out, names_the_document, numbering_as_answer, other_versions,
     reference_as_answer, restates, wrong_form,
@@ -342,13 +343,22 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
     let off_subject = other_versions(&excerpt, task);
     let outcome = match as_text(worker.answer) {
         Some(answer) => {
-            let citation = as_text(worker.citation);
-            let verified = citation
+            let mut citation = as_text(worker.citation);
+            let cited = citation
                 .as_deref()
                 .is_some_and(|c| citation_found(c, chunk) && answer_grounded(&answer, c, task));
-            // An unverified answer's explanation goes on only when its
-            // chunk bears all of it out (see `borne_out`).
-            let explanation = if verified || borne_out(&worker.explanation, chunk, task) {
+            // An answer the chunk holds as written is checked against the
+            // chunk's own sentence around it (see `evidence`), which stands
+            // in for a citation the worker made up.
+            let found = evidence(&answer, chunk, task);
+            let support = found.as_ref().map_or(0, |e| e.support);
+            let verified = cited || found.is_some();
+            if !cited && let Some(found) = found {
+                citation = Some(found.quote);
+            }
+            // An explanation not beside a citation of its own goes on only
+            // when its chunk bears all of it out (see `borne_out`).
+            let explanation = if cited || borne_out(&worker.explanation, chunk, task) {
                 worker.explanation
             } else {
                 String::new()
@@ -358,6 +368,7 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
                 citation,
                 explanation,
                 verified,
+                support,
             }
         }
         None => Outcome::Nothing,

@@ -164,8 +164,9 @@ struct Rounds<'i, 'a> {
     /// One line per earlier round, for the planner.
     earlier_plans: Vec<String>,
     all_findings: Vec<Findings>,
-    /// Every finding the remote model was shown, for checking that its
-    /// final answer names nothing it was not told.
+    /// Every finding the remote model was shown, without our counts (see
+    /// [`aggregate::said`]), for checking that its final answer names
+    /// nothing it was not told.
     heard: String,
     /// A planner whose replies stayed unusable is not asked again.
     planner_failed: bool,
@@ -455,7 +456,7 @@ impl Rounds<'_, '_> {
         let shared = ledger.redact(round, &shared);
         self.earlier_plans
             .push(summarise_round(round, findings, notes));
-        self.heard.push_str(&shared);
+        self.heard.push_str(&aggregate::said(findings));
         let sources = format!("{}\n{}\n{}", ledger.task, self.scratchpad, self.heard);
         let final_check = &self.final_check;
         let last = round == max_rounds;

@@ -1,0 +1,332 @@
+//! Evidence: the document's own words around a worker's answer.
+//!
+//! A small worker often finds the right answer and then invents the
+//! sentence it cites: on pyenv's README the 0.5B model answered "Bats" and
+//! cited "Bats is a command-line test framework that is easy to use", a
+//! line the README does not have, while the line that does answer ("Tests
+//! are executed using [Bats]") sat in its chunk. Its answer went to the
+//! remote model as unverified beside "tox", whose chunk only says tox helps
+//! "test across Python versions", and the remote model chose tox (run 28).
+//!
+//! When the answer itself is in the chunk, the sentence around it is
+//! evidence we can check without trusting the worker: it is quoted as the
+//! citation, and the task's words in its paragraph say how well it answers
+//! the task, which orders the answers the remote model sees.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use crate::grounding::{COMMON_WORDS, FILLER_WORDS, words};
+use crate::verbatim::normalised;
+
+/// The longest quote taken as evidence, in normalised characters. It stays
+/// under the window the verbatim bound matches at its default limit (91 of
+/// 120 characters), so the bound never cuts it: a quote of a sentence is a
+/// short finding, not the document.
+const EVIDENCE_CHARS: usize = 90;
+
+/// Answers of more words than this are sentences a worker wrote, not a
+/// name or a figure to look for in the chunk.
+const MAX_ANSWER_WORDS: usize = 8;
+
+/// The document's own words for an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Evidence {
+    /// The sentence that holds the answer, cut around the answer to at most
+    /// [`EVIDENCE_CHARS`] characters.
+    pub quote: String,
+    /// How many of the task's distinctive words (those not in the answer
+    /// itself, and not in most of the chunk's paragraphs) the answer's
+    /// paragraph holds.
+    pub support: usize,
+}
+
+/// The evidence for `answer` in `chunk`, when the answer is there as
+/// written (ignoring case and spacing, at word boundaries); of several
+/// places, the one whose paragraph holds the most of the task's words.
+pub(crate) fn evidence(answer: &str, chunk: &str, task: &str) -> Option<Evidence> {
+    let needle: Vec<char> = normalised(
+        answer
+            .trim()
+            .trim_matches(['"', '\'', '`', '*'])
+            .trim_end_matches('.'),
+    )
+    .into_iter()
+    .map(|(c, _)| c)
+    .collect();
+    let spaces = needle.iter().filter(|c| **c == ' ').count();
+    if needle.is_empty() || spaces >= MAX_ANSWER_WORDS || needle.len() > EVIDENCE_CHARS {
+        return None;
+    }
+    let hay = normalised(chunk);
+    let chars: Vec<char> = hay.iter().map(|(c, _)| *c).collect();
+    let paragraphs = paragraphs(chunk);
+    let stems = distinctive_stems(task, answer, chunk, &paragraphs);
+    let mut best: Option<Evidence> = None;
+    for start in occurrences(&chars, &needle) {
+        let from = hay[start].1;
+        // The end of the last matched character as the chunk spells it
+        // (its lowercase may be longer or shorter).
+        let last_at = hay[start + needle.len() - 1].1;
+        let to = last_at + chunk[last_at..].chars().next().map_or(0, char::len_utf8);
+        let paragraph = paragraphs
+            .iter()
+            .find(|p| p.contains(&from))
+            .cloned()
+            .unwrap_or(0..chunk.len());
+        let support = support(&chunk[paragraph.clone()], &stems);
+        if best.as_ref().is_none_or(|b| support > b.support) {
+            best = Some(Evidence {
+                quote: quote(chunk, paragraph, from..to),
+                support,
+            });
+        }
+    }
+    best
+}
+
+/// Where `needle` starts in `chars` with no letter or digit either side.
+fn occurrences(chars: &[char], needle: &[char]) -> Vec<usize> {
+    let word = |i: Option<&char>| i.is_some_and(|c| c.is_alphanumeric());
+    (0..chars.len().saturating_sub(needle.len() - 1))
+        .filter(|&i| chars[i..i + needle.len()] == *needle)
+        .filter(|&i| {
+            !word(i.checked_sub(1).and_then(|j| chars.get(j))) && !word(chars.get(i + needle.len()))
+        })
+        .collect()
+}
+
+/// The chunk's paragraphs, as byte ranges: text between blank lines, with
+/// each list item, table row and heading on its own (a changelog entry, a
+/// README's table row).
+fn paragraphs(chunk: &str) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let mut open: Option<Range<usize>> = None;
+    let mut at = 0;
+    for line in chunk.split_inclusive('\n') {
+        let span = at..at + line.len();
+        at += line.len();
+        let trimmed = line.trim();
+        let item = ["- ", "* ", "+ "].iter().any(|m| trimmed.starts_with(m));
+        let alone = trimmed.starts_with('#') || trimmed.starts_with('|') || trimmed.contains(" | ");
+        if trimmed.is_empty() || item || alone {
+            out.extend(open.take());
+        }
+        if trimmed.is_empty() {
+            continue;
+        }
+        if alone {
+            out.push(span);
+        } else {
+            open = Some(open.map_or(span.clone(), |o| o.start..span.end));
+        }
+    }
+    out.extend(open);
+    out
+}
+
+/// A word's stem for matching: without a plural "s", at most five letters
+/// ("executed" matches "execute", "themes" matches "theme").
+fn stem(word: &str) -> String {
+    let word = match word.strip_suffix('s') {
+        Some(singular) if singular.chars().count() >= 4 => singular,
+        _ => word,
+    };
+    word.chars().take(5).collect()
+}
+
+/// The stems of the task's distinctive words: not filler or common words,
+/// not the answer's own words (an answer supports itself), and not words
+/// found in most of the chunk's paragraphs ("IDLE" in IDLE's changelog says
+/// nothing about which entry answers).
+fn distinctive_stems(
+    task: &str,
+    answer: &str,
+    chunk: &str,
+    paragraphs: &[Range<usize>],
+) -> Vec<String> {
+    let answer_stems: HashSet<String> = words(answer).map(|w| stem(&w)).collect();
+    let mut stems: Vec<String> = words(task)
+        .filter(|w| w.chars().count() >= 3)
+        .filter(|w| !FILLER_WORDS.contains(&w.as_str()) && !COMMON_WORDS.contains(&w.as_str()))
+        .map(|w| stem(&w))
+        .filter(|s| !answer_stems.contains(s))
+        .collect();
+    stems.sort();
+    stems.dedup();
+    if paragraphs.len() >= 4 {
+        stems.retain(|s| {
+            let holding = paragraphs
+                .iter()
+                .filter(|p| support(&chunk[(*p).clone()], std::slice::from_ref(s)) > 0)
+                .count();
+            holding * 2 <= paragraphs.len()
+        });
+    }
+    stems
+}
+
+/// How many of `stems` start some word of `text`.
+fn support(text: &str, stems: &[String]) -> usize {
+    let said: Vec<String> = words(text).collect();
+    stems
+        .iter()
+        .filter(|s| said.iter().any(|w| w.starts_with(s.as_str())))
+        .count()
+}
+
+/// The sentence of `paragraph` that holds `answer` (byte ranges in
+/// `chunk`), whitespace collapsed, cut around the answer at word
+/// boundaries to at most [`EVIDENCE_CHARS`] characters.
+fn quote(chunk: &str, paragraph: Range<usize>, answer: Range<usize>) -> String {
+    let before = &chunk[paragraph.start..answer.start];
+    let after = &chunk[answer.end..paragraph.end];
+    let start = sentence_ends(before).last().map_or(0, |&end| end);
+    let end = sentence_ends(after).first().map_or(after.len(), |&end| end);
+    let squash = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (mut head, found, mut tail) = (
+        squash(&before[start..]),
+        squash(&chunk[answer]),
+        squash(&after[..end]),
+    );
+    let room = EVIDENCE_CHARS.saturating_sub(found.chars().count());
+    let (mut cut_head, mut cut_tail) = (false, false);
+    // Two spaces and two ellipses at most go beside the answer.
+    while head.chars().count() + tail.chars().count() + 4 > room
+        && !(head.is_empty() && tail.is_empty())
+    {
+        // Trim a word from the longer side, so the answer stays central.
+        if head.chars().count() >= tail.chars().count() {
+            head = head
+                .split_once(' ')
+                .map(|(_, r)| r.to_string())
+                .unwrap_or_default();
+            cut_head = true;
+        } else {
+            tail = tail
+                .rsplit_once(' ')
+                .map(|(l, _)| l.to_string())
+                .unwrap_or_default();
+            cut_tail = true;
+        }
+    }
+    let spaced = |text: &str, before: bool| match (text.is_empty(), before) {
+        (true, _) => String::new(),
+        (false, true) if !text.ends_with(['(', '[', '`', '"']) => format!("{text} "),
+        (false, false) if !text.starts_with(|c: char| c.is_ascii_punctuation()) => {
+            format!(" {text}")
+        }
+        _ => text.to_string(),
+    };
+    format!(
+        "{}{}{}{}{}",
+        if cut_head { "…" } else { "" },
+        spaced(&head, true),
+        found,
+        spaced(&tail, false),
+        if cut_tail { "…" } else { "" }
+    )
+}
+
+/// The byte offsets just after each sentence end in `text`: a full stop,
+/// question or exclamation mark followed by whitespace and a capital
+/// letter (not the dots of "3.12.0" or "e.g. the").
+fn sentence_ends(text: &str) -> Vec<usize> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    (0..chars.len())
+        .filter(|&i| matches!(chars[i].1, '.' | '?' | '!'))
+        .filter(|&i| {
+            let rest = &chars[i + 1..];
+            rest.first().is_some_and(|(_, c)| c.is_whitespace())
+                && rest
+                    .iter()
+                    .find(|(_, c)| !c.is_whitespace())
+                    .is_some_and(|(_, c)| c.is_uppercase())
+        })
+        .map(|i| chars[i].0 + 1)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const README: &str = "## Features\n\n* Searches for commands from **multiple versions of Python at a time**.\n  \
+This may be helpful to test across Python versions with [tox](https://pypi.org/tox).\n\n\
+## Development\n\nThe source is on GitHub. It's clean, modular,\nand easy to understand.\n\n\
+Tests are executed using [Bats](https://github.com/bats-core/bats-core):\n\n    bats test\n";
+
+    #[test]
+    fn the_sentence_that_holds_the_answer_is_quoted() {
+        let task = "With which test framework are pyenv's tests executed?";
+        let bats = evidence("Bats", README, task).expect("Bats is in the chunk");
+        assert_eq!(
+            bats.quote,
+            "Tests are executed using [Bats](https://github.com/bats-core/bats-core):"
+        );
+        let tox = evidence("tox", README, task).expect("tox is in the chunk");
+        assert!(tox.quote.contains("[tox]"), "{}", tox.quote);
+        assert!(
+            bats.support > tox.support,
+            "the line about executing tests supports Bats more ({} against {})",
+            bats.support,
+            tox.support
+        );
+    }
+
+    #[test]
+    fn an_answer_not_in_the_chunk_as_written_has_no_evidence() {
+        let task = "Which test framework is used?";
+        assert_eq!(evidence("pytest", README, task), None);
+        // Only at word boundaries: "test" inside "pytest" or "tests" is
+        // not the answer "test".
+        assert_eq!(evidence("ests", README, task), None);
+        assert_eq!(
+            evidence(
+                "The tests are run by the Bats framework on every commit.",
+                README,
+                task
+            ),
+            None,
+            "a sentence the worker wrote is not looked for"
+        );
+    }
+
+    #[test]
+    fn a_long_sentence_is_cut_around_the_answer() {
+        let chunk = "- Issue #24820: IDLE now has an 'IDLE Dark' built-in text color theme.\n  \
+It is more or less IDLE Classic inverted, with a cobalt blue background, and it keeps every other colour of the classic theme as it was before.\n";
+        let found = evidence(
+            "cobalt blue",
+            chunk,
+            "What colour is the background of the 'IDLE Dark' theme?",
+        )
+        .expect("in the chunk");
+        assert!(found.quote.contains("cobalt blue"), "{}", found.quote);
+        assert!(
+            found.quote.chars().count() <= EVIDENCE_CHARS,
+            "{}",
+            found.quote
+        );
+        assert!(found.quote.ends_with('…'), "{}", found.quote);
+        // The entry names the theme and its background: both are support.
+        assert!(found.support >= 2, "{found:?}");
+    }
+
+    #[test]
+    fn of_two_places_the_one_about_the_task_is_chosen() {
+        let chunk = "Version 3, 29 June 2007\n\nCopyright (C) 2007 Free Software Foundation.\n\n\
+The date of this version is 29 June 2007, as the heading says.\n";
+        let found =
+            evidence("29 June 2007", chunk, "What is the date of this version?").expect("found");
+        assert!(found.quote.starts_with("The date"), "{}", found.quote);
+    }
+
+    #[test]
+    fn words_in_most_paragraphs_support_nothing() {
+        let chunk = "- IDLE gets a dark bar.\n- IDLE gets a gray bar.\n- IDLE gets tabs.\n- IDLE gets a red bar.\n";
+        let gray = evidence("gray", chunk, "Which IDLE bar is gray?").expect("found");
+        // "bar" and "idle" are in most entries; nothing else of the task is.
+        assert_eq!(gray.support, 0, "{gray:?}");
+    }
+}
