@@ -196,6 +196,28 @@ fn wire_reaches(root: &Path) -> Vec<String> {
     found
 }
 
+/// The HTTP provider crates, whose models are `minions_http::ProviderModel`.
+const HTTP_PROVIDERS: &[&str] = &["minions-openai", "minions-anthropic", "minions-ollama"];
+
+/// Lines of an HTTP provider crate that implement `ChatModel` or
+/// `Embedder` by hand instead of through `ProviderModel` and its hooks.
+fn hand_written_models(root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for krate in HTTP_PROVIDERS {
+        let mut files = Vec::new();
+        rust_files(&root.join("crates").join(krate).join("src"), &mut files);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            for (n, line) in product_code_lines(&text).iter().enumerate() {
+                if line.contains("impl ChatModel for") || line.contains("impl Embedder for") {
+                    found.push(format!("{}:{}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
 /// The front ends' sources that must run through `minions::Engine`
 /// (the bench's overhead and prefix suites measure the protocol itself
 /// and call it directly, as a library user would).
@@ -489,6 +511,11 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
             "{place}: names a provider's wire types; use what the provider crate exports"
         ));
     }
+    for place in hand_written_models(root) {
+        problems.push(format!(
+            "{place}: a provider implements ChatModel or Embedder by hand; implement minions_http::ModelHooks (and EmbeddingHooks) for its adapter and name its model ProviderModel<Adapter>"
+        ));
+    }
     for place in engine_bypasses(root) {
         problems.push(format!(
             "{place}: a front end doing the engine's work; build a minions::Engine and call its spec and run"
@@ -519,7 +546,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
     }
     if problems.is_empty() {
         println!(
-            "tidy: no import circles in any crate; no front end converts documents by hand or runs without the engine; no crate reaches into a provider's wire types; no function over {MAX_FN_LINES} lines; the presets are listed once; no code outside the registry branches on a native provider's name"
+            "tidy: no import circles in any crate; no front end converts documents by hand or runs without the engine; no crate reaches into a provider's wire types; no provider writes its own ChatModel; no function over {MAX_FN_LINES} lines; the presets are listed once; no code outside the registry branches on a native provider's name"
         );
         Ok(())
     } else {

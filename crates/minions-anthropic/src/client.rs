@@ -1,14 +1,10 @@
 //! The Anthropic client.
 
 use async_trait::async_trait;
-use minions_core::structured::StructuredLevel;
-use minions_core::{
-    ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, ModelId, Probe, Result,
-    env,
-};
+use minions_core::{ApiKey, Capabilities, ChatRequest, ModelId, Probe, Result, env};
 use minions_http::{
-    Connection, ConnectionSettings, HttpClient, ProviderClient, WireRequest, checked_base_url,
-    require_key,
+    Connection, ConnectionSettings, HttpClient, ModelHooks, ProviderClient, ProviderModel,
+    WireRequest, checked_base_url, require_key,
 };
 
 use crate::adapter::{AnthropicAdapter, PROVIDER};
@@ -34,6 +30,15 @@ impl ConnectionSettings for AnthropicBuilder {
 }
 
 impl AnthropicBuilder {
+    /// A builder for `model` (`claude-sonnet-4-5`, ...).
+    pub fn new(model: impl Into<String>) -> Self {
+        Self {
+            model: model.into(),
+            connection: Connection::default(),
+            default_max_tokens: DEFAULT_MAX_TOKENS,
+        }
+    }
+
     /// `max_tokens` for requests that set none.
     pub fn default_max_tokens(mut self, tokens: u32) -> Self {
         self.default_max_tokens = tokens;
@@ -87,62 +92,21 @@ impl AnthropicBuilder {
             key,
             default_max_tokens: self.default_max_tokens,
         };
-        Ok(AnthropicClient {
-            inner: ProviderClient::new(adapter, http, &capabilities),
-            capabilities,
-            id,
-        })
+        Ok(ProviderModel::new(id, adapter, http, capabilities))
     }
 }
 
 /// A client for Anthropic's Messages API: the [`AnthropicAdapter`] sent
-/// through the shared [`ProviderClient`].
-pub struct AnthropicClient {
-    id: ModelId,
-    inner: ProviderClient<AnthropicAdapter>,
-    capabilities: Capabilities,
-}
+/// through the shared client, built with [`AnthropicBuilder`].
+pub type AnthropicClient = ProviderModel<AnthropicAdapter>;
 
-impl std::fmt::Debug for AnthropicClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let adapter = self.inner.adapter();
-        f.debug_struct("AnthropicClient")
-            .field("id", &self.id)
-            .field("url", &adapter.url)
-            .field("key", &adapter.key)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AnthropicClient {
-    /// A builder for this model.
-    pub fn builder(model: impl Into<String>) -> AnthropicBuilder {
-        AnthropicBuilder {
-            model: model.into(),
-            connection: Connection::default(),
-            default_max_tokens: DEFAULT_MAX_TOKENS,
-        }
-    }
-
-    /// A client configured from `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL`.
-    pub fn from_env(model: impl Into<String>) -> Result<Self> {
-        Self::builder(model).with_env().build()
-    }
-
-    /// The structured-output level now in use (a forced tool, or the prompt).
-    pub fn structured_level(&self) -> StructuredLevel {
-        self.inner.structured_level()
-    }
-
+#[async_trait]
+impl ModelHooks for AnthropicAdapter {
     /// `GET /v1/models`: the server answers and accepts the key. (Model
     /// aliases are not all listed, so the model is not checked by name.)
-    async fn probe_models(&self) -> Result<Probe> {
-        let url = self
-            .inner
-            .adapter()
-            .url
-            .replace("/v1/messages", "/v1/models");
-        match self.inner.send(WireRequest::get(&url)).await {
+    async fn probe(client: &ProviderClient<Self>) -> Result<Probe> {
+        let url = client.adapter().url.replace("/v1/messages", "/v1/models");
+        match client.send(WireRequest::get(&url)).await {
             Ok(_) => Ok(Probe {
                 checked: vec![format!("the key is accepted at {url}")],
                 ..Probe::default()
@@ -151,27 +115,8 @@ impl AnthropicClient {
             Err(error) => Err(error),
         }
     }
-}
 
-#[async_trait]
-impl ChatModel for AnthropicClient {
-    async fn probe(&self) -> Result<Probe> {
-        self.probe_models().await
-    }
-
-    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
-        self.inner.chat(request, &()).await
-    }
-
-    async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
-        self.inner.chat_stream(request, &(), &self.id.model).await
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.capabilities
-    }
-
-    fn id(&self) -> &ModelId {
-        &self.id
+    async fn context(_: &ProviderClient<Self>, _: &ChatRequest) -> Result<()> {
+        Ok(())
     }
 }

@@ -9,11 +9,11 @@
 //! the API rejects the tool.
 //!
 //! ```no_run
-//! use minions_anthropic::AnthropicClient;
+//! use minions_anthropic::AnthropicBuilder;
 //! use minions_core::{ChatModel, ChatRequest, Message};
 //!
 //! # async fn demo() -> minions_core::Result<()> {
-//! let model = AnthropicClient::from_env("claude-sonnet-4-5")?; // reads ANTHROPIC_API_KEY
+//! let model = AnthropicBuilder::new("claude-sonnet-4-5").with_env().build()?; // reads ANTHROPIC_API_KEY
 //! let answer = model.chat(&ChatRequest::new(vec![Message::user("Say hi")])).await?;
 //! println!("{}", answer.content);
 //! # Ok(())

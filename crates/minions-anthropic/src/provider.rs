@@ -6,7 +6,7 @@ use minions_core::env;
 use minions_http::{ConnectionOverrides, EmbeddingSupport, ProviderDescriptor};
 
 use crate::adapter::PROVIDER;
-use crate::{AnthropicClient, DEFAULT_BASE_URL};
+use crate::{AnthropicBuilder, DEFAULT_BASE_URL};
 
 /// The variable that holds the API key.
 pub const API_KEY_VAR: &str = "ANTHROPIC_API_KEY";
@@ -22,7 +22,7 @@ pub const DESCRIPTOR: ProviderDescriptor = ProviderDescriptor {
     location_var: Some(BASE_URL_VAR),
     location: || env::read(BASE_URL_VAR).unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
     chat: |spec, overrides: &ConnectionOverrides| {
-        let builder = overrides.apply(AnthropicClient::builder(spec.model.clone()));
+        let builder = overrides.apply(AnthropicBuilder::new(spec.model.clone()));
         Ok(Arc::new(builder.with_env().build()?))
     },
     embeddings: EmbeddingSupport::Unsupported("Anthropic has no embeddings API"),

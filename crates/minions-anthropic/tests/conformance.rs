@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use minions_anthropic::{AnthropicClient, ConnectionSettings};
+use minions_anthropic::{AnthropicBuilder, AnthropicClient, ConnectionSettings};
 use minions_core::structured::StructuredLevel;
 use minions_core::{ApiKey, ChatModel, ChatRequest, Message, ResponseFormat};
 use minions_http::HttpConfig;
@@ -17,7 +17,7 @@ use serde_json::json;
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn client(server: &FakeServer) -> AnthropicClient {
-    AnthropicClient::builder("claude-sonnet-4-5")
+    AnthropicBuilder::new("claude-sonnet-4-5")
         .base_url(server.url())
         .api_key(ApiKey::new("sk-ant-test"))
         .http_config(HttpConfig {
@@ -131,6 +131,6 @@ async fn overloaded_is_retried() {
 
 #[test]
 fn a_missing_key_names_the_variable() {
-    let error = AnthropicClient::builder("claude").build().unwrap_err();
+    let error = AnthropicBuilder::new("claude").build().unwrap_err();
     assert!(error.to_string().contains("ANTHROPIC_API_KEY"), "{error}");
 }

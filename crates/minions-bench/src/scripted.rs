@@ -2,8 +2,8 @@
 //! 127.0.0.1 whose answers come from simple text search. The numbers they
 //! produce show token flow, cost structure and overhead, never quality.
 
-use minions::ollama::OllamaClient;
-use minions::openai::OpenAiClient;
+use minions::ollama::OllamaBuilder;
+use minions::openai::OpenAiBuilder;
 use minions::{ApiKey, ChatModel, ConnectionSettings};
 use minions_testkit::{FakeServer, RecordedRequest, Reply};
 use serde_json::json;
@@ -141,13 +141,13 @@ pub async fn start() -> minions::Result<Scripted> {
     let local_server = FakeServer::start().await;
     local_server.respond_with(local);
     let remote_model: Arc<dyn ChatModel> = Arc::new(
-        OpenAiClient::builder("openai", "gpt-4o")?
+        OpenAiBuilder::new("openai", "gpt-4o")?
             .base_url(remote_server.openai_base_url())
             .api_key(ApiKey::new("scripted"))
             .build()?,
     );
     let local_model: Arc<dyn ChatModel> = Arc::new(
-        OllamaClient::builder("llama3.2")
+        OllamaBuilder::new("llama3.2")
             .base_url(local_server.url())
             .build()?,
     );

@@ -20,6 +20,7 @@ mod adapter;
 mod body;
 mod client;
 mod error_capture;
+mod model;
 mod ndjson;
 mod provider;
 mod provider_client;
@@ -32,6 +33,7 @@ pub use adapter::{Frame, FrameUpdate, Framing, ProviderAdapter, WireRequest};
 pub use body::{ExtraFields, WireMessage, wire_messages};
 pub use client::{HttpClient, HttpClientBuilder, HttpConfig};
 pub use error_capture::{parse_retry_after, redact_url};
+pub use model::{EmbeddingHooks, ModelHooks, ProviderModel};
 pub use ndjson::{NdjsonDecoder, ndjson_lines};
 pub use provider::{
     ChatConstructor, ConnectionOverrides, EmbedderConstructor, EmbeddingSupport, ProviderDescriptor,

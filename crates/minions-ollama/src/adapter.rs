@@ -9,12 +9,35 @@ use crate::wire::{self, ChatBody, ChatLine, OllamaOptions};
 /// The provider's name in model ids and errors.
 pub(crate) const PROVIDER: &str = "ollama";
 
-/// What an Ollama server needs to be spoken to.
+/// What an Ollama server needs to be spoken to, and what it told us.
 #[derive(Debug)]
 pub struct OllamaAdapter {
     pub(crate) model: String,
     pub(crate) base: String,
     pub(crate) options: OllamaOptions,
+    /// The model's context length, looked up once (see
+    /// [`crate::OllamaApi::context_length`]).
+    pub(crate) context_length: std::sync::Mutex<Option<KnownContext>>,
+    /// Held while the context length is looked up.
+    pub(crate) show_lock: tokio::sync::Mutex<()>,
+}
+
+/// What `/api/show` told us about the model's context.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KnownContext {
+    Length(u32),
+    /// `/api/show` answered but named no context length (old servers).
+    Unknown,
+}
+
+impl KnownContext {
+    /// The length, when the server named one.
+    pub(crate) fn length(self) -> Option<u32> {
+        match self {
+            KnownContext::Length(length) => Some(length),
+            KnownContext::Unknown => None,
+        }
+    }
 }
 
 impl OllamaAdapter {
@@ -121,6 +144,8 @@ mod tests {
             model: "llama3.2".into(),
             base: "http://127.0.0.1:11434".into(),
             options: OllamaOptions::default(),
+            context_length: std::sync::Mutex::new(None),
+            show_lock: tokio::sync::Mutex::new(()),
         }
     }
 

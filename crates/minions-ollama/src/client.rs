@@ -1,18 +1,16 @@
-//! The Ollama client.
-
-use std::sync::Mutex;
+//! The Ollama client: its builder, its hooks, and the Ollama-only API
+//! calls (`/api/show`, `/api/tags`).
 
 use async_trait::async_trait;
-use minions_core::structured::StructuredLevel;
-use minions_core::{
-    Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings, Error,
-    ModelId, Probe, Result, env,
+use minions_core::{Capabilities, ChatRequest, Embeddings, Error, ModelId, Probe, Result, env};
+use minions_http::{
+    Connection, ConnectionSettings, EmbeddingHooks, HttpClient, ModelHooks, ProviderClient,
+    ProviderModel, WireRequest,
 };
-use minions_http::{Connection, ConnectionSettings, HttpClient, ProviderClient, WireRequest};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::adapter::{OllamaAdapter, PROVIDER};
+use crate::adapter::{KnownContext, OllamaAdapter, PROVIDER};
 use crate::provider::HOST_VAR;
 use crate::wire::{self, ContextNeed, OllamaOptions};
 
@@ -34,6 +32,15 @@ impl ConnectionSettings for OllamaBuilder {
 }
 
 impl OllamaBuilder {
+    /// A builder for `model` (`llama3.2`, `qwen2.5:7b`, ...).
+    pub fn new(model: impl Into<String>) -> Self {
+        Self {
+            model: model.into(),
+            connection: Connection::default(),
+            options: OllamaOptions::default(),
+        }
+    }
+
     /// How long the model stays loaded after each request.
     pub fn keep_alive(mut self, duration: impl Into<String>) -> Self {
         self.options.keep_alive = Some(duration.into());
@@ -85,196 +92,148 @@ impl OllamaBuilder {
             model: self.model.clone(),
             base,
             options: self.options,
-        };
-        Ok(OllamaClient {
-            id: ModelId::new(PROVIDER, self.model),
-            inner: ProviderClient::new(adapter, http, &capabilities),
-            context_length: Mutex::new(None),
+            context_length: std::sync::Mutex::new(None),
             show_lock: tokio::sync::Mutex::new(()),
+        };
+        Ok(ProviderModel::new(
+            ModelId::new(PROVIDER, self.model),
+            adapter,
+            http,
             capabilities,
-        })
+        ))
     }
-}
-
-/// What `/api/show` told us about the model's context.
-#[derive(Debug, Clone, Copy)]
-enum KnownContext {
-    Length(u32),
-    /// `/api/show` answered but named no context length (old servers).
-    Unknown,
 }
 
 /// A client for Ollama's native API: the [`OllamaAdapter`] sent through
-/// the shared [`ProviderClient`].
-pub struct OllamaClient {
-    id: ModelId,
-    inner: ProviderClient<OllamaAdapter>,
-    /// The model's context length, looked up once.
-    context_length: Mutex<Option<KnownContext>>,
-    /// Held while the context length is looked up.
-    show_lock: tokio::sync::Mutex<()>,
-    capabilities: Capabilities,
-}
+/// the shared client, built with [`OllamaBuilder`]. Its Ollama-only calls
+/// are in [`OllamaApi`].
+pub type OllamaClient = ProviderModel<OllamaAdapter>;
 
-impl std::fmt::Debug for OllamaClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OllamaClient")
-            .field("id", &self.id)
-            .field("base", &self.inner.adapter().base)
-            .finish_non_exhaustive()
-    }
-}
-
-impl OllamaClient {
-    /// A builder for this model (`llama3.2`, `qwen2.5:7b`, ...).
-    pub fn builder(model: impl Into<String>) -> OllamaBuilder {
-        OllamaBuilder {
-            model: model.into(),
-            connection: Connection::default(),
-            options: OllamaOptions::default(),
-        }
-    }
-
-    /// A client for the server named by `OLLAMA_HOST` (default
-    /// `127.0.0.1:11434`).
-    pub fn from_env(model: impl Into<String>) -> Result<Self> {
-        Self::builder(model).with_env().build()
-    }
-
+/// What an Ollama server answers beyond chats and embeddings.
+#[async_trait]
+pub trait OllamaApi {
     /// The server's base URL.
-    pub fn base_url(&self) -> &str {
-        &self.inner.adapter().base
-    }
+    fn base_url(&self) -> &str;
 
     /// `/api/show` for this model: details, parameters, `model_info`.
-    pub async fn show(&self) -> Result<Value> {
-        let request = WireRequest::post_json(
-            self.inner.adapter().url("/api/show"),
-            &ModelName {
-                model: &self.id.model,
-            },
-        )?;
-        let body = self.inner.send_for_body(request).await?;
-        serde_json::from_slice(&body).map_err(|e| {
-            Error::decode(
-                PROVIDER,
-                format!("not a show answer ({e})"),
-                String::from_utf8_lossy(&body),
-            )
-        })
-    }
+    async fn show(&self) -> Result<Value>;
 
     /// The installed models (`/api/tags`).
-    pub async fn list_models(&self) -> Result<Vec<String>> {
-        let url = self.inner.adapter().url("/api/tags");
-        let tags: Value = self.inner.send_json(WireRequest::get(url)).await?;
-        Ok(wire::tag_names(&tags))
-    }
+    async fn list_models(&self) -> Result<Vec<String>>;
 
     /// The model's context length, from `/api/show`, looked up once: the
     /// first caller asks while concurrent callers wait for its answer, so
     /// a round of parallel jobs costs one look-up, not one per job.
-    pub async fn context_length(&self) -> Result<Option<u32>> {
-        let _one_at_a_time = self.show_lock.lock().await;
-        let cached = *self
-            .context_length
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let known = match cached {
-            Some(known) => known,
-            None => {
-                let known = match wire::context_length(&self.show().await?) {
-                    Some(length) => KnownContext::Length(length),
-                    None => KnownContext::Unknown,
-                };
-                *self
-                    .context_length
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()) = Some(known);
-                known
-            }
-        };
-        Ok(match known {
-            KnownContext::Length(length) => Some(length),
-            KnownContext::Unknown => None,
-        })
-    }
-
-    /// `num_ctx` for a request: sized to it, within the model's window.
-    async fn num_ctx(&self, request: &ChatRequest) -> Result<u32> {
-        let limit = self.context_length().await?;
-        ContextNeed::of(request).num_ctx(&self.id.model, limit)
-    }
-
-    /// The structured-output level now in use.
-    pub fn structured_level(&self) -> StructuredLevel {
-        self.inner.structured_level()
-    }
+    async fn context_length(&self) -> Result<Option<u32>>;
 }
 
 #[async_trait]
-impl ChatModel for OllamaClient {
-    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
-        let num_ctx = self.num_ctx(request).await?;
-        self.inner.chat(request, &num_ctx).await
+impl OllamaApi for OllamaClient {
+    fn base_url(&self) -> &str {
+        &self.adapter().base
     }
 
-    async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
-        let num_ctx = self.num_ctx(request).await?;
-        self.inner
-            .chat_stream(request, &num_ctx, &self.id.model)
-            .await
+    async fn show(&self) -> Result<Value> {
+        show(self.client()).await
     }
 
+    async fn list_models(&self) -> Result<Vec<String>> {
+        let url = self.adapter().url("/api/tags");
+        let tags: Value = self.client().send_json(WireRequest::get(url)).await?;
+        Ok(wire::tag_names(&tags))
+    }
+
+    async fn context_length(&self) -> Result<Option<u32>> {
+        context_length(self.client()).await
+    }
+}
+
+async fn show(client: &ProviderClient<OllamaAdapter>) -> Result<Value> {
+    let adapter = client.adapter();
+    let request = WireRequest::post_json(
+        adapter.url("/api/show"),
+        &ModelName {
+            model: &adapter.model,
+        },
+    )?;
+    let body = client.send_for_body(request).await?;
+    serde_json::from_slice(&body).map_err(|e| {
+        Error::decode(
+            PROVIDER,
+            format!("not a show answer ({e})"),
+            String::from_utf8_lossy(&body),
+        )
+    })
+}
+
+async fn context_length(client: &ProviderClient<OllamaAdapter>) -> Result<Option<u32>> {
+    let adapter = client.adapter();
+    let _one_at_a_time = adapter.show_lock.lock().await;
+    let cached = *adapter
+        .context_length
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let known = match cached {
+        Some(known) => known,
+        None => {
+            let known = match wire::context_length(&show(client).await?) {
+                Some(length) => KnownContext::Length(length),
+                None => KnownContext::Unknown,
+            };
+            *adapter
+                .context_length
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(known);
+            known
+        }
+    };
+    Ok(known.length())
+}
+
+#[async_trait]
+impl ModelHooks for OllamaAdapter {
     /// `/api/show`: the server answers, the model is pulled, and its
     /// context length.
-    async fn probe(&self) -> Result<Probe> {
-        let context = self.context_length().await?;
+    async fn probe(client: &ProviderClient<Self>) -> Result<Probe> {
+        let context = context_length(client).await?;
+        let adapter = client.adapter();
         Ok(Probe {
-            checked: vec![format!("{} is pulled ({})", self.id.model, self.base_url())],
+            checked: vec![format!("{} is pulled ({})", adapter.model, adapter.base)],
             model_available: Some(true),
             context_tokens: context,
         })
     }
 
-    fn capabilities(&self) -> Capabilities {
-        let known = *self
-            .context_length
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        Capabilities {
-            max_context_tokens: match known {
-                Some(KnownContext::Length(length)) => Some(length),
-                _ => None,
-            },
-            ..self.capabilities
-        }
+    /// `num_ctx` for a request: sized to it, within the model's window.
+    async fn context(client: &ProviderClient<Self>, request: &ChatRequest) -> Result<u32> {
+        let limit = context_length(client).await?;
+        ContextNeed::of(request).num_ctx(&client.adapter().model, limit)
     }
 
-    fn id(&self) -> &ModelId {
-        &self.id
+    fn learned_context_tokens(&self) -> Option<u32> {
+        self.context_length
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .and_then(KnownContext::length)
     }
 }
 
 #[async_trait]
-impl Embedder for OllamaClient {
-    async fn embed(&self, inputs: &[String]) -> Result<Embeddings> {
-        if inputs.is_empty() {
-            return Ok(Embeddings::default());
-        }
+impl EmbeddingHooks for OllamaAdapter {
+    async fn embed(
+        client: &ProviderClient<Self>,
+        model: &str,
+        inputs: &[String],
+    ) -> Result<Embeddings> {
         let request = WireRequest::post_json(
-            self.inner.adapter().url("/api/embed"),
+            client.adapter().url("/api/embed"),
             &EmbedBody {
-                model: &self.id.model,
+                model,
                 input: inputs,
             },
         )?;
-        let body = self.inner.send_for_body(request).await?;
+        let body = client.send_for_body(request).await?;
         wire::parse_embed(&body, inputs.len())
-    }
-
-    fn id(&self) -> &ModelId {
-        &self.id
     }
 }
 

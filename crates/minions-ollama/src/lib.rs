@@ -10,10 +10,10 @@
 //!
 //! ```no_run
 //! use minions_core::{ChatModel, ChatRequest, Message};
-//! use minions_ollama::OllamaClient;
+//! use minions_ollama::OllamaBuilder;
 //!
 //! # async fn demo() -> minions_core::Result<()> {
-//! let model = OllamaClient::from_env("llama3.2")?; // OLLAMA_HOST or 127.0.0.1:11434
+//! let model = OllamaBuilder::new("llama3.2").with_env().build()?; // OLLAMA_HOST or 127.0.0.1:11434
 //! let answer = model.chat(&ChatRequest::new(vec![Message::user("Say hi")])).await?;
 //! println!("{}", answer.content);
 //! # Ok(())
@@ -26,7 +26,7 @@ mod provider;
 mod wire;
 
 pub use adapter::OllamaAdapter;
-pub use client::{DEFAULT_BASE_URL, OllamaBuilder, OllamaClient};
+pub use client::{DEFAULT_BASE_URL, OllamaApi, OllamaBuilder, OllamaClient};
 /// The connection setters (`base_url`, `api_key`, `http_config`, `retry`) of the builder.
 pub use minions_http::ConnectionSettings;
 pub use provider::{DESCRIPTOR, HOST_VAR};

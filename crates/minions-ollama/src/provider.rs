@@ -7,7 +7,7 @@ use minions_http::{ConnectionOverrides, EmbeddingSupport, ProviderDescriptor};
 
 use crate::adapter::PROVIDER;
 use crate::wire::base_url_from_host;
-use crate::{DEFAULT_BASE_URL, OllamaClient};
+use crate::{DEFAULT_BASE_URL, OllamaBuilder, OllamaClient};
 
 /// The variable that says where Ollama listens (`host:port` or a URL), as
 /// the `ollama` CLI reads it.
@@ -18,7 +18,7 @@ fn client(
     overrides: &ConnectionOverrides,
 ) -> minions_core::Result<OllamaClient> {
     overrides
-        .apply(OllamaClient::builder(spec.model.clone()))
+        .apply(OllamaBuilder::new(spec.model.clone()))
         .with_env()
         .build()
 }

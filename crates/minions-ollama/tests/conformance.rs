@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use minions_core::{ChatModel, ChatRequest, Embedder, ErrorKind, Message, ResponseFormat};
 use minions_http::{HttpConfig, RetryPolicy};
-use minions_ollama::{ConnectionSettings, OllamaClient};
+use minions_ollama::{ConnectionSettings, OllamaApi, OllamaBuilder, OllamaClient};
 use minions_testkit::conformance::{self, Conformance, chat_requests};
 use minions_testkit::{FakeServer, Reply, unused_local_url};
 use serde_json::json;
@@ -16,7 +16,7 @@ use serde_json::json;
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn client(model: &str, server: &FakeServer) -> OllamaClient {
-    OllamaClient::builder(model)
+    OllamaBuilder::new(model)
         .base_url(server.url())
         .keep_alive("10m")
         .http_config(HttpConfig {
@@ -113,7 +113,7 @@ async fn a_model_that_is_not_pulled_says_ollama_pull() {
 #[tokio::test(start_paused = true)]
 async fn connection_refused_says_how_to_start_ollama() {
     let url = unused_local_url().await;
-    let model = OllamaClient::builder("llama3.2")
+    let model = OllamaBuilder::new("llama3.2")
         .base_url(url)
         .retry(RetryPolicy::none())
         .build()

@@ -17,6 +17,17 @@ pub struct OpenAiAdapter {
     pub(crate) embeddings_url: String,
     pub(crate) key: Option<ApiKey>,
     pub(crate) headers: Vec<(String, String)>,
+    /// The base URL (`.../v1`).
+    pub(crate) base: String,
+    /// What one llama.cpp slot holds, once `/props` said.
+    pub(crate) slot_context: std::sync::OnceLock<u32>,
+}
+
+impl OpenAiAdapter {
+    /// The preset this endpoint speaks as.
+    pub fn preset(&self) -> &'static Preset {
+        self.preset
+    }
 }
 
 impl ProviderAdapter for OpenAiAdapter {
@@ -106,6 +117,8 @@ mod tests {
             embeddings_url: "http://127.0.0.1:1/v1/embeddings".into(),
             key: key.map(ApiKey::new),
             headers: vec![("X-Extra".into(), "1".into())],
+            base: "http://127.0.0.1:1/v1".into(),
+            slot_context: std::sync::OnceLock::new(),
         }
     }
 

@@ -1,14 +1,12 @@
 //! The OpenAI-compatible client.
 
 use async_trait::async_trait;
-use minions_core::structured::StructuredLevel;
 use minions_core::{
-    ApiKey, Capabilities, ChatModel, ChatRequest, ChatResponse, ChatStream, Embedder, Embeddings,
-    Error, ModelId, Probe, Result, env,
+    ApiKey, Capabilities, ChatRequest, Embeddings, Error, ModelId, Probe, Result, env,
 };
 use minions_http::{
-    Connection, ConnectionSettings, HttpClient, ProviderClient, WireRequest, checked_base_url,
-    require_key,
+    Connection, ConnectionSettings, EmbeddingHooks, HttpClient, ModelHooks, ProviderClient,
+    ProviderModel, WireRequest, checked_base_url, require_key,
 };
 
 use crate::adapter::OpenAiAdapter;
@@ -37,6 +35,26 @@ pub struct OpenAiBuilder {
 }
 
 impl OpenAiBuilder {
+    /// A builder for `provider/model`, where `provider` is a preset name or
+    /// alias. Unknown names get an error listing the presets.
+    pub fn new(provider: &str, model: impl Into<String>) -> Result<Self> {
+        let preset = preset(provider).ok_or_else(|| {
+            let known: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+            Error::config(format!(
+                "`{provider}` is not an OpenAI-compatible provider; known: {}",
+                known.join(", ")
+            ))
+        })?;
+        Ok(Self {
+            preset,
+            model: model.into(),
+            connection: Connection::default(),
+            api_version: None,
+            headers: Vec::new(),
+            max_context_tokens: None,
+        })
+    }
+
     /// Azure's `api-version`.
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = Some(version.into());
@@ -155,122 +173,44 @@ impl OpenAiBuilder {
             embeddings_url,
             key: api_key,
             headers,
-        };
-        Ok(OpenAiClient {
-            inner: ProviderClient::new(adapter, http.build()?, &capabilities),
-            id,
             base,
             slot_context: std::sync::OnceLock::new(),
-            capabilities,
-        })
+        };
+        Ok(ProviderModel::new(id, adapter, http.build()?, capabilities))
     }
 }
 
 /// A chat and embeddings client for OpenAI and every OpenAI-compatible
-/// server: the [`OpenAiAdapter`] sent through the shared [`ProviderClient`].
-pub struct OpenAiClient {
-    pub(crate) id: ModelId,
-    pub(crate) inner: ProviderClient<OpenAiAdapter>,
-    /// The base URL (`.../v1`).
-    pub(crate) base: String,
-    /// What one llama.cpp slot holds, once `/props` said.
-    pub(crate) slot_context: std::sync::OnceLock<u32>,
-    pub(crate) capabilities: Capabilities,
-}
+/// server: the [`OpenAiAdapter`] sent through the shared client, built with
+/// [`OpenAiBuilder`].
+pub type OpenAiClient = ProviderModel<OpenAiAdapter>;
 
-impl std::fmt::Debug for OpenAiClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let adapter = self.inner.adapter();
-        f.debug_struct("OpenAiClient")
-            .field("id", &self.id)
-            .field("chat_url", &adapter.chat_url)
-            .field("key", &adapter.key)
-            .finish_non_exhaustive()
-    }
-}
-
-impl OpenAiClient {
-    /// A builder for `provider/model`, where `provider` is a preset name or
-    /// alias. Unknown names get an error listing the presets.
-    pub fn builder(provider: &str, model: impl Into<String>) -> Result<OpenAiBuilder> {
-        let preset = preset(provider).ok_or_else(|| {
-            let known: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
-            Error::config(format!(
-                "`{provider}` is not an OpenAI-compatible provider; known: {}",
-                known.join(", ")
-            ))
-        })?;
-        Ok(OpenAiBuilder {
-            preset,
-            model: model.into(),
-            connection: Connection::default(),
-            api_version: None,
-            headers: Vec::new(),
-            max_context_tokens: None,
-        })
+#[async_trait]
+impl ModelHooks for OpenAiAdapter {
+    async fn probe(client: &ProviderClient<Self>) -> Result<Probe> {
+        crate::probe::probe_endpoint(client).await
     }
 
-    /// A client configured from the preset's environment variables.
-    pub fn from_env(provider: &str, model: impl Into<String>) -> Result<Self> {
-        Self::builder(provider, model)?.with_env().build()
+    async fn context(_: &ProviderClient<Self>, _: &ChatRequest) -> Result<()> {
+        Ok(())
     }
 
-    /// The preset in use.
-    pub fn preset(&self) -> &'static Preset {
-        self.inner.adapter().preset
-    }
-
-    /// The structured-output level this endpoint is at now (it drops when
-    /// the server rejects a level).
-    pub fn structured_level(&self) -> StructuredLevel {
-        self.inner.structured_level()
+    fn learned_context_tokens(&self) -> Option<u32> {
+        self.slot_context.get().copied()
     }
 }
 
 #[async_trait]
-impl ChatModel for OpenAiClient {
-    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
-        self.inner.chat(request, &()).await
-    }
-
-    async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
-        self.inner.chat_stream(request, &(), &self.id.model).await
-    }
-
-    async fn probe(&self) -> Result<Probe> {
-        self.probe_endpoint().await
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            max_context_tokens: self
-                .slot_context
-                .get()
-                .copied()
-                .or(self.capabilities.max_context_tokens),
-            ..self.capabilities
-        }
-    }
-
-    fn id(&self) -> &ModelId {
-        &self.id
-    }
-}
-
-#[async_trait]
-impl Embedder for OpenAiClient {
-    async fn embed(&self, inputs: &[String]) -> Result<Embeddings> {
-        if inputs.is_empty() {
-            return Ok(Embeddings::default());
-        }
-        let adapter = self.inner.adapter();
-        let body = EmbeddingsBody::new(&self.id.model, inputs);
+impl EmbeddingHooks for OpenAiAdapter {
+    async fn embed(
+        client: &ProviderClient<Self>,
+        model: &str,
+        inputs: &[String],
+    ) -> Result<Embeddings> {
+        let adapter = client.adapter();
+        let body = EmbeddingsBody::new(model, inputs);
         let request = WireRequest::post_json(&adapter.embeddings_url, &body)?;
-        let bytes = self.inner.send_for_body(request).await?;
+        let bytes = client.send_for_body(request).await?;
         wire::parse_embeddings(adapter.preset.name, &bytes, inputs.len())
-    }
-
-    fn id(&self) -> &ModelId {
-        &self.id
     }
 }

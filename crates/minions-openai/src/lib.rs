@@ -6,11 +6,11 @@
 //!
 //! ```no_run
 //! use minions_core::{ChatModel, ChatRequest, Message};
-//! use minions_openai::OpenAiClient;
+//! use minions_openai::OpenAiBuilder;
 //!
 //! # async fn demo() -> minions_core::Result<()> {
 //! // Reads OPENAI_API_KEY and OPENAI_BASE_URL, as the OpenAI SDKs do.
-//! let model = OpenAiClient::from_env("openai", "gpt-4o")?;
+//! let model = OpenAiBuilder::new("openai", "gpt-4o")?.with_env().build()?;
 //! let answer = model.chat(&ChatRequest::new(vec![Message::user("Say hi")])).await?;
 //! println!("{}", answer.content);
 //! # Ok(())

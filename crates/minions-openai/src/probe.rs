@@ -6,7 +6,9 @@ use minions_core::{Error, Probe, Result};
 use minions_http::WireRequest;
 use serde_json::Value;
 
-use crate::OpenAiClient;
+use minions_http::ProviderClient;
+
+use crate::OpenAiAdapter;
 
 /// The model names a `/models` answer lists.
 pub(crate) fn served_models(body: &Value) -> Vec<String> {
@@ -32,73 +34,66 @@ pub(crate) fn slot_context(props: &Value) -> Option<u32> {
         .filter(|n| *n > 0)
 }
 
-impl OpenAiClient {
-    async fn get_json(&self, url: &str) -> Result<Option<Value>> {
-        match self.inner.send_for_body(WireRequest::get(url)).await {
-            Ok(body) => Ok(serde_json::from_slice(&body).ok()),
-            // Not every compatible server lists its models (Azure, some
-            // proxies): that says nothing against the model.
-            Err(error) if matches!(error.status(), Some(404 | 405 | 501)) => Ok(None),
-            Err(error) => Err(error),
-        }
+async fn get_json(client: &ProviderClient<OpenAiAdapter>, url: &str) -> Result<Option<Value>> {
+    match client.send_for_body(WireRequest::get(url)).await {
+        Ok(body) => Ok(serde_json::from_slice(&body).ok()),
+        // Not every compatible server lists its models (Azure, some
+        // proxies): that says nothing against the model.
+        Err(error) if matches!(error.status(), Some(404 | 405 | 501)) => Ok(None),
+        Err(error) => Err(error),
     }
+}
 
-    /// The probe behind [`minions_core::ChatModel::probe`].
-    pub(crate) async fn probe_endpoint(&self) -> Result<Probe> {
-        let mut probe = Probe::default();
-        let name = self.preset().name;
-        let model = &self.id.model;
-        match self.get_json(&format!("{}/models", self.base)).await? {
-            Some(listing) => {
-                let served = served_models(&listing);
-                // llama.cpp answers with whatever model it loaded, whatever
-                // name a request gives; everyone else serves what it lists.
-                let lenient = name == "llamacpp";
-                if served.is_empty() || lenient {
-                    probe
-                        .checked
-                        .push(format!("{} answers at {}", name, self.base));
-                } else if served.iter().any(|m| m == model) {
-                    probe.model_available = Some(true);
-                    probe
-                        .checked
-                        .push(format!("{model} is served at {}", self.base));
-                } else {
-                    let mut shown: Vec<&str> = served.iter().map(String::as_str).take(8).collect();
-                    if served.len() > 8 {
-                        shown.push("...");
-                    }
-                    return Err(Error::invalid_request(
-                        name,
-                        format!(
-                            "model `{model}` is not served at {}; it serves: {}",
-                            self.base,
-                            shown.join(", ")
-                        ),
-                    ));
+/// The probe behind [`minions_core::ChatModel::probe`].
+pub(crate) async fn probe_endpoint(client: &ProviderClient<OpenAiAdapter>) -> Result<Probe> {
+    let adapter = client.adapter();
+    let mut probe = Probe::default();
+    let name = adapter.preset.name;
+    let model = &adapter.model;
+    let base = &adapter.base;
+    match get_json(client, &format!("{}/models", base)).await? {
+        Some(listing) => {
+            let served = served_models(&listing);
+            // llama.cpp answers with whatever model it loaded, whatever
+            // name a request gives; everyone else serves what it lists.
+            let lenient = name == "llamacpp";
+            if served.is_empty() || lenient {
+                probe.checked.push(format!("{} answers at {}", name, base));
+            } else if served.iter().any(|m| m == model) {
+                probe.model_available = Some(true);
+                probe.checked.push(format!("{model} is served at {}", base));
+            } else {
+                let mut shown: Vec<&str> = served.iter().map(String::as_str).take(8).collect();
+                if served.len() > 8 {
+                    shown.push("...");
                 }
-            }
-            None => probe
-                .checked
-                .push(format!("{} answers at {} (no model list)", name, self.base)),
-        }
-        if name == "llamacpp" {
-            let root = self.base.trim_end_matches("/v1");
-            if let Some(props) = self.get_json(&format!("{root}/props")).await?
-                && let Some(slot) = slot_context(&props)
-            {
-                let _ = self.slot_context.set(slot);
-                probe.context_tokens = Some(slot);
-                probe
-                    .checked
-                    .push(format!("one slot holds {slot} tokens (/props)"));
+                return Err(Error::invalid_request(
+                    name,
+                    format!(
+                        "model `{model}` is not served at {}; it serves: {}",
+                        base,
+                        shown.join(", ")
+                    ),
+                ));
             }
         }
-        if probe.context_tokens.is_none() {
-            probe.context_tokens = self.capabilities.max_context_tokens;
-        }
-        Ok(probe)
+        None => probe
+            .checked
+            .push(format!("{} answers at {} (no model list)", name, base)),
     }
+    if name == "llamacpp" {
+        let root = base.trim_end_matches("/v1");
+        if let Some(props) = get_json(client, &format!("{root}/props")).await?
+            && let Some(slot) = slot_context(&props)
+        {
+            let _ = adapter.slot_context.set(slot);
+            probe.context_tokens = Some(slot);
+            probe
+                .checked
+                .push(format!("one slot holds {slot} tokens (/props)"));
+        }
+    }
+    Ok(probe)
 }
 
 #[cfg(test)]

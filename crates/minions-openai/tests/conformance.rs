@@ -10,7 +10,7 @@ use std::time::Duration;
 use minions_core::structured::StructuredLevel;
 use minions_core::{ApiKey, ChatModel, ChatRequest, Embedder, Message, ResponseFormat};
 use minions_http::HttpConfig;
-use minions_openai::{ConnectionSettings, OpenAiClient};
+use minions_openai::{ConnectionSettings, OpenAiBuilder, OpenAiClient};
 use minions_testkit::conformance::{self, Conformance, chat_requests};
 use minions_testkit::{FakeServer, Reply};
 use serde_json::json;
@@ -18,7 +18,7 @@ use serde_json::json;
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn client(provider: &str, model: &str, server: &FakeServer) -> OpenAiClient {
-    OpenAiClient::builder(provider, model)
+    OpenAiBuilder::new(provider, model)
         .unwrap()
         .base_url(server.openai_base_url())
         .api_key(ApiKey::new("sk-test-key"))
@@ -113,7 +113,7 @@ async fn a_server_that_rejects_json_schema_gets_json_mode_and_it_is_remembered()
 async fn azure_uses_deployment_urls_and_the_api_key_header() {
     let server = FakeServer::start().await;
     server.push(Reply::text("from azure"));
-    let model = OpenAiClient::builder("azure", "my-gpt4o")
+    let model = OpenAiBuilder::new("azure", "my-gpt4o")
         .unwrap()
         .base_url(server.url())
         .api_key(ApiKey::new("azure-key"))
@@ -174,12 +174,12 @@ async fn embeddings_round_trip() {
 
 #[test]
 fn missing_keys_and_bad_urls_say_what_to_set() {
-    let error = OpenAiClient::builder("together", "m")
+    let error = OpenAiBuilder::new("together", "m")
         .unwrap()
         .build()
         .unwrap_err();
     assert!(error.to_string().contains("TOGETHER_API_KEY"), "{error}");
-    let error = OpenAiClient::builder("azure", "d")
+    let error = OpenAiBuilder::new("azure", "d")
         .unwrap()
         .api_key(ApiKey::new("k"))
         .build()
@@ -188,27 +188,22 @@ fn missing_keys_and_bad_urls_say_what_to_set() {
         error.to_string().contains("AZURE_OPENAI_ENDPOINT"),
         "{error}"
     );
-    let error = OpenAiClient::builder("vllm", "m")
+    let error = OpenAiBuilder::new("vllm", "m")
         .unwrap()
         .base_url("localhost:8000")
         .build()
         .unwrap_err();
     assert!(error.to_string().contains("http://"), "{error}");
-    let error = OpenAiClient::builder("nonsense", "m").unwrap_err();
+    let error = OpenAiBuilder::new("nonsense", "m").unwrap_err();
     assert!(error.to_string().contains("openrouter"), "{error}");
     // Local servers need no key.
-    assert!(
-        OpenAiClient::builder("lmstudio", "m")
-            .unwrap()
-            .build()
-            .is_ok()
-    );
+    assert!(OpenAiBuilder::new("lmstudio", "m").unwrap().build().is_ok());
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_unreachable_local_server_says_how_to_fix_it() {
     let url = minions_testkit::unused_local_url().await;
-    let model = OpenAiClient::builder("vllm", "m")
+    let model = OpenAiBuilder::new("vllm", "m")
         .unwrap()
         .base_url(format!("{url}/v1"))
         .retry(minions_http::RetryPolicy::none())

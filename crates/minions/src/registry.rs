@@ -220,7 +220,7 @@ fn openai(
     spec: &ModelSpec,
     overrides: &ConnectionOverrides,
 ) -> Result<minions_openai::OpenAiClient> {
-    let mut builder = minions_openai::OpenAiClient::builder(&spec.provider, spec.model.clone())?;
+    let mut builder = minions_openai::OpenAiBuilder::new(&spec.provider, spec.model.clone())?;
     if let Some(version) = &overrides.api_version {
         builder = builder.api_version(version.clone());
     }

@@ -6,8 +6,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use minions::anthropic::AnthropicClient;
-use minions::openai::OpenAiClient;
+use minions::anthropic::AnthropicBuilder;
+use minions::openai::OpenAiBuilder;
 use minions::{ApiKey, ChatModel, ChatRequest, ConnectionSettings, Message, RetryPolicy};
 use minions_testkit::{FakeServer, Reply};
 
@@ -43,7 +43,7 @@ async fn keys_stay_out_of_debug_errors_and_logs() {
     server.push(Reply::status(503, "down for a moment"));
     server.push(Reply::status(503, "down for a moment"));
 
-    let openai = OpenAiClient::builder("openai", "gpt-4o")
+    let openai = OpenAiBuilder::new("openai", "gpt-4o")
         .unwrap()
         .base_url(server.openai_base_url())
         .api_key(ApiKey::new(SECRET))
@@ -53,13 +53,13 @@ async fn keys_stay_out_of_debug_errors_and_logs() {
         })
         .build()
         .unwrap();
-    let azure = OpenAiClient::builder("azure", "gpt-4o")
+    let azure = OpenAiBuilder::new("azure", "gpt-4o")
         .unwrap()
         .base_url(server.url())
         .api_key(ApiKey::new(SECRET))
         .build()
         .unwrap();
-    let anthropic = AnthropicClient::builder("claude")
+    let anthropic = AnthropicBuilder::new("claude")
         .base_url(server.url())
         .api_key(ApiKey::new(SECRET))
         .retry(RetryPolicy {

@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use minions::ollama::OllamaClient;
-use minions::openai::OpenAiClient;
+use minions::ollama::OllamaBuilder;
+use minions::openai::OpenAiBuilder;
 use minions::{ApiKey, ChatModel, ConnectionSettings, Engine, Pricing, RunModels};
 use minions_server::{ServerConfig, ServerModels, app};
 use minions_testkit::{FakeServer, RecordedRequest, Reply};
@@ -113,7 +113,7 @@ async fn start_full(
     let local_server = FakeServer::start().await;
     local_server.respond_with(local_with_embeddings);
     let remote_model: Arc<dyn ChatModel> = Arc::new(
-        OpenAiClient::builder("openai", "gpt-4o")
+        OpenAiBuilder::new("openai", "gpt-4o")
             .unwrap()
             .base_url(remote_server.openai_base_url())
             .api_key(ApiKey::new("sk-server-secret"))
@@ -121,7 +121,7 @@ async fn start_full(
             .unwrap(),
     );
     let local_model: Arc<dyn ChatModel> = Arc::new(
-        OllamaClient::builder("llama3.2")
+        OllamaBuilder::new("llama3.2")
             .base_url(local_server.url())
             .build()
             .unwrap(),
@@ -129,7 +129,7 @@ async fn start_full(
     let mut models = RunModels::new(remote_model, local_model);
     if embedder {
         models = models.with_embedder(Arc::new(
-            OllamaClient::builder("nomic-embed-text")
+            OllamaBuilder::new("nomic-embed-text")
                 .base_url(local_server.url())
                 .build()
                 .unwrap(),
