@@ -763,10 +763,13 @@ async fn a_synthesis_that_only_restates_the_task_is_asked_again() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_unverified_answer_reaches_the_remote_without_what_the_worker_made_up() {
+async fn answers_reach_the_remote_with_the_chunks_own_words_not_what_the_worker_made_up() {
     // On the fact's chunk the worker answers right but cites a line no
-    // chunk has, and explains with a log nobody wrote; on another it
-    // explains in the chunk's own words beside an unusable citation.
+    // chunk has, and explains with a log nobody wrote: the chunk holds the
+    // answer, so its own sentence is the citation. Elsewhere the worker
+    // answers with words of its chunk that the chunk never writes together
+    // (unverified) and explains in the chunk's own words beside an
+    // unusable citation.
     let m = models().await;
     let doc = document(30_000);
     m.remote_server.push(synthesis("final", Some("7421")));
@@ -777,11 +780,10 @@ async fn an_unverified_answer_reaches_the_remote_without_what_the_worker_made_up
                 &json!({"explanation": "The vault log records it.", "citation": "the vault log says 7421", "answer": "7421"}),
             )
         } else {
-            let n = whole_section(&prompt);
             Reply::json(&json!({
                 "explanation": "The quarterly review covered staffing.",
                 "citation": "the quarterly review of launches",
-                "answer": format!("MARKER-{n:05}"),
+                "answer": "Quarterly staffing",
             }))
         }
     });
@@ -790,8 +792,21 @@ async fn an_unverified_answer_reaches_the_remote_without_what_the_worker_made_up
         .unwrap();
     assert_eq!(transcript.result.answer, "7421");
     let findings = remote_requests(&m)[0].last_user_message();
-    assert!(findings.contains("\"7421\""), "{findings}");
-    assert!(findings.contains("UNVERIFIED"), "{findings}");
+    let fact = findings
+        .find("answer: \"7421\"")
+        .expect("the answer is shown");
+    assert!(
+        findings[fact..].starts_with("answer: \"7421\" (from report.txt#1)\n    citation: \"PLANTED-FACT: the launch code is 7421.\""),
+        "the chunk's own sentence is the citation: {findings}"
+    );
+    let marker = findings
+        .find("Quarterly staffing")
+        .expect("the other answer is shown");
+    assert!(
+        fact < marker,
+        "the answer among the task's words comes first: {findings}"
+    );
+    assert!(findings[marker..].contains("UNVERIFIED"), "{findings}");
     for made_up in ["vault", "of launches"] {
         assert!(!findings.contains(made_up), "{made_up}: {findings}");
     }
