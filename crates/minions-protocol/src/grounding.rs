@@ -457,6 +457,18 @@ pub(crate) fn borne_out(text: &str, chunk: &str, task: &str) -> bool {
     present == total
 }
 
+/// Whether a worker's explanation only wraps its answer in the task's words
+/// ("The excerpt states that the GNU General Public License was published
+/// in 2007." beside the answer "2007"): it asserts the very link the remote
+/// model has to weigh, and shows nothing of the chunk. Asked for the year of
+/// a version 4 that does not exist, the 0.5B worker wrote that beside a
+/// "2007" its chunk has only as a patent-licence date (run 31).
+pub(crate) fn only_links(explanation: &str, answer: &str, task: &str) -> bool {
+    let answer: HashSet<String> = words(answer).collect();
+    let rest: Vec<String> = words(explanation).filter(|w| !answer.contains(w)).collect();
+    restates(&rest.join(" "), task)
+}
+
 /// Words that carry no answer: articles, linking verbs, prepositions, and
 /// the words small models wrap a restated task in ("the file states").
 /// Short on purpose: "yes", "no", "both" and "none" are answers.
@@ -968,6 +980,25 @@ mod tests {
         assert!(in_the_asked_form("The license doesn\u{2019}t mention one.", task).is_ok());
         // A task that asks for no particular form takes any answer.
         assert!(in_the_asked_form("The FSF.", "Who publishes the GPL?").is_ok());
+    }
+
+    #[test]
+    fn an_explanation_that_only_wraps_the_answer_in_the_task_is_told_apart() {
+        let task = "In which year was version 4 of the GNU General Public License published?";
+        assert!(only_links(
+            "The excerpt states that the GNU General Public License was published in 2007.",
+            "2007",
+            task
+        ));
+        assert!(!only_links(
+            "The patent license was granted prior to 28 March 2007.",
+            "2007",
+            task
+        ));
+        assert!(
+            !only_links("", "2007", task),
+            "no explanation links nothing"
+        );
     }
 
     #[test]

@@ -13,8 +13,8 @@ use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
 use crate::evidence::evidence;
 use crate::grounding::{
-    answer_grounded, borne_out, names_the_document, numbering_as_answer, other_versions,
-    reference_as_answer, restates, wrong_form,
+    answer_grounded, borne_out, names_the_document, numbering_as_answer, only_links,
+    other_versions, reference_as_answer, restates, wrong_form,
 };
 use crate::plan::PlanTask;
 use crate::prompts;
@@ -357,8 +357,12 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
                 citation = Some(found.quote);
             }
             // An explanation not beside a citation of its own goes on only
-            // when its chunk bears all of it out (see `borne_out`).
-            let explanation = if cited || borne_out(&worker.explanation, chunk, task) {
+            // when its chunk bears all of it out (see `borne_out`), and
+            // never when it only wraps the answer in the task's words.
+            let explanation = if cited
+                || borne_out(&worker.explanation, chunk, task)
+                    && !only_links(&worker.explanation, &answer, task)
+            {
                 worker.explanation
             } else {
                 String::new()
