@@ -441,19 +441,21 @@ fn own_words(text: &str, task: &str) -> Vec<String> {
 }
 
 /// Whether all of a worker's explanation is in its chunk: its figures, as
-/// an answer's are checked, and every one of its own longer words (see
-/// [`own_words`]), not half. An unverified answer's explanation reaches
+/// an answer's are checked, and every one of its longer words, not half,
+/// the task's words included (an explanation that "the release added
+/// support for Jupyter notebooks" claims the chunk says so, and IDLE's
+/// changelog never does; run 28). An unverified answer's explanation reaches
 /// the remote model only then. The 0.5B model wrote "The tests are
 /// executed using the `pytest` framework." beside the answer "Python", on
 /// a README that never names pytest, and the remote answered "pytest"; but
 /// another's "The offer must remain valid for at least three years ..."
 /// was the GPL's own words beside an unusable answer, and the remote
 /// answered right from it (run 25).
-pub(crate) fn borne_out(text: &str, chunk: &str, task: &str) -> bool {
+pub(crate) fn borne_out(text: &str, chunk: &str) -> bool {
     if !figures_grounded(text, chunk) {
         return false;
     }
-    let (present, total) = own_words_in(text, chunk, task);
+    let (present, total) = own_words_in(text, chunk, "");
     present == total
 }
 
@@ -1152,24 +1154,25 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
 
     #[test]
     fn an_explanation_is_borne_out_only_by_its_chunk() {
-        let task = "With which test framework are pyenv's tests executed?";
         let chunk = "Tests are executed using Bats: bats test/init.bats.";
         assert!(!borne_out(
             "The tests are executed using the pytest framework.",
-            chunk,
-            task
+            chunk
         ));
-        assert!(borne_out("The tests are executed using Bats.", chunk, task));
+        assert!(borne_out("The tests are executed using Bats.", chunk));
         let clause = "valid for at least three years and valid for as long as you offer spare parts or customer support";
         assert!(borne_out(
             "The offer must remain valid for at least three years.",
-            &format!("The offer must remain {clause}."),
-            "For at least how long must that offer remain valid?"
+            &format!("The offer must remain {clause}.")
         ));
         assert!(!borne_out(
             "The offer must remain valid for at least 10 years.",
-            clause,
-            ""
+            clause
+        ));
+        // The task's words count: the chunk must say them too.
+        assert!(!borne_out(
+            "The release added support for Jupyter notebooks in IDLE 3.1b1.",
+            "What's New in IDLE 3.1b1? Issue #4815: Offer conversion to UTF-8."
         ));
     }
 

@@ -356,12 +356,14 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             if !cited && let Some(found) = found {
                 citation = Some(found.quote);
             }
-            // An explanation not beside a citation of its own goes on only
-            // when its chunk bears all of it out (see `borne_out`), and
-            // never when it only wraps the answer in the task's words.
-            let explanation = if cited
-                || borne_out(&worker.explanation, chunk, task)
-                    && !only_links(&worker.explanation, &answer, task)
+            // An explanation goes on only when its chunk bears all of it
+            // out (see `borne_out`) and it says more than the answer in the
+            // task's words, even beside a real citation: a worker that
+            // quoted a real IDLE entry explained that "the release added
+            // support for Jupyter notebooks", which IDLE's changelog never
+            // mentions, and the remote passed it on (run 28).
+            let explanation = if borne_out(&worker.explanation, chunk)
+                && !only_links(&worker.explanation, &answer, task)
             {
                 worker.explanation
             } else {
@@ -610,6 +612,29 @@ mod tests {
         let mut job = jobs(&[task], &["d#0"]).remove(0);
         job.text = Arc::from(chunk);
         job
+    }
+
+    #[test]
+    fn an_explanation_goes_on_only_when_the_chunk_bears_it_out() {
+        let chunk = "What's New in IDLE 3.1b1?\n\n- Issue #4815: Offer conversion to UTF-8 if source files have no encoding declaration.";
+        let task = "Which IDLE release added support for Jupyter notebooks?";
+        let reply = |explanation: &str| WorkerOutput {
+            explanation: explanation.into(),
+            citation: Some(Value::String("Offer conversion to UTF-8".into())),
+            answer: Some(Value::String("Offer conversion to UTF-8".into())),
+        };
+        let explained = |judged: Outcome| match judged {
+            Outcome::Answer { explanation, .. } => explanation,
+            other => panic!("{other:?}"),
+        };
+        // A real citation does not carry an explanation the chunk lacks.
+        let made_up = "The release added support for Jupyter notebooks in IDLE 3.1b1.";
+        assert_eq!(explained(judge(reply(made_up), &on(chunk, task))), "");
+        let own_words = "Source files that have no encoding declaration get an offer of conversion.";
+        assert_eq!(
+            explained(judge(reply(own_words), &on(chunk, task))),
+            own_words
+        );
     }
 
     #[test]
