@@ -173,6 +173,12 @@ pub(crate) fn citation_found(citation: &str, chunk: &str) -> bool {
     })
 }
 
+/// Whether a citation holds no word but the answer's.
+fn only_the_answer(citation: &str, answer: &str) -> bool {
+    let answer: std::collections::HashSet<String> = crate::grounding::words(answer).collect();
+    crate::grounding::words(citation).all(|w| answer.contains(&w))
+}
+
 /// Runs one job: one local call, and one repair attempt when the output is
 /// not the JSON asked for or was cut off by the token limit (with twice the
 /// token limit). Errors other than an unreachable server make the job fail,
@@ -344,9 +350,14 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
     let outcome = match as_text(worker.answer) {
         Some(answer) => {
             let mut citation = as_text(worker.citation);
-            let cited = citation
-                .as_deref()
-                .is_some_and(|c| citation_found(c, chunk) && answer_grounded(&answer, c, task));
+            // A citation that is only the answer again ("pyenv-virtualenv"
+            // cited as "pyenv-virtualenv") shows where the answer is, not
+            // that it answers: the chunk's own sentence says more.
+            let cited = citation.as_deref().is_some_and(|c| {
+                citation_found(c, chunk)
+                    && answer_grounded(&answer, c, task)
+                    && !only_the_answer(c, &answer)
+            });
             // An answer the chunk holds as written is checked against the
             // chunk's own sentence around it (see `evidence`), which stands
             // in for a citation the worker made up.
@@ -630,10 +641,27 @@ mod tests {
         // A real citation does not carry an explanation the chunk lacks.
         let made_up = "The release added support for Jupyter notebooks in IDLE 3.1b1.";
         assert_eq!(explained(judge(reply(made_up), &on(chunk, task))), "");
-        let own_words = "Source files that have no encoding declaration get an offer of conversion.";
+        let own_words =
+            "Source files that have no encoding declaration get an offer of conversion.";
         assert_eq!(
             explained(judge(reply(own_words), &on(chunk, task))),
             own_words
+        );
+    }
+
+    #[test]
+    fn a_citation_of_only_the_answer_gives_way_to_the_chunks_sentence() {
+        let chunk = "## Plugins\n\nUse pyenv-virtualenv to manage virtualenvs with pyenv.\n";
+        let reply = WorkerOutput {
+            explanation: String::new(),
+            citation: Some(Value::String("pyenv-virtualenv".into())),
+            answer: Some(Value::String("pyenv-virtualenv".into())),
+        };
+        let judged = judge(reply, &on(chunk, "Which fork is recommended on Windows?"));
+        assert!(
+            matches!(&judged, Outcome::Answer { citation: Some(c), verified: true, .. }
+                if c == "Use pyenv-virtualenv to manage virtualenvs with pyenv."),
+            "{judged:?}"
         );
     }
 
