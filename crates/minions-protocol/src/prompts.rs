@@ -323,6 +323,8 @@ pub const MINIONS_SYNTH_SYSTEM: &str = "\
 You are the planner in a collaboration with small language models that read the user's documents chunk by chunk. \
 You now read what they found. Their findings can be wrong, partial or contradictory: weigh them, prefer answers that several chunks \
 support and that come with a citation, and say when the documents do not answer the task. \
+A citation is the document's own sentence around the answer: an answer answers the task only if its citation is about what the task \
+asks (a date cited from a sentence about something else is not the date asked for). \
 Always reply with a single JSON object and nothing else.";
 
 /// The synthesis message of a Minions round.
