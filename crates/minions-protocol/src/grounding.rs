@@ -511,6 +511,21 @@ pub(crate) fn restates(answer: &str, asked: &str) -> bool {
 /// else, to be the question said back even with a figure in it.
 const ECHO_WORDS: usize = 5;
 
+/// Whether an answer is only a figure of the task itself, with nothing
+/// but the task's words around it: asked which license section 13 allows
+/// combining with, a worker answered "13" (its citation, a real line of
+/// the GPL, named section 13), and it was shown first (run 31). A figure
+/// only the document's name holds ("3" beside `gpl-3.txt`) is not one:
+/// whether it is right is the grounding check's to say (see [`restates`]).
+pub(crate) fn figure_of_the_task(answer: &str, task: &str) -> bool {
+    let asked = word_set(task);
+    let said: Vec<String> = words(answer)
+        .filter(|w| !FILLER_WORDS.contains(&w.as_str()))
+        .collect();
+    said.iter().any(|w| w.bytes().any(|b| b.is_ascii_digit()))
+        && said.iter().all(|w| asked.contains(w))
+}
+
 /// Whether an answer only names the document it was read in ("GPL-3" from
 /// `gpl-3.txt`): asked which treaty the GPL refers to, most 0.5B workers
 /// answered "GPL-3", which names no treaty. Case, punctuation and the file
@@ -982,6 +997,22 @@ mod tests {
         assert!(in_the_asked_form("The license doesn\u{2019}t mention one.", task).is_ok());
         // A task that asks for no particular form takes any answer.
         assert!(in_the_asked_form("The FSF.", "Who publishes the GPL?").is_ok());
+    }
+
+    #[test]
+    fn a_figure_the_task_states_is_no_answer() {
+        let task = "With which other license does section 13 allow a covered work to be combined?";
+        assert!(figure_of_the_task("13", task));
+        assert!(figure_of_the_task("Section 13", task));
+        assert!(!figure_of_the_task(
+            "GNU Affero General Public License",
+            task
+        ));
+        assert!(!figure_of_the_task("6", task));
+        assert!(!figure_of_the_task(
+            "3",
+            "What is the date of this license?"
+        ));
     }
 
     #[test]

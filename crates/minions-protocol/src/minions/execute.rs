@@ -13,8 +13,8 @@ use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
 use crate::evidence::evidence;
 use crate::grounding::{
-    answer_grounded, borne_out, names_the_document, numbering_as_answer, only_links,
-    other_versions, reference_as_answer, restates, wrong_form,
+    answer_grounded, borne_out, figure_of_the_task, names_the_document, numbering_as_answer,
+    only_links, other_versions, reference_as_answer, restates, wrong_form,
 };
 use crate::plan::PlanTask;
 use crate::prompts;
@@ -400,7 +400,9 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             Outcome::Ungrounded(format!("{answer:?} is not in the excerpt"))
         }
         Outcome::Answer { answer, .. }
-            if restates(&answer, &job.asked()) || names_the_document(&answer, &job.document) =>
+            if restates(&answer, &job.asked())
+                || figure_of_the_task(&answer, task)
+                || names_the_document(&answer, &job.document) =>
         {
             Outcome::Ungrounded(format!(
                 "{answer:?} only repeats the task or the document's name and names no answer"
