@@ -441,21 +441,21 @@ fn own_words(text: &str, task: &str) -> Vec<String> {
 }
 
 /// Whether all of a worker's explanation is in its chunk: its figures, as
-/// an answer's are checked, and every one of its longer words, not half,
-/// the task's words included (an explanation that "the release added
-/// support for Jupyter notebooks" claims the chunk says so, and IDLE's
-/// changelog never does; run 28). An unverified answer's explanation reaches
-/// the remote model only then. The 0.5B model wrote "The tests are
-/// executed using the `pytest` framework." beside the answer "Python", on
-/// a README that never names pytest, and the remote answered "pytest"; but
-/// another's "The offer must remain valid for at least three years ..."
-/// was the GPL's own words beside an unusable answer, and the remote
-/// answered right from it (run 25).
-pub(crate) fn borne_out(text: &str, chunk: &str) -> bool {
+/// an answer's are checked, and every one of its own longer words (see
+/// [`own_words`]), not half. The task's words are left out: an explanation
+/// may say the task back in its own words ("The offer must remain valid
+/// for at least three years", where the GPL says "valid for at least three
+/// years"), and one that only does so is caught by [`only_links`]. The
+/// 0.5B model wrote "The tests are executed using the `pytest` framework."
+/// beside the answer "Python", on a README that never names pytest, and
+/// the remote answered "pytest"; but another's "The offer must remain
+/// valid for at least three years ..." was the GPL's own words beside an
+/// unusable answer, and the remote answered right from it (run 25).
+pub(crate) fn borne_out(text: &str, chunk: &str, task: &str) -> bool {
     if !figures_grounded(text, chunk) {
         return false;
     }
-    let (present, total) = own_words_in(text, chunk, "");
+    let (present, total) = own_words_in(text, chunk, task);
     present == total
 }
 
@@ -1185,25 +1185,25 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
 
     #[test]
     fn an_explanation_is_borne_out_only_by_its_chunk() {
+        let task = "With which test framework are pyenv's tests executed?";
         let chunk = "Tests are executed using Bats: bats test/init.bats.";
         assert!(!borne_out(
             "The tests are executed using the pytest framework.",
-            chunk
+            chunk,
+            task
         ));
-        assert!(borne_out("The tests are executed using Bats.", chunk));
-        let clause = "valid for at least three years and valid for as long as you offer spare parts or customer support";
+        assert!(borne_out("The tests are executed using Bats.", chunk, task));
+        // The task's words need not be the chunk's ("remain" is not).
+        let clause = "a written offer, valid for at least three years and valid for as long as you offer spare parts or customer support";
         assert!(borne_out(
             "The offer must remain valid for at least three years.",
-            &format!("The offer must remain {clause}.")
+            clause,
+            "For at least how long must that offer remain valid?"
         ));
         assert!(!borne_out(
             "The offer must remain valid for at least 10 years.",
-            clause
-        ));
-        // The task's words count: the chunk must say them too.
-        assert!(!borne_out(
-            "The release added support for Jupyter notebooks in IDLE 3.1b1.",
-            "What's New in IDLE 3.1b1? Issue #4815: Offer conversion to UTF-8."
+            clause,
+            ""
         ));
     }
 

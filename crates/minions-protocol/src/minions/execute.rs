@@ -369,11 +369,12 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             }
             // An explanation goes on only when its chunk bears all of it
             // out (see `borne_out`) and it says more than the answer in the
-            // task's words, even beside a real citation: a worker that
-            // quoted a real IDLE entry explained that "the release added
-            // support for Jupyter notebooks", which IDLE's changelog never
-            // mentions, and the remote passed it on (run 28).
-            let explanation = if borne_out(&worker.explanation, chunk)
+            // task's words (see `only_links`), even beside a real citation:
+            // a worker that quoted a real IDLE entry explained that "the
+            // release added support for Jupyter notebooks, which was a
+            // feature added in IDLE 3.1b1", and the remote passed it on
+            // (run 28).
+            let explanation = if borne_out(&worker.explanation, chunk, task)
                 && !only_links(&worker.explanation, &answer, task)
             {
                 worker.explanation
@@ -641,7 +642,7 @@ mod tests {
             other => panic!("{other:?}"),
         };
         // A real citation does not carry an explanation the chunk lacks.
-        let made_up = "The release added support for Jupyter notebooks in IDLE 3.1b1.";
+        let made_up = "The release added support for Jupyter notebooks, which was a feature added in IDLE 3.1b1.";
         assert_eq!(explained(judge(reply(made_up), &on(chunk, task))), "");
         let own_words =
             "Source files that have no encoding declaration get an offer of conversion.";
