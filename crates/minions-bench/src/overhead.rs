@@ -118,8 +118,11 @@ pub async fn run_overhead(
         .collect::<Vec<_>>()
         .join("\n\n");
     let context = [ContextDocument::new("overhead.txt", text)];
+    // The planned round reads every chunk; round 1 as written would read
+    // only the four that best match the task.
     let spec = RunOptions::default()
         .protocol(ProtocolKind::Minions)
+        .plan_first_round(true)
         .local_concurrency(concurrency as u32)
         .max_jobs_per_round(jobs.max(1) as u32)
         .max_rounds(1)
