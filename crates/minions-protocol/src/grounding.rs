@@ -471,14 +471,18 @@ pub(crate) fn only_links(explanation: &str, answer: &str, task: &str) -> bool {
     restates(&rest.join(" "), task)
 }
 
-/// Words that carry no answer: articles, linking verbs, prepositions, and
-/// the words small models wrap a restated task in ("the file states").
-/// Short on purpose: "yes", "no", "both" and "none" are answers.
+/// Words that carry no answer: articles, linking verbs, prepositions, the
+/// words small models wrap a restated task in ("the file states"), and
+/// those of advice given instead of an answer ("you can read the entire
+/// document to find the minimum RAM", a worker's answer in run 33 made of
+/// its task and advice). Short on purpose: "yes", "no", "both" and "none"
+/// are answers.
 pub(crate) const FILLER_WORDS: &[&str] = &[
     "a", "an", "the", "is", "are", "was", "were", "be", "been", "it", "its", "of", "for", "to",
     "in", "on", "at", "by", "as", "and", "or", "with", "from", "this", "that", "these", "those",
     "which", "what", "who", "where", "when", "how", "there", "here", "file", "files", "line",
     "excerpt", "document", "text", "states", "stated", "says", "mentions", "answer", "task", "s",
+    "you", "your", "we", "can", "could", "should",
 ];
 
 /// Whether an answer only restates what it was asked (`asked`: the task,
@@ -1211,6 +1215,11 @@ What's New in IDLE 3.11.0\nReleased on 2022-10-24\n";
     fn an_answer_made_of_the_question_names_nothing() {
         let task = "Read the README.md file for the minimum required RAM for pyenv.";
         assert!(restates(task, task));
+        // Advice made of the task and its advice.
+        assert!(restates(
+            "To find the minimum amount of RAM that pyenv needs at minimum, you can read the entire document to understand the context and the information provided.",
+            "Find the minimum amount of RAM that pyenv needs at minimum.\nRead the entire document to understand the context and the information provided.\npyenv-README.md"
+        ));
         assert!(restates(
             "The line that states the environment variable for pyenv.",
             "Find the line that states the environment variable for pyenv."
