@@ -70,7 +70,12 @@ async fn the_page_runs_a_question_end_to_end() {
     h.local.respond_with(|request| {
         let prompt = request.last_user_message();
         let reply = if !prompt.starts_with("Excerpt from") {
-            Reply::text(json!({"answer": "The launch code is 7421.", "explanation": "It is stated in the notes."}).to_string())
+            // Model text with HTML in it, which the page must show as
+            // text. (A Minions worker's citation no longer carries it: a
+            // citation its chunk lacks gives way to the chunk's own
+            // sentence, and an explanation the chunk does not bear out is
+            // dropped.)
+            Reply::text(json!({"answer": "The launch code is 7421.", "explanation": format!("It is stated in the notes. {INJECTION}")}).to_string())
         } else if prompt.contains("7421") {
             Reply::json(&json!({"explanation": format!("found it {INJECTION}"), "citation": INJECTION, "answer": "7421"}))
         } else {

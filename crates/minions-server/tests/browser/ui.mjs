@@ -69,6 +69,9 @@ try {
   outcome.minionStatus = (await page.textContent("#status")).trim();
   outcome.minionJobsHidden = await page.locator("#jobs-section").isHidden();
   outcome.minionLocalText = ((await page.locator(".bubble.local").first().textContent()) || "").trim();
+  // The local model's HTML shows as text here, and runs nowhere.
+  outcome.injected ||= await page.evaluate(() => window.__pwned === true || document.querySelectorAll("main img, main script").length > 0);
+  outcome.injectedText ||= await page.evaluate(() => document.body.textContent.includes("<img src=x"));
 
   // Cancel: a run whose local model takes a minute.
   await ask(page, slowDocument, "What is the launch code?", "minions");
