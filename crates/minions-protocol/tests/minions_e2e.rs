@@ -578,7 +578,7 @@ fn whole_section(prompt: &str) -> u32 {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_best_supported_answer_is_shown_alone_and_the_others_counted() {
+async fn the_answer_from_the_chunk_that_matches_the_question_is_shown_first_and_few_others() {
     // Every worker but the fact's answers with a real line of its chunk,
     // quoted: a verified answer to the wrong question in each chunk.
     let run = run_every_chunk(
@@ -604,14 +604,12 @@ async fn the_best_supported_answer_is_shown_alone_and_the_others_counted() {
         .lines()
         .filter(|l| l.trim_start().starts_with("- answer:"))
         .collect();
-    // The fact's paragraph holds the task's words ("launch code"), no
-    // other's does: it is shown alone, and the rest are counted.
-    assert_eq!(shown.len(), 1, "{findings}");
+    assert_eq!(shown.len(), 4, "{findings}");
     assert!(shown[0].contains("7421"), "{findings}");
     assert!(
         findings.contains(&format!(
             "({} more answer(s), from chunks that match the task less well, not shown)",
-            jobs.answered - 1
+            jobs.answered - 4
         )),
         "{findings}"
     );
@@ -770,7 +768,8 @@ async fn answers_reach_the_remote_with_the_chunks_own_words_not_what_the_worker_
     // chunk has, and explains with a log nobody wrote: the chunk holds the
     // answer, so its own sentence is the citation. Elsewhere the worker
     // answers with words of its chunk that the chunk never writes together
-    // (unverified, less supported, so only counted).
+    // (unverified) and explains in the chunk's own words beside an
+    // unusable citation.
     let m = models().await;
     let doc = document(30_000);
     m.remote_server.push(synthesis("final", Some("7421")));
@@ -800,17 +799,21 @@ async fn answers_reach_the_remote_with_the_chunks_own_words_not_what_the_worker_
         findings[fact..].starts_with("answer: \"7421\" (from report.txt#1)\n    citation: \"PLANTED-FACT: the launch code is 7421.\""),
         "the chunk's own sentence is the citation: {findings}"
     );
-    // The answer among the task's words is verified and better supported
-    // than the unverified one, which is only counted.
-    assert!(!findings.contains("Quarterly staffing"), "{findings}");
+    let marker = findings
+        .find("Quarterly staffing")
+        .expect("the other answer is shown");
     assert!(
-        findings
-            .contains("(1 more answer(s), from chunks that match the task less well, not shown)"),
-        "{findings}"
+        fact < marker,
+        "the answer among the task's words comes first: {findings}"
     );
+    assert!(findings[marker..].contains("UNVERIFIED"), "{findings}");
     for made_up in ["vault", "of launches"] {
         assert!(!findings.contains(made_up), "{made_up}: {findings}");
     }
+    assert!(
+        findings.contains("explanation: The quarterly review covered staffing."),
+        "an explanation in the chunk's own words is kept: {findings}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

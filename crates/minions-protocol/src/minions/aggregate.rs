@@ -220,21 +220,12 @@ fn keep_likeliest(found: &mut TaskFindings, ranks: Vec<(usize, usize)>) {
             std::cmp::Reverse(a.chunks.len()),
         )
     });
-    // A verified answer whose paragraph holds more of the task's words
-    // than any other's is shown alone (with how many others there were):
-    // the 1.5B synthesizer took "gray", shown second, over "cobalt blue",
-    // shown first and cited "It is more or less IDLE Classic inverted, with
-    // a cobalt blue background." (run 33).
-    let shown = match ordered.as_slice() {
-        [(first, (best, _)), rest @ ..]
-            if first.verified && *best > 0 && rest.iter().all(|(_, (s, _))| s < best) =>
-        {
-            1
-        }
-        _ => ANSWERS_SHOWN_PER_TASK,
-    };
-    found.not_shown = ordered.len().saturating_sub(shown);
-    found.answers = ordered.into_iter().take(shown).map(|(a, _)| a).collect();
+    found.not_shown = ordered.len().saturating_sub(ANSWERS_SHOWN_PER_TASK);
+    found.answers = ordered
+        .into_iter()
+        .take(ANSWERS_SHOWN_PER_TASK)
+        .map(|(a, _)| a)
+        .collect();
 }
 
 /// Drops the least-supported answers across all tasks until the rendered
@@ -555,42 +546,6 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("guess 0"), "{text}");
-    }
-
-    #[test]
-    fn a_verified_answer_with_the_most_support_is_shown_alone() {
-        let with_support = |number: usize, text: &str, support: usize| {
-            let mut output = answer(number, "a", &format!("d#{number}"), text);
-            if let Outcome::Answer { support: s, .. } = &mut output.outcome {
-                *s = support;
-            }
-            output
-        };
-        let outputs = vec![
-            with_support(0, "gray", 1),
-            with_support(1, "cobalt blue", 3),
-        ];
-        let findings = aggregate(&[task("a")], &outputs, 10_000);
-        let shown: Vec<&str> = findings.tasks[0]
-            .answers
-            .iter()
-            .map(|a| a.answer.as_str())
-            .collect();
-        assert_eq!(shown, ["cobalt blue"]);
-        assert_eq!(findings.tasks[0].not_shown, 1);
-        // Tied support, or none: every answer is shown, best first.
-        let outputs = vec![
-            with_support(0, "gray", 2),
-            with_support(1, "cobalt blue", 2),
-        ];
-        let findings = aggregate(&[task("a")], &outputs, 10_000);
-        assert_eq!(findings.tasks[0].answers.len(), 2);
-        let outputs = vec![
-            with_support(0, "gray", 0),
-            with_support(1, "cobalt blue", 0),
-        ];
-        let findings = aggregate(&[task("a")], &outputs, 10_000);
-        assert_eq!(findings.tasks[0].answers.len(), 2);
     }
 
     #[test]
