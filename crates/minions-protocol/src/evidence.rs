@@ -60,21 +60,33 @@ pub(crate) fn evidence(answer: &str, chunk: &str, task: &str) -> Option<Evidence
     }
     let hay = normalised(chunk);
     let chars: Vec<char> = hay.iter().map(|(c, _)| *c).collect();
+    // Most answers judged are not in their chunk as written: nothing more
+    // is read for them.
+    let starts = occurrences(&chars, &needle);
+    if starts.is_empty() {
+        return None;
+    }
     let paragraphs = paragraphs(chunk);
-    let stems = distinctive_stems(task, answer, chunk, &paragraphs);
+    // Each paragraph's words, read once for the stems and the support.
+    let said: Vec<Vec<String>> = paragraphs
+        .iter()
+        .map(|p| words(&chunk[p.clone()]).collect())
+        .collect();
+    let stems = distinctive_stems(task, answer, &said);
     let mut best: Option<Evidence> = None;
-    for start in occurrences(&chars, &needle) {
+    for start in starts {
         let from = hay[start].1;
         // The end of the last matched character as the chunk spells it
         // (its lowercase may be longer or shorter).
         let last_at = hay[start + needle.len() - 1].1;
         let to = last_at + chunk[last_at..].chars().next().map_or(0, char::len_utf8);
-        let paragraph = paragraphs
-            .iter()
-            .find(|p| p.contains(&from))
-            .cloned()
-            .unwrap_or(0..chunk.len());
-        let support = support(&chunk[paragraph.clone()], &stems);
+        let (paragraph, support) = match paragraphs.iter().position(|p| p.contains(&from)) {
+            Some(at) => (paragraphs[at].clone(), support(&said[at], &stems)),
+            None => {
+                let whole: Vec<String> = words(chunk).collect();
+                (0..chunk.len(), support(&whole, &stems))
+            }
+        };
         if best.as_ref().is_none_or(|b| support > b.support) {
             best = Some(Evidence {
                 quote: quote(chunk, paragraph, from..to),
@@ -139,12 +151,7 @@ fn stem(word: &str) -> String {
 /// not the answer's own words (an answer supports itself), and not words
 /// found in most of the chunk's paragraphs ("IDLE" in IDLE's changelog says
 /// nothing about which entry answers).
-fn distinctive_stems(
-    task: &str,
-    answer: &str,
-    chunk: &str,
-    paragraphs: &[Range<usize>],
-) -> Vec<String> {
+fn distinctive_stems(task: &str, answer: &str, paragraphs: &[Vec<String>]) -> Vec<String> {
     let answer_stems: HashSet<String> = words(answer).map(|w| stem(&w)).collect();
     let mut stems: Vec<String> = words(task)
         .filter(|w| w.chars().count() >= 3)
@@ -158,7 +165,7 @@ fn distinctive_stems(
         stems.retain(|s| {
             let holding = paragraphs
                 .iter()
-                .filter(|p| support(&chunk[(*p).clone()], std::slice::from_ref(s)) > 0)
+                .filter(|said| support(said, std::slice::from_ref(s)) > 0)
                 .count();
             holding * 2 <= paragraphs.len()
         });
@@ -166,9 +173,8 @@ fn distinctive_stems(
     stems
 }
 
-/// How many of `stems` start some word of `text`.
-fn support(text: &str, stems: &[String]) -> usize {
-    let said: Vec<String> = words(text).collect();
+/// How many of `stems` start some word of `said` (a paragraph's words).
+fn support(said: &[String], stems: &[String]) -> usize {
     stems
         .iter()
         .filter(|s| said.iter().any(|w| w.starts_with(s.as_str())))

@@ -466,9 +466,17 @@ pub(crate) fn borne_out(text: &str, chunk: &str, task: &str) -> bool {
 /// a version 4 that does not exist, the 0.5B worker wrote that beside a
 /// "2007" its chunk has only as a patent-licence date (run 31).
 pub(crate) fn only_links(explanation: &str, answer: &str, task: &str) -> bool {
-    let answer: HashSet<String> = words(answer).collect();
+    let answer = word_set(answer);
     let rest: Vec<String> = words(explanation).filter(|w| !answer.contains(w)).collect();
     restates(&rest.join(" "), task)
+}
+
+/// Whether a citation holds no word but the answer's ("pyenv-virtualenv"
+/// cited as "pyenv-virtualenv"): it shows where the answer is, not that it
+/// answers.
+pub(crate) fn only_the_answer(citation: &str, answer: &str) -> bool {
+    let answer = word_set(answer);
+    words(citation).all(|w| answer.contains(&w))
 }
 
 /// Words that carry no answer: articles, linking verbs, prepositions, the

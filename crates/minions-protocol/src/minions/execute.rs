@@ -14,7 +14,7 @@ use crate::events::{Event, EventLog};
 use crate::evidence::evidence;
 use crate::grounding::{
     answer_grounded, borne_out, figure_of_the_task, names_the_document, numbering_as_answer,
-    only_links, other_versions, reference_as_answer, restates, wrong_form,
+    only_links, only_the_answer, other_versions, reference_as_answer, restates, wrong_form,
 };
 use crate::plan::PlanTask;
 use crate::prompts;
@@ -171,12 +171,6 @@ pub(crate) fn citation_found(citation: &str, chunk: &str) -> bool {
             && LEAD_IN_WORDS.iter().any(|w| lead.contains(w))
             && (found(quote) || found_all(quote))
     })
-}
-
-/// Whether a citation holds no word but the answer's.
-fn only_the_answer(citation: &str, answer: &str) -> bool {
-    let answer: std::collections::HashSet<String> = crate::grounding::words(answer).collect();
-    crate::grounding::words(citation).all(|w| answer.contains(&w))
 }
 
 /// Runs one job: one local call, and one repair attempt when the output is
