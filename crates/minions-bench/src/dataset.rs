@@ -151,80 +151,153 @@ pub fn synthetic(count: usize, doc_chars: usize, seed: u64) -> Vec<Item> {
                 + 1
                 + rng.below(ENTITIES.len() - 1))
                 % ENTITIES.len()];
-            let a = 100 + rng.below(900);
-            let b = 100 + rng.below(900);
-            let b = if b == a { b + 7 } else { b };
-            let code = format!(
-                "{}-{}",
-                ["KX", "QM", "TR", "VL"][rng.below(4)],
-                1000 + rng.below(9000)
-            );
-            let (kind, planted, question, gold, scoring) = match i % 4 {
-                0 => (
-                    "single_fact",
-                    vec![(
-                        0.3 + 0.4 * (rng.below(100) as f64 / 100.0),
-                        format!("The access code for {entity} is {code}."),
-                    )],
-                    format!("What is the access code for {entity}?"),
-                    vec![code.clone()],
-                    Scoring::Text,
-                ),
-                1 => (
-                    "two_sections",
-                    vec![
-                        (
-                            0.2,
-                            format!("The first shipment to {entity} contained {a} units."),
-                        ),
-                        (
-                            0.8,
-                            format!("The second shipment to {entity} contained {b} units."),
-                        ),
-                    ],
-                    format!("How many units did the two shipments to {entity} contain in total?"),
-                    vec![(a + b).to_string()],
-                    Scoring::Numeric { tolerance: 0.0 },
-                ),
-                2 => (
-                    "comparison",
-                    vec![
-                        (
-                            0.25,
-                            format!("The annual budget of {entity} was {a} thousand euros."),
-                        ),
-                        (
-                            0.75,
-                            format!("The annual budget of {other} was {b} thousand euros."),
-                        ),
-                    ],
-                    format!("Which had the larger annual budget, {entity} or {other}?"),
-                    vec![if a > b {
-                        entity.to_string()
-                    } else {
-                        other.to_string()
-                    }],
-                    Scoring::Text,
-                ),
-                _ => (
-                    "not_in_document",
-                    vec![(0.5, format!("The access code for {other} is {code}."))],
-                    format!("What is the access code for {entity}?"),
-                    vec!["not in the document".to_string()],
-                    Scoring::NotInDocument,
-                ),
-            };
-            let text = document(&mut rng, doc_chars, &planted);
-            Item {
-                id: format!("synthetic-{i:04}"),
-                kind: kind.to_string(),
-                context: vec![ContextDocument::new(format!("synthetic-{i:04}.md"), text)],
-                question,
-                gold,
-                scoring,
-            }
+            let question = planted_question(&mut rng, i, entity, other);
+            let text = document(&mut rng, doc_chars, &question.planted);
+            let document = ContextDocument::new(format!("synthetic-{i:04}.md"), text);
+            question.into_item(i, document)
         })
         .collect()
+}
+
+/// The most questions [`synthetic_shared`] asks over one document: one of
+/// each kind, so that no two questions name the same entity.
+pub const SHARED_QUESTIONS_MAX: usize = 4;
+
+/// The synthetic set as a user with several questions about one document
+/// meets it: `count` items, `per_document` (at most
+/// [`SHARED_QUESTIONS_MAX`]) over each document, which holds all of their
+/// planted facts. Each question names its own entities, so one question's
+/// facts never answer another's, and the unanswerable one stays
+/// unanswerable. Remote-only's second and later questions over a document
+/// can then reuse the provider's prompt cache, as they would for the user.
+pub fn synthetic_shared(
+    count: usize,
+    doc_chars: usize,
+    seed: u64,
+    per_document: usize,
+) -> Vec<Item> {
+    let per_document = per_document.clamp(1, SHARED_QUESTIONS_MAX);
+    let mut rng = Rng::new(seed);
+    let mut items = Vec::with_capacity(count);
+    while items.len() < count {
+        let mut entities: Vec<&str> = ENTITIES.to_vec();
+        for i in (1..entities.len()).rev() {
+            entities.swap(i, rng.below(i + 1));
+        }
+        let first = items.len();
+        let questions: Vec<PlantedQuestion> = (0..per_document.min(count - first))
+            .map(|k| planted_question(&mut rng, first + k, entities[2 * k], entities[2 * k + 1]))
+            .collect();
+        let planted: Vec<(f64, String)> =
+            questions.iter().flat_map(|q| q.planted.clone()).collect();
+        let text = document(&mut rng, doc_chars, &planted);
+        let shared = ContextDocument::new(
+            format!("synthetic-doc-{:04}.md", first / per_document),
+            text,
+        );
+        for (k, question) in questions.into_iter().enumerate() {
+            items.push(question.into_item(first + k, shared.clone()));
+        }
+    }
+    items
+}
+
+/// One synthetic question and the sentences that answer it.
+struct PlantedQuestion {
+    kind: &'static str,
+    /// Sentences and how far through the document each goes (0 to 1).
+    planted: Vec<(f64, String)>,
+    question: String,
+    gold: Vec<String>,
+    scoring: Scoring,
+}
+
+impl PlantedQuestion {
+    fn into_item(self, index: usize, document: ContextDocument) -> Item {
+        Item {
+            id: format!("synthetic-{index:04}"),
+            kind: self.kind.to_string(),
+            context: vec![document],
+            question: self.question,
+            gold: self.gold,
+            scoring: self.scoring,
+        }
+    }
+}
+
+/// The `index`th question (its kind cycles through the four) about
+/// `entity`, with `other` as the second entity where the kind needs one.
+fn planted_question(rng: &mut Rng, index: usize, entity: &str, other: &str) -> PlantedQuestion {
+    let a = 100 + rng.below(900);
+    let b = 100 + rng.below(900);
+    let b = if b == a { b + 7 } else { b };
+    let code = format!(
+        "{}-{}",
+        ["KX", "QM", "TR", "VL"][rng.below(4)],
+        1000 + rng.below(9000)
+    );
+    let (kind, planted, question, gold, scoring) = match index % 4 {
+        0 => (
+            "single_fact",
+            vec![(
+                0.3 + 0.4 * (rng.below(100) as f64 / 100.0),
+                format!("The access code for {entity} is {code}."),
+            )],
+            format!("What is the access code for {entity}?"),
+            vec![code.clone()],
+            Scoring::Text,
+        ),
+        1 => (
+            "two_sections",
+            vec![
+                (
+                    0.2,
+                    format!("The first shipment to {entity} contained {a} units."),
+                ),
+                (
+                    0.8,
+                    format!("The second shipment to {entity} contained {b} units."),
+                ),
+            ],
+            format!("How many units did the two shipments to {entity} contain in total?"),
+            vec![(a + b).to_string()],
+            Scoring::Numeric { tolerance: 0.0 },
+        ),
+        2 => (
+            "comparison",
+            vec![
+                (
+                    0.25,
+                    format!("The annual budget of {entity} was {a} thousand euros."),
+                ),
+                (
+                    0.75,
+                    format!("The annual budget of {other} was {b} thousand euros."),
+                ),
+            ],
+            format!("Which had the larger annual budget, {entity} or {other}?"),
+            vec![if a > b {
+                entity.to_string()
+            } else {
+                other.to_string()
+            }],
+            Scoring::Text,
+        ),
+        _ => (
+            "not_in_document",
+            vec![(0.5, format!("The access code for {other} is {code}."))],
+            format!("What is the access code for {entity}?"),
+            vec!["not in the document".to_string()],
+            Scoring::NotInDocument,
+        ),
+    };
+    PlantedQuestion {
+        kind,
+        planted,
+        question,
+        gold,
+        scoring,
+    }
 }
 
 fn read(path: &Path) -> Result<String, DatasetError> {
@@ -577,6 +650,44 @@ pub fn load_financebench(path: &Path, pdf_dir: Option<&Path>) -> Result<Vec<Item
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_documents_hold_every_question_and_leave_the_unanswerable_one_unanswered() {
+        let items = synthetic_shared(10, 20_000, 7, 4);
+        assert_eq!(items.len(), 10);
+        assert_eq!(items, synthetic_shared(10, 20_000, 7, 4));
+        // Four questions a document, the last document with the two left.
+        let names: Vec<&str> = items.iter().map(|i| i.context[0].name.as_str()).collect();
+        assert_eq!(names[0], names[3]);
+        assert_ne!(names[3], names[4]);
+        assert_eq!(names[8], names[9]);
+        for item in &items {
+            let text = &item.context[0].text;
+            assert!(text.len() >= 20_000);
+            match item.kind.as_str() {
+                "single_fact" => assert!(text.contains(&item.gold[0])),
+                "not_in_document" => {
+                    let entity = item
+                        .question
+                        .trim_start_matches("What is the access code for ")
+                        .trim_end_matches('?');
+                    assert!(!text.contains(&format!("access code for {entity}")));
+                }
+                "two_sections" => {
+                    let entity = item
+                        .question
+                        .trim_start_matches("How many units did the two shipments to ")
+                        .trim_end_matches(" contain in total?");
+                    assert_eq!(text.matches(&format!("shipment to {entity} ")).count(), 2);
+                }
+                _ => {}
+            }
+        }
+        // Asked for more than one of each kind a document, it asks four.
+        let capped = synthetic_shared(8, 10_000, 1, 9);
+        assert_eq!(capped[0].context[0].name, capped[3].context[0].name);
+        assert_ne!(capped[3].context[0].name, capped[4].context[0].name);
+    }
 
     #[test]
     fn synthetic_is_deterministic_and_plants_its_facts() {

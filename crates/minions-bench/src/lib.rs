@@ -20,6 +20,6 @@ pub mod score;
 pub mod scripted;
 
 pub use dataset::{
-    DatasetError, Item, Scoring, load_document_set, load_financebench, load_jsonl, load_longhealth,
-    load_qasper, real_documents_dir, synthetic,
+    DatasetError, Item, SHARED_QUESTIONS_MAX, Scoring, load_document_set, load_financebench,
+    load_jsonl, load_longhealth, load_qasper, real_documents_dir, synthetic, synthetic_shared,
 };

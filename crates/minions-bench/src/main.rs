@@ -58,6 +58,10 @@ struct Args {
     /// Synthetic generator seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Synthetic: questions over each document (1 to 4), so that
+    /// remote-only's later questions can use the prompt cache.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=4))]
+    per_document: u64,
     /// Protocols to compare, comma-separated.
     #[arg(
         long,
@@ -134,6 +138,12 @@ fn items(args: &Args) -> Result<Vec<Item>, String> {
         .split_once(':')
         .unwrap_or((args.dataset.as_str(), ""));
     let mut items = match kind {
+        "synthetic" if args.per_document > 1 => minions_bench::synthetic_shared(
+            args.limit,
+            args.doc_chars,
+            args.seed,
+            args.per_document as usize,
+        ),
         "synthetic" => minions_bench::synthetic(args.limit, args.doc_chars, args.seed),
         "sample" => minions_bench::load_jsonl(
             &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sample.jsonl"),
@@ -314,7 +324,10 @@ fn results_path(args: &Args, models: &Models) -> PathBuf {
         return path.clone();
     }
     let dataset = if args.dataset == "synthetic" {
-        format!("synthetic-{}c-s{}", args.doc_chars, args.seed)
+        match args.per_document {
+            1 => format!("synthetic-{}c-s{}", args.doc_chars, args.seed),
+            n => format!("synthetic-{}c-s{}-q{n}", args.doc_chars, args.seed),
+        }
     } else {
         args.dataset.clone()
     };

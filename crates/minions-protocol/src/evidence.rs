@@ -97,6 +97,94 @@ pub(crate) fn evidence(answer: &str, chunk: &str, task: &str) -> Option<Evidence
     best
 }
 
+/// The entry a change reference labels, for a worker that answered with
+/// only the reference. Asked which item went to the top of IDLE's Run
+/// menu, the 0.5B worker answered "bpo-37748" from the entry "bpo-37748:
+/// Reorder the Run menu. Put the most common choice, Run Module, at the
+/// top."; a reference cannot answer that task and was dropped, and the
+/// remote model answered from a made-up finding instead (run 35). The
+/// worker had pointed at the right entry: its text is the finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LabelledEntry {
+    /// The entry's text after the reference, at most [`EVIDENCE_CHARS`]
+    /// characters.
+    pub answer: String,
+    /// The entry from its start, reference included, as long at most.
+    pub quote: String,
+    /// How many of the task's distinctive words the entry holds (see
+    /// [`Evidence::support`]).
+    pub support: usize,
+}
+
+/// The entry that `reference` (an answer such as "bpo-37748", "#27821" or
+/// "37748") labels in `chunk`, when that entry holds at least two of the
+/// task's distinctive words and half of them or more: an entry that is not
+/// about the task is no answer either.
+pub(crate) fn labelled_entry(reference: &str, chunk: &str, task: &str) -> Option<LabelledEntry> {
+    let digits: String = reference
+        .trim()
+        .trim_end_matches('.')
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .to_string();
+    if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let paragraphs = paragraphs(chunk);
+    let said: Vec<Vec<String>> = paragraphs
+        .iter()
+        .map(|p| words(&chunk[p.clone()]).collect())
+        .collect();
+    let stems = distinctive_stems(task, "", &said);
+    let mut best: Option<LabelledEntry> = None;
+    for (at, _) in chunk.match_indices(digits.as_str()) {
+        let end = at + digits.len();
+        let digit_beside = chunk[..at].ends_with(|c: char| c.is_ascii_digit())
+            || chunk[end..].starts_with(|c: char| c.is_ascii_digit());
+        let Some(p) = paragraphs.iter().position(|p| p.contains(&at)) else {
+            continue;
+        };
+        if digit_beside {
+            continue;
+        }
+        let support = support(&said[p], &stems);
+        let text = chunk[end..paragraphs[p].end].trim_start_matches(|c: char| {
+            matches!(c, ':' | ')' | ']' | ',' | '-') || c.is_whitespace()
+        });
+        if text.is_empty() || support < 2 || support * 2 < stems.len() {
+            continue;
+        }
+        if best.as_ref().is_none_or(|b| support > b.support) {
+            let entry_start = chunk[paragraphs[p].start..at]
+                .find(|c: char| !(c.is_whitespace() || c == '-' || c == '*'))
+                .map_or(at, |i| paragraphs[p].start + i);
+            best = Some(LabelledEntry {
+                answer: cut_to_words(text, EVIDENCE_CHARS),
+                quote: cut_to_words(&chunk[entry_start..paragraphs[p].end], EVIDENCE_CHARS),
+                support,
+            });
+        }
+    }
+    best
+}
+
+/// `text` with its whitespace collapsed, cut after a word to at most `max`
+/// characters (an ellipsis marks the cut).
+fn cut_to_words(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        let room = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if room + 1 > max {
+            out.push('…');
+            return out;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// Where `needle` starts in `chars` with no letter or digit either side.
 fn occurrences(chars: &[char], needle: &[char]) -> Vec<usize> {
     let word = |i: Option<&char>| i.is_some_and(|c| c.is_alphanumeric());
@@ -326,6 +414,50 @@ The date of this version is 29 June 2007, as the heading says.\n";
         let found =
             evidence("29 June 2007", chunk, "What is the date of this version?").expect("found");
         assert!(found.quote.starts_with("The date"), "{}", found.quote);
+    }
+
+    const NEWS: &str = "bpo-36419: Refactor autocompete and improve testing.\n\n\
+bpo-37748: Reorder the Run menu.  Put the most common choice,\nRun Module, at the top.\n\n\
+bpo-37692: Improve highlight config sample with example shell\ninteraction and better labels.\n";
+
+    #[test]
+    fn a_reference_answer_gives_way_to_the_entry_it_labels() {
+        let task = "Which item was put at the top of the Run menu when it was reordered?";
+        let entry = labelled_entry("bpo-37748", NEWS, task).expect("the entry is about the task");
+        assert_eq!(
+            entry.answer,
+            "Reorder the Run menu. Put the most common choice, Run Module, at the top."
+        );
+        assert!(entry.quote.starts_with("bpo-37748: Reorder"), "{entry:?}");
+        assert!(entry.support >= 2, "{entry:?}");
+        // The bare number and the issue form find the same entry.
+        assert_eq!(labelled_entry("37748", NEWS, task), Some(entry.clone()));
+        assert_eq!(labelled_entry("#37748.", NEWS, task), Some(entry));
+    }
+
+    #[test]
+    fn an_entry_not_about_the_task_is_no_answer() {
+        let task = "Which item was put at the top of the Run menu when it was reordered?";
+        assert_eq!(labelled_entry("bpo-36419", NEWS, task), None);
+        assert_eq!(labelled_entry("bpo-99999", NEWS, task), None);
+        assert_eq!(
+            labelled_entry("3774", NEWS, task),
+            None,
+            "a part of a number"
+        );
+        assert_eq!(
+            labelled_entry("Run Module", NEWS, task),
+            None,
+            "not a reference"
+        );
+        // A long entry is cut after a word.
+        let long = format!("bpo-1234: Reorder the Run menu: {}\n", "word ".repeat(40));
+        let cut = labelled_entry("bpo-1234", &long, task);
+        assert!(
+            cut.is_some_and(
+                |e| e.answer.chars().count() <= EVIDENCE_CHARS && e.answer.ends_with('…')
+            )
+        );
     }
 
     #[test]

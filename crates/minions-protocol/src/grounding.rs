@@ -8,6 +8,8 @@
 
 use std::collections::HashSet;
 
+use crate::exact_tokens::exact_tokens_in;
+
 /// The numbers in a text as digit strings, without leading zeros, with
 /// thousands separators removed ("50,000" and "50000" are one number).
 fn numbers(text: &str) -> Vec<String> {
@@ -365,17 +367,22 @@ fn claimed_numbers(text: &str) -> Vec<String> {
 /// clause that says three); such an answer names numbers and words the
 /// chunk does not have. Answers with neither (yes, no, a short name) pass.
 pub(crate) fn answer_grounded(answer: &str, chunk: &str, task: &str) -> bool {
-    if !figures_grounded(answer, chunk) {
+    if !figures_grounded(answer, chunk, task) {
         return false;
     }
     let (present, total) = own_words_in(answer, chunk, task);
     present * 2 >= total
 }
 
-/// Whether every figure a text states is in the chunk: its numbers (in
-/// digits or words; a date may be reformatted), its quantities with units,
-/// and its whole dates.
-fn figures_grounded(answer: &str, chunk: &str) -> bool {
+/// Whether every figure a text states is in the chunk: its addresses,
+/// identifiers and decimals as written unless the task states them (see
+/// [`exact_tokens_in`]), its
+/// numbers (in digits or words; a date may be reformatted), its quantities
+/// with units, and its whole dates.
+fn figures_grounded(answer: &str, chunk: &str, task: &str) -> bool {
+    if !exact_tokens_in(answer, chunk, task) {
+        return false;
+    }
     let in_chunk = chunk_numbers(chunk);
     if !claimed_numbers(answer).iter().all(|n| in_chunk.contains(n)) {
         return false;
@@ -452,7 +459,7 @@ fn own_words(text: &str, task: &str) -> Vec<String> {
 /// valid for at least three years ..." was the GPL's own words beside an
 /// unusable answer, and the remote answered right from it (run 25).
 pub(crate) fn borne_out(text: &str, chunk: &str, task: &str) -> bool {
-    if !figures_grounded(text, chunk) {
+    if !figures_grounded(text, chunk, task) {
         return false;
     }
     let (present, total) = own_words_in(text, chunk, task);

@@ -27,6 +27,7 @@ pub mod descriptions;
 mod error;
 mod events;
 mod evidence;
+mod exact_tokens;
 mod final_answer;
 mod findings;
 mod grounding;

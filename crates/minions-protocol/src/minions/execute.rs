@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
-use crate::evidence::evidence;
+use crate::evidence::{evidence, labelled_entry};
 use crate::grounding::{
     answer_grounded, borne_out, figure_of_the_task, names_the_document, numbering_as_answer,
     only_links, only_the_answer, other_versions, reference_as_answer, restates, wrong_form,
@@ -408,9 +408,20 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             form.unwrap_or_default()
         )),
         Outcome::Answer { answer, .. } if reference_as_answer(&answer, chunk, task) => {
-            Outcome::Ungrounded(format!(
-                "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
-            ))
+            // The entry the reference labels may answer the task when the
+            // reference cannot (see `labelled_entry`).
+            match labelled_entry(&answer, chunk, task) {
+                Some(entry) => Outcome::Answer {
+                    answer: entry.answer,
+                    citation: Some(entry.quote),
+                    explanation: String::new(),
+                    verified: true,
+                    support: entry.support,
+                },
+                None => Outcome::Ungrounded(format!(
+                    "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
+                )),
+            }
         }
         Outcome::Answer { answer, .. } if numbering_as_answer(&answer, &excerpt, task) => {
             Outcome::Ungrounded(format!(
@@ -682,6 +693,33 @@ mod tests {
         let judged = judge(reply("three years"), &job);
         assert!(
             matches!(judged, Outcome::Answer { verified: true, .. }),
+            "{judged:?}"
+        );
+    }
+
+    #[test]
+    fn a_reference_answer_is_replaced_by_its_entry_or_dropped() {
+        let task = "Which item was put at the top of the Run menu when it was reordered?";
+        let job = on(
+            "bpo-33855: Minimally test all non-trivial modules.\n\n\
+bpo-37748: Reorder the Run menu.  Put the most common choice,\nRun Module, at the top.\n",
+            task,
+        );
+        let reply = |answer: &str| WorkerOutput {
+            explanation: String::new(),
+            citation: Some(Value::String(answer.into())),
+            answer: Some(Value::String(answer.into())),
+        };
+        let judged = judge(reply("bpo-37748"), &job);
+        assert!(
+            matches!(&judged, Outcome::Answer { answer, citation: Some(quote), verified: true, .. }
+                if answer.contains("Run Module") && quote.starts_with("bpo-37748")),
+            "{judged:?}"
+        );
+        // An entry about something else is still no answer.
+        let judged = judge(reply("bpo-33855"), &job);
+        assert!(
+            matches!(&judged, Outcome::Ungrounded(why) if why.contains("issue or change number")),
             "{judged:?}"
         );
     }
