@@ -22,6 +22,14 @@ pub enum Scoring {
     },
     /// A multiple-choice letter (A to E).
     Choice,
+    /// One of named options: right when the option the prediction names
+    /// first is a gold one. A comparison's answer often names both sides
+    /// ("the Orion fund had 852 thousand euros against Trial ZX-4's 981"),
+    /// so the gold being somewhere in it says nothing.
+    Pick {
+        /// Every option the question offers.
+        options: Vec<String>,
+    },
     /// The right answer is that the document does not say.
     NotInDocument,
 }
@@ -281,7 +289,9 @@ fn planted_question(rng: &mut Rng, index: usize, entity: &str, other: &str) -> P
             } else {
                 other.to_string()
             }],
-            Scoring::Text,
+            Scoring::Pick {
+                options: vec![entity.to_string(), other.to_string()],
+            },
         ),
         _ => (
             "not_in_document",

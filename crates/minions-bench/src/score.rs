@@ -130,6 +130,19 @@ pub fn is_correct(prediction: &str, gold: &[String], scoring: &Scoring) -> bool 
                 })
             })
         }
+        Scoring::Pick { options } => {
+            let predicted = normalise(prediction);
+            let first = options
+                .iter()
+                .filter_map(|o| {
+                    let option = normalise(o);
+                    (!option.is_empty())
+                        .then(|| first_place(&predicted, &option).map(|at| (at, option)))
+                        .flatten()
+                })
+                .min_by_key(|(at, _)| *at);
+            first.is_some_and(|(_, option)| gold.iter().any(|g| normalise(g) == option))
+        }
         Scoring::Choice => {
             let Some(letter) = choice_letter(prediction) else {
                 return false;
@@ -142,6 +155,17 @@ pub fn is_correct(prediction: &str, gold: &[String], scoring: &Scoring) -> bool 
             NOT_FOUND.iter().any(|p| lower.contains(p))
         }
     }
+}
+
+/// Where the words of `needle` first appear, in order and adjacent, in
+/// `haystack`, as a word index.
+fn first_place(haystack: &str, needle: &str) -> Option<usize> {
+    let hay: Vec<&str> = haystack.split(' ').collect();
+    let pin: Vec<&str> = needle.split(' ').collect();
+    if pin.is_empty() {
+        return None;
+    }
+    hay.windows(pin.len()).position(|w| w == pin.as_slice())
 }
 
 /// Whether the words of `needle` appear, in order and adjacent, in `haystack`.
@@ -157,6 +181,32 @@ mod tests {
 
     fn gold(answers: &[&str]) -> Vec<String> {
         answers.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn a_pick_is_the_option_named_first() {
+        let pick = Scoring::Pick {
+            options: gold(&["the Orion fund", "Trial ZX-4"]),
+        };
+        let right = gold(&["Trial ZX-4"]);
+        assert!(is_correct(
+            "Trial ZX-4 had the larger budget.",
+            &right,
+            &pick
+        ));
+        assert!(is_correct(
+            "Trial ZX-4 (981 thousand euros) beat the Orion fund.",
+            &right,
+            &pick
+        ));
+        // Naming the right option after the wrong one is the wrong pick,
+        // though the gold is in the answer.
+        assert!(!is_correct(
+            "The Orion fund had the larger annual budget, 852 thousand euros, compared to Trial ZX-4 with 981.",
+            &right,
+            &pick
+        ));
+        assert!(!is_correct("The documents do not say.", &right, &pick));
     }
 
     #[test]
