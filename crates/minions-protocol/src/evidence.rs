@@ -185,6 +185,48 @@ fn cut_to_words(text: &str, max: usize) -> String {
     out
 }
 
+/// Whether an answer is the task's own words around figures that nothing
+/// in the chunk ties to those words: asked which IDLE release added support
+/// for Jupyter notebooks (the changelog never mentions them), a worker
+/// answered "IDLE 3.4.0 added support for Jupyter notebooks." with a
+/// citation of another entry; "3.4.0" is in its chunk, every other word is
+/// the task's, and the remote model passed it on (run 35). A figure is tied
+/// when a paragraph of the chunk that holds it also holds half or more of
+/// the answer's other words: "IDLE 3.12.0 was released on 2023-10-02"
+/// stands on "What's New in IDLE 3.12.0 / Released on 2023-10-02". Meant
+/// for answers no citation verified.
+pub(crate) fn untied_figures(answer: &str, chunk: &str, task: &str) -> bool {
+    let asked: HashSet<String> = words(task).collect();
+    let mut figures = Vec::new();
+    let mut claim: Vec<String> = Vec::new();
+    for token in answer.split_whitespace() {
+        let token = token.trim_matches(|c: char| !c.is_alphanumeric());
+        if token.bytes().any(|b| b.is_ascii_digit()) {
+            figures.push(token.to_lowercase());
+            continue;
+        }
+        for word in words(token).filter(|w| !FILLER_WORDS.contains(&w.as_str())) {
+            if !asked.contains(&word) {
+                return false;
+            }
+            claim.push(stem(&word));
+        }
+    }
+    if figures.is_empty() {
+        return false;
+    }
+    claim.sort();
+    claim.dedup();
+    let tied = |figure: &String| {
+        paragraphs(chunk).into_iter().any(|p| {
+            let text = chunk[p].to_lowercase();
+            let said: Vec<String> = words(&text).collect();
+            text.contains(figure.as_str()) && support(&said, &claim) * 2 >= claim.len()
+        })
+    };
+    !figures.iter().any(tied)
+}
+
 /// Where `needle` starts in `chars` with no letter or digit either side.
 fn occurrences(chars: &[char], needle: &[char]) -> Vec<usize> {
     let word = |i: Option<&char>| i.is_some_and(|c| c.is_alphanumeric());
@@ -458,6 +500,35 @@ bpo-37692: Improve highlight config sample with example shell\ninteraction and b
                 |e| e.answer.chars().count() <= EVIDENCE_CHARS && e.answer.ends_with('…')
             )
         );
+    }
+
+    #[test]
+    fn the_tasks_words_around_an_untied_figure_are_no_answer() {
+        let task = "Which IDLE release added support for Jupyter notebooks?";
+        let news = "What's New in IDLE 3.4.0\n\n- Issue #17625: Close the replace dialog after it is used.\n\n\
+- Issue #20577: Configuration of the max line length.\n";
+        assert!(untied_figures(
+            "IDLE 3.4.0 added support for Jupyter notebooks.",
+            news,
+            task
+        ));
+        // A word of its own is more than the task said back.
+        assert!(!untied_figures(
+            "IDLE 3.4.0 added support for configuring line length.",
+            news,
+            task
+        ));
+        // A figure in a paragraph about the task stands.
+        let task = "On what date was IDLE 3.12.0 released?";
+        let news = "What's New in IDLE 3.12.0\nReleased on 2023-10-02\n=========\n\n\
+- gh-104719: Remove IDLE's modification of tokenize.tabsize.\n";
+        assert!(!untied_figures(
+            "IDLE 3.12.0 was released on 2023-10-02.",
+            news,
+            task
+        ));
+        // No figure, nothing to tie.
+        assert!(!untied_figures("IDLE was released", news, task));
     }
 
     #[test]

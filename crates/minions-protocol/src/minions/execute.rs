@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
-use crate::evidence::{evidence, labelled_entry};
+use crate::evidence::{evidence, labelled_entry, untied_figures};
 use crate::grounding::{
     answer_grounded, borne_out, figure_of_the_task, names_the_document, numbering_as_answer,
     only_links, only_the_answer, other_versions, reference_as_answer, restates, wrong_form,
@@ -394,6 +394,13 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
         Outcome::Answer { answer, .. } if !answer_grounded(&answer, chunk, task) => {
             Outcome::Ungrounded(format!("{answer:?} is not in the excerpt"))
         }
+        Outcome::Answer {
+            answer,
+            verified: false,
+            ..
+        } if untied_figures(&answer, chunk, task) => Outcome::Ungrounded(format!(
+            "{answer:?} is the task's words around a figure the excerpt never ties to the task"
+        )),
         Outcome::Answer { answer, .. }
             if restates(&answer, &job.asked())
                 || figure_of_the_task(&answer, task)
