@@ -46,6 +46,7 @@ pub mod replies;
 mod result;
 mod run;
 mod spec;
+mod subject;
 pub mod telemetry;
 mod verbatim;
 

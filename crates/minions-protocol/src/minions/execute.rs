@@ -18,6 +18,7 @@ use crate::grounding::{
 };
 use crate::plan::PlanTask;
 use crate::prompts;
+use crate::subject::missing_name;
 
 /// One job: a task on a chunk.
 #[derive(Debug, Clone)]
@@ -54,11 +55,18 @@ impl Job {
         )
     }
 
-    /// The versions the task asks about when neither the chunk nor its
-    /// section's heading names any of them (see [`other_versions`]): the
-    /// chunk is about something else, and no answer from it stands.
+    /// The versions or names the task asks about when neither the chunk
+    /// nor its section's heading mentions them (see [`other_versions`],
+    /// [`missing_name`]): the chunk is about something else, and no answer
+    /// from it stands.
     pub(crate) fn off_subject(&self) -> Option<String> {
-        other_versions(&self.excerpt(), &self.task.instruction)
+        self.off_subject_of(&self.excerpt())
+    }
+
+    /// [`Job::off_subject`] for the excerpt already built.
+    fn off_subject_of(&self, excerpt: &str) -> Option<String> {
+        let task = &self.task.instruction;
+        other_versions(excerpt, task).or_else(|| missing_name(excerpt, task, &self.document))
     }
 
     /// The chunk with its section's heading, as the worker saw it.
@@ -340,7 +348,7 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
     let (chunk, task) = (&*job.text, job.task.instruction.as_str());
     // The chunk with its heading, built once for the checks that read it.
     let excerpt = job.excerpt();
-    let off_subject = other_versions(&excerpt, task);
+    let off_subject = job.off_subject_of(&excerpt);
     let outcome = match as_text(worker.answer) {
         Some(answer) => {
             let mut citation = as_text(worker.citation);
@@ -643,7 +651,9 @@ mod tests {
     #[test]
     fn an_explanation_goes_on_only_when_the_chunk_bears_it_out() {
         let chunk = "What's New in IDLE 3.1b1?\n\n- Issue #4815: Offer conversion to UTF-8 if source files have no encoding declaration.";
-        let task = "Which IDLE release added support for Jupyter notebooks?";
+        // No name the chunk lacks (see `missing_name`): the explanation is
+        // what is judged.
+        let task = "Which IDLE release added support for notebooks?";
         let reply = |explanation: &str| WorkerOutput {
             explanation: explanation.into(),
             citation: Some(Value::String("Offer conversion to UTF-8".into())),
@@ -672,7 +682,10 @@ mod tests {
             citation: Some(Value::String("pyenv-virtualenv".into())),
             answer: Some(Value::String("pyenv-virtualenv".into())),
         };
-        let judged = judge(reply, &on(chunk, "Which fork is recommended on Windows?"));
+        let judged = judge(
+            reply,
+            &on(chunk, "Which fork is recommended for virtualenvs?"),
+        );
         assert!(
             matches!(&judged, Outcome::Answer { citation: Some(c), verified: true, .. }
                 if c == "Use pyenv-virtualenv to manage virtualenvs with pyenv."),
@@ -698,6 +711,35 @@ mod tests {
             "{judged:?}"
         );
         let judged = judge(reply("three years"), &job);
+        assert!(
+            matches!(judged, Outcome::Answer { verified: true, .. }),
+            "{judged:?}"
+        );
+    }
+
+    #[test]
+    fn an_answer_from_an_excerpt_that_never_names_the_tasks_subject_is_dropped() {
+        let task = "What colour is the background of the 'IDLE Dark' theme?";
+        let reply = |answer: &str| WorkerOutput {
+            explanation: String::new(),
+            citation: None,
+            answer: Some(Value::String(answer.into())),
+        };
+        let mut gray = on(
+            "bpo-35771: the foreground is the same as normal text and the background is a contrasting gray.",
+            task,
+        );
+        gray.section = Some("What's New in IDLE 3.8.0".into());
+        let judged = judge(reply("gray"), &gray);
+        assert!(
+            matches!(&judged, Outcome::Ungrounded(why) if why.contains("never mentions IDLE Dark")),
+            "{judged:?}"
+        );
+        let cobalt = on(
+            "- Issue #24820: IDLE now has an 'IDLE Dark' built-in text color theme, with a cobalt blue background.",
+            task,
+        );
+        let judged = judge(reply("cobalt blue"), &cobalt);
         assert!(
             matches!(judged, Outcome::Answer { verified: true, .. }),
             "{judged:?}"
