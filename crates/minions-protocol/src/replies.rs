@@ -297,7 +297,15 @@ impl MinionDecision {
         if last {
             return last_round_answer(value).map(|answer| Self::Final { answer });
         }
-        let message = own_text(value, "message")?;
+        // A final decision's message goes nowhere, so a loop or a copy of
+        // our prompt there is no reason to refuse its answer: the 1.5B
+        // model gave the right access code as final and then a message of
+        // forty questions, refused three times over (run 36).
+        let message = if decision(value) == "final" {
+            optional_text(value, "message")
+        } else {
+            own_text(value, "message")?
+        };
         let answer = if decision(value) == "final" && message.is_none() {
             final_answer(value)?
         } else {
@@ -446,6 +454,20 @@ mod tests {
 
     #[test]
     fn the_last_round_takes_any_usable_answer() {
+        let looping = "What is the address of the office? ".repeat(12);
+        let reply = json!({"decision": "final", "answer": "VL-3018", "message": looping});
+        assert_eq!(
+            MinionDecision::read(&reply, false),
+            Ok(MinionDecision::Final {
+                answer: "VL-3018".into()
+            }),
+            "a final answer stands whatever its message says"
+        );
+        let reply = json!({"decision": "ask", "answer": "", "message": looping});
+        assert!(
+            MinionDecision::read(&reply, false).is_err(),
+            "a looping question is refused"
+        );
         let reply = json!({"decision": "ask", "answer": "130 mg/dL", "message": "more?"});
         assert_eq!(
             MinionDecision::read(&reply, true),
