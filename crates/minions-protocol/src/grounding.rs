@@ -787,16 +787,26 @@ pub(crate) fn reference_as_answer(answer: &str, chunk: &str, task: &str) -> bool
 
 /// Whether the text just before a number makes it a reference: `#`, a
 /// tracker's tag and a dash (`bpo-`, `gh-`, `CVE-`), or "issue "/"bug ".
+/// Capitalised tags of issue trackers and advisories, as in `CVE-2024-1`
+/// or `JDK-8301234`.
+const TRACKER_TAGS: &[&str] = &["cve", "ghsa", "jdk", "bpo", "gh", "pr", "bug", "issue"];
+
 fn is_reference_prefix(before: &str) -> bool {
     if before.ends_with('#') {
         return true;
     }
     if let Some(tag) = before.strip_suffix('-') {
-        let letters = tag.len()
-            - tag
-                .trim_end_matches(|c: char| c.is_ascii_alphabetic())
-                .len();
-        return letters >= 2;
+        let start = tag
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .len();
+        let tag = &tag[start..];
+        // Trackers tag in lower case (`bpo-`, `gh-`); a capitalised tag is
+        // a tracker's only when it is a known one: "TR-1886" is an access
+        // code, the very answer to "what is the access code", and was
+        // dropped as a reference (run 39).
+        let lower = tag.chars().all(|c| c.is_ascii_lowercase());
+        return tag.len() >= 2
+            && (lower || TRACKER_TAGS.contains(&tag.to_ascii_lowercase().as_str()));
     }
     let lower = before.trim_end().to_lowercase();
     let last_word = lower.rsplit(|c: char| !c.is_alphanumeric()).next();
@@ -1388,6 +1398,14 @@ Issue #21986: pickle code objects.\nPEP 3120 source encoding, 350 lines changed.
             "Which PEP does the change to always encode source as UTF-8 follow?"
         ));
         assert!(reference_as_answer("bpo-32984", news, "Which release?"));
+        // A capitalised tag is a tracker's only when it is a known one.
+        let codes = "The access code for Unit Cobalt is TR-1886. See JDK-8301234.";
+        assert!(!reference_as_answer(
+            "TR-1886",
+            codes,
+            "What is the access code?"
+        ));
+        assert!(reference_as_answer("8301234", codes, "How many lines?"));
         // A task about issues may be answered by one.
         assert!(!reference_as_answer(
             "32984",

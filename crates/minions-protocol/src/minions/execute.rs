@@ -42,6 +42,9 @@ pub(crate) struct Job {
     /// it right (told that "4323" in "Issue #4323: ... according to PEP
     /// 3120" is an issue number, it did not).
     pub recheck: bool,
+    /// The user's question, which every job serves whatever its task's
+    /// words (see [`Job::off_subject`]).
+    pub question: Arc<str>,
 }
 
 impl Job {
@@ -55,18 +58,26 @@ impl Job {
         )
     }
 
-    /// The versions or names the task asks about when neither the chunk
-    /// nor its section's heading mentions them (see [`other_versions`],
-    /// [`missing_name`]): the chunk is about something else, and no answer
-    /// from it stands.
+    /// The versions or names the task or the user's question asks about
+    /// when neither the chunk nor its section's heading mentions them (see
+    /// [`other_versions`], [`missing_name`]): the chunk is about something
+    /// else, and no answer from it stands. The question counts as much as
+    /// the task: asked in which year version 4 of the GNU General Public
+    /// License was published, the 1.5B planner's round-2 task was "Find the
+    /// year mentioned in the text.", and the licence's own "2007" from
+    /// "Version 3, 29 June 2007" became the answer (run 39).
     pub(crate) fn off_subject(&self) -> Option<String> {
         self.off_subject_of(&self.excerpt())
     }
 
     /// [`Job::off_subject`] for the excerpt already built.
     fn off_subject_of(&self, excerpt: &str) -> Option<String> {
-        let task = &self.task.instruction;
-        other_versions(excerpt, task).or_else(|| missing_name(excerpt, task, &self.document))
+        [self.task.instruction.as_str(), &*self.question]
+            .into_iter()
+            .find_map(|asked| {
+                other_versions(excerpt, asked)
+                    .or_else(|| missing_name(excerpt, asked, &self.document))
+            })
     }
 
     /// The chunk with its section's heading, as the worker saw it.
@@ -423,20 +434,7 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             form.unwrap_or_default()
         )),
         Outcome::Answer { answer, .. } if reference_as_answer(&answer, chunk, task) => {
-            // The entry the reference labels may answer the task when the
-            // reference cannot (see `labelled_entry`).
-            match labelled_entry(&answer, chunk, task) {
-                Some(entry) => Outcome::Answer {
-                    answer: entry.answer,
-                    citation: Some(entry.quote),
-                    explanation: String::new(),
-                    verified: true,
-                    support: entry.support,
-                },
-                None => Outcome::Ungrounded(format!(
-                    "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
-                )),
-            }
+            entry_for_reference(&answer, chunk, task, off_subject.is_some())
         }
         Outcome::Answer { answer, .. } if numbering_as_answer(&answer, &excerpt, task) => {
             Outcome::Ungrounded(format!(
@@ -448,6 +446,24 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             off_subject.unwrap_or_default()
         )),
         other => other,
+    }
+}
+
+/// An answer that is only a change reference: the entry it labels, when
+/// that entry is about the task and the excerpt is on the task's subject
+/// (see [`labelled_entry`]); otherwise a guess.
+fn entry_for_reference(answer: &str, chunk: &str, task: &str, off_subject: bool) -> Outcome {
+    match labelled_entry(answer, chunk, task).filter(|_| !off_subject) {
+        Some(entry) => Outcome::Answer {
+            answer: entry.answer,
+            citation: Some(entry.quote),
+            explanation: String::new(),
+            verified: true,
+            support: entry.support,
+        },
+        None => Outcome::Ungrounded(format!(
+            "{answer:?} is only an issue or change number in the excerpt, and the task is not about one"
+        )),
     }
 }
 
@@ -635,6 +651,7 @@ mod tests {
                     sample: 0,
                     rank: None,
                     recheck: false,
+                    question: Arc::from(task.instruction.as_str()),
                 });
             }
         }
@@ -742,6 +759,39 @@ mod tests {
         let judged = judge(reply("cobalt blue"), &cobalt);
         assert!(
             matches!(judged, Outcome::Answer { verified: true, .. }),
+            "{judged:?}"
+        );
+    }
+
+    #[test]
+    fn the_users_question_rules_out_excerpts_as_the_task_does() {
+        // The planner's task lost what the user asked about.
+        let mut job = on(
+            "GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007\n",
+            "Find the year mentioned in the text.",
+        );
+        let reply = |answer: &str| WorkerOutput {
+            explanation: String::new(),
+            citation: None,
+            answer: Some(Value::String(answer.into())),
+        };
+        assert!(matches!(judge(reply("2007"), &job), Outcome::Answer { .. }));
+        job.question =
+            Arc::from("In which year was version 4 of the GNU General Public License published?");
+        let judged = judge(reply("2007"), &job);
+        assert!(
+            matches!(&judged, Outcome::Ungrounded(why) if why.contains("never mentions 4")),
+            "{judged:?}"
+        );
+        // An excerpt about another entity than the question's, the same.
+        let mut job = on(
+            "The access code for Unit Cobalt is TR-1886.",
+            "Find the access code in the text.",
+        );
+        job.question = Arc::from("What is the access code for the Delta plant?");
+        let judged = judge(reply("TR-1886"), &job);
+        assert!(
+            matches!(&judged, Outcome::Ungrounded(why) if why.contains("never mentions Delta")),
             "{judged:?}"
         );
     }

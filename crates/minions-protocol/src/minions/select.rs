@@ -290,6 +290,7 @@ impl<'a> Corpus<'a> {
     ) -> Result<(Vec<Job>, HashMap<String, ChunkRef>), String> {
         let mut jobs = Vec::new();
         let mut chunks = HashMap::new();
+        let question: Arc<str> = Arc::from(self.question);
         for (task, task_chunks) in plan.tasks.iter().zip(selected) {
             let task = Arc::new(task.clone());
             let ranks = self.ranks(chunking, task.retrieval_query())?;
@@ -313,6 +314,7 @@ impl<'a> Corpus<'a> {
                         sample,
                         rank: ranks.get(&chunk.label).copied(),
                         recheck: false,
+                        question: question.clone(),
                     };
                     // A chunk about another release cannot answer however
                     // carefully it is read again.
