@@ -66,12 +66,7 @@ pub(crate) fn evidence(answer: &str, chunk: &str, task: &str) -> Option<Evidence
     if starts.is_empty() {
         return None;
     }
-    let paragraphs = paragraphs(chunk);
-    // Each paragraph's words, read once for the stems and the support.
-    let said: Vec<Vec<String>> = paragraphs
-        .iter()
-        .map(|p| words(&chunk[p.clone()]).collect())
-        .collect();
+    let (paragraphs, said) = paragraphs_with_words(chunk);
     let stems = distinctive_stems(task, answer, &said);
     let mut best: Option<Evidence> = None;
     for start in starts {
@@ -129,11 +124,7 @@ pub(crate) fn labelled_entry(reference: &str, chunk: &str, task: &str) -> Option
     if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let paragraphs = paragraphs(chunk);
-    let said: Vec<Vec<String>> = paragraphs
-        .iter()
-        .map(|p| words(&chunk[p.clone()]).collect())
-        .collect();
+    let (paragraphs, said) = paragraphs_with_words(chunk);
     let stems = distinctive_stems(task, "", &said);
     let mut best: Option<LabelledEntry> = None;
     for (at, _) in chunk.match_indices(digits.as_str()) {
@@ -265,6 +256,17 @@ fn paragraphs(chunk: &str) -> Vec<Range<usize>> {
     }
     out.extend(open);
     out
+}
+
+/// The chunk's paragraphs (see [`paragraphs`]) and each one's words, read
+/// once for the task's stems and the support.
+fn paragraphs_with_words(chunk: &str) -> (Vec<Range<usize>>, Vec<Vec<String>>) {
+    let paragraphs = paragraphs(chunk);
+    let said = paragraphs
+        .iter()
+        .map(|p| words(&chunk[p.clone()]).collect())
+        .collect();
+    (paragraphs, said)
 }
 
 /// A word's stem for matching: without a plural "s", at most five letters
