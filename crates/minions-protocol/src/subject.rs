@@ -66,7 +66,7 @@ pub(crate) fn names(task: &str) -> Vec<String> {
             close(&mut run);
         }
         // Punctuation after a word ends its name: "the Orion fund, Ward 7".
-        if raw.ends_with(|c: char| matches!(c, ',' | ';' | ':' | '?' | '.' | '!' | '\'' | '"')) {
+        if raw.ends_with([',', ';', ':', '?', '.', '!', '\'', '"']) {
             close(&mut run);
         }
     }
