@@ -39,8 +39,8 @@ pub(crate) fn missing_name(excerpt: &str, task: &str, document: &str) -> Option<
 }
 
 /// The names a task asks about: runs of capitalised words ("IDLE Dark",
-/// "GNU General Public License", "Trial ZX-4", "Delta"), not counting the
-/// task's first word, which any sentence capitalises. A run of acronyms
+/// "GNU General Public License", "Trial ZX-4", "Delta"), not counting a
+/// sentence's first word, which any sentence capitalises. A run of acronyms
 /// alone ("IDLE", "URL", "PEP", "UTF-8") is no name: acronyms are as often
 /// common nouns of the field ("which URL") as names, and a changelog names
 /// its program in its headings, not in every entry.
@@ -53,18 +53,22 @@ pub(crate) fn names(task: &str) -> Vec<String> {
         }
         run.clear();
     };
-    for (i, raw) in task.split_whitespace().enumerate() {
+    // A sentence's first word is capitalised whatever it is ("What is the
+    // launch code? Answer with the number only").
+    let mut sentence_start = true;
+    for raw in task.split_whitespace() {
         let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
         let word = word
             .strip_suffix("'s")
             .or_else(|| word.strip_suffix("’s"))
             .unwrap_or(word);
         let capitalised = word.chars().next().is_some_and(char::is_uppercase);
-        if i > 0 && capitalised {
+        if capitalised && !sentence_start {
             run.push(word);
         } else {
             close(&mut run);
         }
+        sentence_start = raw.ends_with(['.', '?', '!', ':']);
         // Punctuation after a word ends its name: "the Orion fund, Ward 7".
         if raw.ends_with([',', ';', ':', '?', '.', '!', '\'', '"']) {
             close(&mut run);
@@ -116,6 +120,10 @@ mod tests {
             names("Which PEP does the change to always encode source as UTF-8 follow?").is_empty()
         );
         assert!(names("Article 11 of which treaty does the license refer to?").is_empty());
+        assert!(
+            names("What is the launch code? Answer with the number only: Say which section.")
+                .is_empty()
+        );
     }
 
     #[test]
