@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use crate::grounding::{COMMON_WORDS, FILLER_WORDS, words};
+use crate::grounding::{COMMON_WORDS, FILLER_WORDS, reference_digits, words};
 use crate::verbatim::normalised;
 
 /// The longest quote taken as evidence, in normalised characters. It stays
@@ -116,18 +116,11 @@ pub(crate) struct LabelledEntry {
 /// task's distinctive words and half of them or more: an entry that is not
 /// about the task is no answer either.
 pub(crate) fn labelled_entry(reference: &str, chunk: &str, task: &str) -> Option<LabelledEntry> {
-    let digits: String = reference
-        .trim()
-        .trim_end_matches('.')
-        .trim_start_matches(|c: char| !c.is_ascii_digit())
-        .to_string();
-    if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
+    let digits = reference_digits(reference)?;
     let (paragraphs, said) = paragraphs_with_words(chunk);
     let stems = distinctive_stems(task, "", &said);
     let mut best: Option<LabelledEntry> = None;
-    for (at, _) in chunk.match_indices(digits.as_str()) {
+    for (at, _) in chunk.match_indices(digits) {
         let end = at + digits.len();
         let digit_beside = chunk[..at].ends_with(|c: char| c.is_ascii_digit())
             || chunk[end..].starts_with(|c: char| c.is_ascii_digit());
@@ -208,11 +201,15 @@ pub(crate) fn untied_figures(answer: &str, chunk: &str, task: &str) -> bool {
     }
     claim.sort();
     claim.dedup();
+    // Each paragraph read once, whatever the number of figures.
+    let (paragraphs, said) = paragraphs_with_words(chunk);
+    let texts: Vec<String> = paragraphs
+        .into_iter()
+        .map(|p| chunk[p].to_lowercase())
+        .collect();
     let tied = |figure: &String| {
-        paragraphs(chunk).into_iter().any(|p| {
-            let text = chunk[p].to_lowercase();
-            let said: Vec<String> = words(&text).collect();
-            text.contains(figure.as_str()) && support(&said, &claim) * 2 >= claim.len()
+        texts.iter().zip(&said).any(|(text, said)| {
+            text.contains(figure.as_str()) && support(said, &claim) * 2 >= claim.len()
         })
     };
     !figures.iter().any(tied)

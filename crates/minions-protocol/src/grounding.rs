@@ -757,13 +757,9 @@ pub(crate) fn numbering_as_answer(answer: &str, excerpt: &str, task: &str) -> bo
 /// a number it cannot find picks one; the plain grounding check passes it
 /// because the digits are in the chunk.
 pub(crate) fn reference_as_answer(answer: &str, chunk: &str, task: &str) -> bool {
-    let bare_answer = answer.trim().trim_end_matches('.');
-    let digits = bare_answer
-        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-        .trim_start_matches(['#', '-', ' ']);
-    if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let Some(digits) = reference_digits(answer) else {
         return false;
-    }
+    };
     let about_references = mentions_any(task, REFERENCE_TOPICS) || task.contains('#');
     if about_references {
         return false;
@@ -783,6 +779,17 @@ pub(crate) fn reference_as_answer(answer: &str, chunk: &str, task: &str) -> bool
         }
     }
     seen
+}
+
+/// The number of an answer that is only a number or a reference to one
+/// (`32984`, `#32984`, `bpo-32984`), when it has two digits or more.
+pub(crate) fn reference_digits(answer: &str) -> Option<&str> {
+    let digits = answer
+        .trim()
+        .trim_end_matches('.')
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .trim_start_matches(['#', '-', ' ']);
+    (digits.len() >= 2 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
 /// Whether the text just before a number makes it a reference: `#`, a
