@@ -175,6 +175,10 @@ async fn run_untraced(
         Ok(()) => {
             let work = async {
                 preflight(&mut ledger).await?;
+                if let Some(name) = crate::subject::unmentioned(documents, &input.joined, task) {
+                    tracing::info!(%name, "the documents never mention a name the task asks about");
+                    return Ok(never_mentioned(&name));
+                }
                 match spec.protocol {
                     ProtocolKind::Minion => minion::run(&mut ledger, &input).await,
                     ProtocolKind::Minions => minions::run(&mut ledger, &input).await,
@@ -219,4 +223,18 @@ async fn preflight(ledger: &mut Ledger<'_>) -> Result<(), ProtocolError> {
         }
     }
     Ok(())
+}
+
+/// The end of a run whose task asks about a name (`name`) that no document
+/// mentions: the documents cannot say, and no model is asked. The answer
+/// says which name, so that a user who spelled it otherwise can ask again.
+fn never_mentioned(name: &str) -> crate::ledger::Outcome {
+    crate::ledger::Outcome {
+        answer: format!(
+            "The documents do not say: they never mention \"{name}\", which the question asks about. \
+If they call it otherwise, ask again with their name for it."
+        ),
+        stop: crate::StopReason::NotFound,
+        rounds: 0,
+    }
 }

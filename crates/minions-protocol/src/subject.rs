@@ -10,8 +10,10 @@
 //! answer from an excerpt that names none of what the task asks about
 //! answers another question.
 
+use crate::ContextDocument;
+
 /// The first of the task's names (see [`names`]) that `excerpt` (a chunk
-/// with its section heading) does not mention, ignoring case; `None` when
+/// with its section heading) does not mention, ignoring case, spaces and punctuation; `None` when
 /// it mentions them all. A task offering alternatives ("the Orion fund or
 /// Trial ZX-4") needs only one of them: each fact is in its own place.
 /// Names the document's own name holds ("README" in `pyenv-README.md`)
@@ -25,17 +27,41 @@ pub(crate) fn missing_name(excerpt: &str, task: &str, document: &str) -> Option<
     if asked.is_empty() {
         return None;
     }
-    let excerpt = excerpt
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
-    let mentioned = |name: &String| excerpt.contains(&name.to_lowercase());
+    let excerpt = squashed(excerpt);
+    let mentioned = |name: &String| excerpt.contains(&squashed(name));
     let alternatives = task.contains(" or ");
     if alternatives {
         return (!asked.iter().any(mentioned)).then(|| asked.join(" or "));
     }
     asked.into_iter().find(|name| !mentioned(name))
+}
+
+/// The first name the task asks about that none of the documents
+/// mentions anywhere (see [`missing_name`]): the documents cannot answer
+/// a question about something they never name. Asked for the access code
+/// of "the Delta plant", which the document never names, Minion's models
+/// gave another entity's code (runs 36 and 40); asked which IDLE release
+/// added support for "Jupyter" notebooks, the 0.5B model said "The IDLE
+/// release added support for Jupyter notebooks." (run 39), and Minions
+/// read all 104 parts of a 300,000-character document to find nothing.
+pub(crate) fn unmentioned(
+    documents: &[ContextDocument],
+    joined: &str,
+    task: &str,
+) -> Option<String> {
+    let titles: Vec<&str> = documents.iter().map(|d| d.name.as_str()).collect();
+    missing_name(joined, task, &titles.join(" "))
+}
+
+/// Text as names are compared in it: lower case, letters and digits only,
+/// so that "IDLE\n  Dark", "pyenv-win" and "Pyenv Win" read alike. Nothing
+/// is lost to a line break, a hyphen or a space the question spells
+/// otherwise; a name is then "mentioned" more often, never less.
+fn squashed(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The names a task asks about: runs of capitalised words ("IDLE Dark",
@@ -149,9 +175,48 @@ mod tests {
             missing_name("On Windows, use pyenv-win.", task, "pyenv-README.md"),
             None
         );
+        // Spaces, hyphens and line breaks do not part a name from its
+        // mention.
+        let task = "What does the Pyenv Win fork do?";
+        assert_eq!(missing_name("Use pyenv-win.", task, "README.md"), None);
+        assert_eq!(
+            missing_name("IDLE\n  Dark is a theme.", "What is IDLE Dark?", "n.txt"),
+            None
+        );
         // No names, nothing to miss.
         assert_eq!(
             missing_name("anything", "How many days?", "gpl-3.txt"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_name_no_document_mentions_is_unmentioned() {
+        let documents = [
+            ContextDocument::new("plants.txt", "The Orion fund's access code is TR-1886."),
+            ContextDocument::new("notes.txt", "Nothing else."),
+        ];
+        let joined = "The Orion fund's access code is TR-1886.\nNothing else.";
+        assert_eq!(
+            unmentioned(
+                &documents,
+                joined,
+                "What is the access code of the Delta plant?"
+            )
+            .as_deref(),
+            Some("Delta")
+        );
+        assert_eq!(
+            unmentioned(
+                &documents,
+                joined,
+                "What is the access code of the Orion fund?"
+            ),
+            None
+        );
+        // Words of the documents' own names are not asked about.
+        assert_eq!(
+            unmentioned(&documents, joined, "What do the Notes say of the code?"),
             None
         );
     }

@@ -151,6 +151,61 @@ async fn a_question_the_documents_do_not_answer_is_answered_plainly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_name_the_documents_never_mention_is_not_there_at_no_cost() {
+    // Both models would answer with the one code the record has, another
+    // entity's: the worst they may do. Neither is asked.
+    for kind in [ProtocolKind::Minion, ProtocolKind::Minions] {
+        let m = models().await;
+        m.remote_server
+            .respond_with(|_| remote_json(json!({"decision": "final", "answer": "7421"})));
+        m.local_server
+            .respond_with(|_| Reply::text("The code is 7421."));
+        let transcript = run_with(
+            &m.pair(),
+            "What is the launch code of the Delta plant?",
+            &[document(20_000)],
+            options(kind),
+            None,
+        )
+        .await
+        .unwrap();
+        let result = &transcript.result;
+        assert_eq!(
+            result.stop,
+            StopReason::NotFound,
+            "{kind:?}: {}",
+            result.answer
+        );
+        assert!(
+            result.answer.starts_with("The documents do not say")
+                && result.answer.contains("\"Delta\""),
+            "{kind:?}: {}",
+            result.answer
+        );
+        assert!(
+            remote_requests(&m).is_empty(),
+            "{kind:?}: the remote was asked"
+        );
+        assert!(
+            local_chats(&m).is_empty(),
+            "{kind:?}: the local model was asked"
+        );
+        assert_eq!(result.remote_calls, 0);
+        // Asked about what the record does name, the models are asked.
+        run_with(
+            &m.pair(),
+            "What is the launch code in the PLANTED-FACT line?",
+            &[document(20_000)],
+            options(kind).max_rounds(1),
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(!remote_requests(&m).is_empty(), "{kind:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_five_megabyte_line_is_narrowed_and_answered() {
     let m = models().await;
     m.remote_server
