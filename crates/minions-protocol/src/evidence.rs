@@ -197,6 +197,69 @@ pub(crate) fn untied_figures(answer: &str, chunk: &str, task: &str) -> bool {
     !figures.iter().any(tied)
 }
 
+/// Whether an answer that is a figure takes it from a quote about
+/// something else: the quote (the worker's verified citation, or the
+/// chunk's sentence that stands in for it) holds the answer's figures but
+/// not one word the task asks with (`asked`: the task, its advice and the
+/// user's question; words of three letters or more, by stem, neither
+/// filler nor common, nor words of the document's name). The answer's
+/// other words must all be the task's, filler or the document's name's:
+/// "qemu 1.1" is a figure, "20 December 1996" is not; a year is left to
+/// the other checks (see [`calendar_year`]). Seen on the QEMU
+/// manual and the JDK configuration (runs 29 and 43): "393216" for the
+/// JVM's default heap from `jdk.http.maxHeaderSize=393216`, "10.0.2" for
+/// an NBD port from the manual's page header "QEMU 10.0.2", "4" for a
+/// sparse size from an exit-code list, "qemu 1.1" for when zstd came from
+/// a sentence on format extensions. Replayed over every Minions
+/// transcript of runs 15 to 43, it drops nine answers like these (and a
+/// tenth, "1996" for the GPL's version 4, but for its year) and no right
+/// one.
+pub(crate) fn figure_off_topic(answer: &str, quote: &str, asked: &str, document: &str) -> bool {
+    let named: HashSet<String> = words(document).map(|w| stem(&w)).collect();
+    let asked_stems: HashSet<String> = words(asked).map(|w| stem(&w)).collect();
+    let mut figures = Vec::new();
+    for token in answer.split_whitespace() {
+        let token = token.trim_matches(|c: char| !c.is_alphanumeric());
+        if token.bytes().any(|b| b.is_ascii_digit()) {
+            figures.push(token);
+            continue;
+        }
+        let own_word = words(token).any(|w| {
+            let stem = stem(&w);
+            !FILLER_WORDS.contains(&w.as_str())
+                && !asked_stems.contains(&stem)
+                && !named.contains(&stem)
+        });
+        if own_word {
+            return false;
+        }
+    }
+    // A date seldom sits beside the words "date" or "year" ("Version 3,
+    // 29 June 2007" answers "Find the year mentioned in the text."): years
+    // are left to the other checks.
+    let dated = figures.iter().any(|f| calendar_year(f));
+    if dated || figures.is_empty() || !figures.iter().all(|f| quote.contains(f)) {
+        return false;
+    }
+    let topic: HashSet<String> = words(asked)
+        .filter(|w| w.chars().count() >= 3)
+        .filter(|w| !FILLER_WORDS.contains(&w.as_str()) && !COMMON_WORDS.contains(&w.as_str()))
+        .map(|w| stem(&w))
+        .filter(|s| !named.contains(s))
+        .collect();
+    !words(quote).any(|w| topic.contains(&stem(&w)))
+}
+
+/// Whether a figure is or holds a year of the calendar ("2007",
+/// "2023-10-02"): four digits from 1900 to 2099.
+fn calendar_year(figure: &str) -> bool {
+    figure
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|part| part.len() == 4)
+        .filter_map(|part| part.parse::<u32>().ok())
+        .any(|year| (1900..2100).contains(&year))
+}
+
 /// An answer's figures and the stems of its other words, when all of those
 /// are the task's own words (or filler); `None` for any other answer, or
 /// one without figures.
@@ -549,6 +612,50 @@ bpo-37692: Improve highlight config sample with example shell\ninteraction and b
             news,
             task
         ));
+    }
+
+    #[test]
+    fn a_figure_quoted_from_a_passage_about_something_else_is_no_answer() {
+        let asked = "What maximum heap size does the JVM use by default?";
+        let quote = "jdk.http.maxHeaderSize=393216";
+        assert!(figure_off_topic("393216", quote, asked, "jdk17-conf"));
+        let asked = "Which TCP port does qemu-img use by default to connect to an NBD server?";
+        assert!(figure_off_topic(
+            "10.0.2",
+            "[ QEMU [Logo] ][1] 10.0.2",
+            asked,
+            "qemu-img.html"
+        ));
+        let asked = "In which QEMU release was zstd compression for qcow2 first introduced?";
+        let quote = "enables image format extensions that only QEMU 1.1 and newer understand";
+        assert!(figure_off_topic("qemu 1.1", quote, asked, "qemu-img.html"));
+        // A quote with a word of the task stands.
+        let asked = "For how many seconds are the results of failed (negative) name service lookups cached?";
+        assert!(!figure_off_topic(
+            "10",
+            "# results for 10 seconds.",
+            asked,
+            "jdk17-conf"
+        ));
+        // A quote that does not hold the figure is not its source.
+        let asked = "Which PEP does the change to always encode source as UTF-8 follow?";
+        assert!(!figure_off_topic(
+            "PEP 3120",
+            "Issue #4323",
+            asked,
+            "idle-NEWS3.txt"
+        ));
+        // An answer with a word of its own is more than a figure.
+        let asked = "What is the date of version 3 of this license?";
+        let quote = "the WIPO copyright treaty adopted on 20 December 1996";
+        assert!(!figure_off_topic(
+            "20 December 1996",
+            quote,
+            asked,
+            "gpl-3.txt"
+        ));
+        // A year is left to the other checks.
+        assert!(!figure_off_topic("1996", quote, asked, "gpl-3.txt"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
-use crate::evidence::{evidence, labelled_entry, untied_figures};
+use crate::evidence::{evidence, figure_off_topic, labelled_entry, untied_figures};
 use crate::grounding::{
     answer_grounded, borne_out, figure_of_the_task, names_the_document, numbering_as_answer,
     only_links, only_the_answer, other_versions, reference_as_answer, restates, wrong_form,
@@ -55,6 +55,15 @@ impl Job {
         format!(
             "{}\n{}\n{}",
             self.task.instruction, self.task.advice, self.document
+        )
+    }
+
+    /// The words a job's answer should be about: the task, its advice and
+    /// the user's question (see [`figure_off_topic`]).
+    fn topic(&self) -> String {
+        format!(
+            "{}\n{}\n{}",
+            self.task.instruction, self.task.advice, self.question
         )
     }
 
@@ -445,6 +454,13 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             "{answer:?} comes from an excerpt that never mentions {}, which the task asks about",
             off_subject.unwrap_or_default()
         )),
+        Outcome::Answer {
+            answer,
+            citation: Some(quote),
+            ..
+        } if figure_off_topic(&answer, &quote, &job.topic(), &job.document) => Outcome::Ungrounded(
+            format!("{answer:?} comes from {quote:?}, which holds none of the task's words"),
+        ),
         other => other,
     }
 }
