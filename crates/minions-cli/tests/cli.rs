@@ -851,7 +851,14 @@ async fn every_run_is_in_the_history_and_history_sums_them() {
     let unrecorded = minions(
         &fakes,
         scratch.path(),
-        &["ask", "Not kept?", "-c", doc, "-q", "--no-history"],
+        &[
+            "ask",
+            "Is the launch code kept?",
+            "-c",
+            doc,
+            "-q",
+            "--no-history",
+        ],
         &[],
         None,
     )

@@ -247,7 +247,8 @@ pub(crate) fn figure_off_topic(answer: &str, quote: &str, asked: &str, document:
         .map(|w| stem(&w))
         .filter(|s| !named.contains(s))
         .collect();
-    !words(quote).any(|w| topic.contains(&stem(&w)))
+    // A task with no word to look for ("q") rules nothing out.
+    !topic.is_empty() && !words(quote).any(|w| topic.contains(&stem(&w)))
 }
 
 /// Whether a figure is or holds a year of the calendar ("2007",
@@ -653,6 +654,13 @@ bpo-37692: Improve highlight config sample with example shell\ninteraction and b
             quote,
             asked,
             "gpl-3.txt"
+        ));
+        // A task with no word to look for rules nothing out.
+        assert!(!figure_off_topic(
+            "7421",
+            "the code is 7421",
+            "q",
+            "report.txt"
         ));
         // A year is left to the other checks.
         assert!(!figure_off_topic("1996", quote, asked, "gpl-3.txt"));
