@@ -234,6 +234,61 @@ pub(crate) fn figure_off_topic(answer: &str, quote: &str, asked: &str, document:
     !topic.is_empty() && !words(quote).any(|w| topic.contains(&stem(&w)))
 }
 
+/// Whether an answer that is a figure takes it from inside a longer name
+/// in its quote: wherever the quote holds the figure, a name joins it from
+/// the left by ".", "-" or "_" (`security.provider.11`, `AES-128`), and
+/// that name has a word the task, its advice, the user's question and the
+/// document's name (`asked`, `document`) never use. Such a figure numbers
+/// an entry of a list or is part of something else's name; it does not
+/// count, measure or date what the task asks about. Seen on the JDK
+/// configuration (runs 43 and 45): "11" for the JDK version that first
+/// shipped SunPKCS11, from `security.provider.11=JdkSASL`, and "128" for
+/// the JVM's default heap, from `"AES-128"`. A name of the task's own
+/// words stands ("AES-128" for AES's key size), and so does any figure
+/// when the task asks about positions or numbering. Replayed over every
+/// Minions transcript of runs 15 to 45, it drops those three answers and
+/// none of the 42 right ones that are figures.
+pub(crate) fn figure_in_a_name(answer: &str, quote: &str, asked: &str, document: &str) -> bool {
+    let asked = format!("{asked}\n{document}");
+    let Some((figures, _)) = figure_claim(answer, &asked) else {
+        return false;
+    };
+    if crate::grounding::about_numbering(&asked) {
+        return false;
+    }
+    let asked: HashSet<String> = words(&asked).map(|w| stem(&w)).collect();
+    let foreign = |name: String| {
+        words(&name)
+            .filter(|w| !w.bytes().all(|b| b.is_ascii_digit()))
+            .any(|w| !asked.contains(&stem(&w)))
+    };
+    let quote: Vec<char> = quote.chars().collect();
+    figures.iter().all(|figure| {
+        let needle: Vec<char> = figure.chars().collect();
+        let places = occurrences(&quote, &needle);
+        !places.is_empty()
+            && places
+                .iter()
+                .all(|&at| name_before(&quote[..at]).is_some_and(&foreign))
+    })
+}
+
+/// The name that the figure just after `before` ends: the run of letters,
+/// digits, ".", "-" and "_" before it, when that run ends in one of those
+/// three and holds a letter ("security.provider." but not "10-" or " -").
+fn name_before(before: &[char]) -> Option<String> {
+    let joiner = |c: char| matches!(c, '.' | '-' | '_');
+    if !before.last().is_some_and(|&c| joiner(c)) {
+        return None;
+    }
+    let start = before
+        .iter()
+        .rposition(|&c| !(c.is_alphanumeric() || joiner(c)))
+        .map_or(0, |i| i + 1);
+    let name: String = before[start..].iter().collect();
+    name.chars().any(char::is_alphabetic).then_some(name)
+}
+
 /// Whether a figure is or holds a year of the calendar ("2007",
 /// "2023-10-02"): four digits from 1900 to 2099.
 fn calendar_year(figure: &str) -> bool {
@@ -410,20 +465,15 @@ fn quote(chunk: &str, paragraph: Range<usize>, answer: Range<usize>) -> String {
             cut_tail = true;
         }
     }
-    let spaced = |text: &str, before: bool| match (text.is_empty(), before) {
-        (true, _) => String::new(),
-        (false, true) if !text.ends_with(['(', '[', '`', '"']) => format!("{text} "),
-        (false, false) if !text.starts_with(|c: char| c.is_ascii_punctuation()) => {
-            format!(" {text}")
-        }
-        _ => text.to_string(),
-    };
+    // A space beside the answer only where the chunk has one: "AES-128"
+    // quoted as "AES- 128" would hide that the figure ends a name.
+    let spaced_before = before[start..].ends_with(char::is_whitespace) && !head.is_empty();
+    let spaced_after = after[..end].starts_with(char::is_whitespace) && !tail.is_empty();
     format!(
-        "{}{}{}{}{}",
+        "{}{head}{}{found}{}{tail}{}",
         if cut_head { "…" } else { "" },
-        spaced(&head, true),
-        found,
-        spaced(&tail, false),
+        if spaced_before { " " } else { "" },
+        if spaced_after { " " } else { "" },
         if cut_tail { "…" } else { "" }
     )
 }
@@ -653,6 +703,73 @@ bpo-37692: Improve highlight config sample with example shell\ninteraction and b
         ));
         // A year is left to the other checks.
         assert!(!figure_off_topic("1996", quote, asked, "gpl-3.txt"));
+    }
+
+    #[test]
+    fn a_figure_that_ends_another_name_is_no_answer() {
+        let asked = "Which JDK version first shipped the SunPKCS11 provider?";
+        let quote = "…security.provider.11=JdkSASL security.provider.12=SunPKCS11";
+        assert!(figure_in_a_name("11", quote, asked, "jdk17-conf"));
+        let asked = "What maximum heap size does the JVM use by default?";
+        let quote = "# // default \"AES-128\" when using the limited cryptographic";
+        assert!(figure_in_a_name("128", quote, asked, "jdk17-conf"));
+        assert!(figure_in_a_name(
+            "128 bytes",
+            quote,
+            "heap size in bytes",
+            "conf"
+        ));
+        // The evidence quotes the name as the chunk writes it.
+        let chunk = "# The default is \"AES-128\" when using the limited policy.\n";
+        let found = evidence("128", chunk, "default key size").expect("in the chunk");
+        assert!(found.quote.contains("\"AES-128\" when"), "{}", found.quote);
+        assert!(figure_in_a_name("128", &found.quote, asked, "jdk17-conf"));
+        // A name of the task's own words stands.
+        let asked = "What key size does AES use by default?";
+        assert!(!figure_in_a_name("128", quote, asked, "jdk17-conf"));
+        // So does a figure of a task about positions.
+        let asked = "At which position is SunPKCS11 in the provider list?";
+        assert!(!figure_in_a_name(
+            "12",
+            "security.provider.12=SunPKCS11",
+            asked,
+            "conf"
+        ));
+        // A figure standing on its own somewhere in the quote stands.
+        let asked = "Which JDK version first shipped the SunPKCS11 provider?";
+        assert!(!figure_in_a_name(
+            "11",
+            "provider.11 came in JDK 11",
+            asked,
+            "conf"
+        ));
+        // Ranges, negative values and values after "=" are not names.
+        let asked = "How many seconds are lookups cached?";
+        assert!(!figure_in_a_name(
+            "20",
+            "between 10-20 seconds",
+            asked,
+            "conf"
+        ));
+        assert!(!figure_in_a_name(
+            "1",
+            "a value of -1 caches forever",
+            asked,
+            "conf"
+        ));
+        assert!(!figure_in_a_name(
+            "30",
+            "networkaddress.cache.ttl=30",
+            asked,
+            "conf"
+        ));
+        // An answer that is not a bare figure is left to the other checks.
+        assert!(!figure_in_a_name(
+            "SunPKCS11",
+            "provider.12=SunPKCS11",
+            asked,
+            "conf"
+        ));
     }
 
     #[test]

@@ -70,7 +70,7 @@ Answer with a figure they reported; if they reported none, say that the document
 /// RAM", "1,300 lines" in run 4). The reason goes back to the remote model,
 /// which may answer again from what the documents support.
 fn no_made_up_figures(answer: &str, figures: &DocumentFigures) -> Result<(), String> {
-    let missing = figures.missing_from(answer);
+    let missing = figures.made_up_in(answer);
     if missing.is_empty() {
         return Ok(());
     }

@@ -663,6 +663,13 @@ const REFERENCE_TOPICS: &[&str] = &[
 ];
 
 /// Whether `task` has one of `topics` as a word, or its plural ("issues").
+/// Whether a task asks about the document's own numbering or an entry's
+/// position ("which section", "at which position"): then a number that
+/// numbers something is what it asks for.
+pub(crate) fn about_numbering(task: &str) -> bool {
+    mentions_any(task, NUMBERING_TOPICS)
+}
+
 fn mentions_any(task: &str, topics: &[&str]) -> bool {
     words(task).any(|w| topics.iter().any(|t| w == *t || w == format!("{t}s")))
 }
@@ -679,6 +686,10 @@ const NUMBERING_TOPICS: &[&str] = &[
     "item",
     "step",
     "heading",
+    "position",
+    "index",
+    "rank",
+    "order",
 ];
 
 /// Words after which a number names a part of the document.
@@ -711,7 +722,7 @@ pub(crate) fn numbering_as_answer(answer: &str, excerpt: &str, task: &str) -> bo
     if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let about_numbering = mentions_any(task, NUMBERING_TOPICS);
+    let about_numbering = about_numbering(task);
     let value = digits.trim_start_matches('0');
     let as_word = excerpt
         .split(|c: char| !c.is_alphabetic())
@@ -892,6 +903,17 @@ fn word_set(text: &str) -> HashSet<String> {
     words(text).collect()
 }
 
+/// Text as names are compared in it: lower case, letters and digits only,
+/// so that "IDLE\n  Dark", "pyenv-win" and "Pyenv Win" read alike. Nothing
+/// is lost to a line break, a hyphen or a space the question spells
+/// otherwise; a name is then "mentioned" more often, never less.
+pub(crate) fn squashed(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// A text's words, lowercased, split at anything not a letter or a digit:
 /// "In which year?" and "in which year" are the same words.
 pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
@@ -960,6 +982,8 @@ pub(crate) struct DocumentFigures {
     quantities: HashSet<String>,
     /// Every word, lowercased, for the names an answer states.
     words: HashSet<String>,
+    /// The text [`squashed`], for the named figures an answer states.
+    squashed: String,
 }
 
 impl DocumentFigures {
@@ -970,6 +994,7 @@ impl DocumentFigures {
             decimals: decimals(documents).into_iter().collect(),
             quantities: quantities(documents).into_iter().collect(),
             words: word_set(documents),
+            squashed: squashed(documents),
         }
     }
 
@@ -980,6 +1005,8 @@ impl DocumentFigures {
         self.decimals.extend(decimals(more));
         self.quantities.extend(quantities(more));
         self.words.extend(word_set(more));
+        self.squashed.push('\n');
+        self.squashed.push_str(&squashed(more));
         self
     }
 
@@ -1016,11 +1043,90 @@ impl DocumentFigures {
         missing.dedup();
         missing
     }
+
+    /// What [`Self::missing_from`] finds, and each figure `said` gives
+    /// with a name (see [`named_figures`]) that the documents never write
+    /// together, however spaced: asked which JDK version first shipped
+    /// SunPKCS11, the 0.5B model answered "Java 8"; the JDK's configuration
+    /// has an 8 in many places and "Java" in many others, but never "Java
+    /// 8", and the remote model passed it on (runs 24 to 43). Only for
+    /// checks against the documents: a remote model may put a name to a
+    /// version a local model reported bare, and that is not made up.
+    pub(crate) fn made_up_in(&self, said: &str) -> Vec<String> {
+        let mut made_up = self.missing_from(said);
+        made_up.extend(
+            named_figures(said)
+                .into_iter()
+                .filter(|named| !self.squashed.contains(&squashed(named))),
+        );
+        made_up.dedup();
+        made_up
+    }
+}
+
+/// The figures `said` gives with a name before them ("Java 8", "QEMU
+/// 1.1", "PEP 3120"): a word inside a sentence that opens with a capital
+/// letter, is all letters and is no month, weekday or filler, then a
+/// number or a version ("8", "3.4.0", "3.13a1").
+fn named_figures(said: &str) -> Vec<String> {
+    let tokens: Vec<&str> = said.split_whitespace().collect();
+    let trim = |token: &str| {
+        token
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '.')
+            .trim_end_matches('.')
+            .to_string()
+    };
+    let mut named = Vec::new();
+    for (i, pair) in tokens.windows(2).enumerate() {
+        let opens_sentence = i == 0 || tokens[i - 1].ends_with(['.', ':', '!', '?']);
+        let (name, figure) = (trim(pair[0]), trim(pair[1]));
+        let lower = name.to_lowercase();
+        let a_name = name.chars().next().is_some_and(char::is_uppercase)
+            && name.chars().all(char::is_alphabetic)
+            && !CALENDAR_NAMES.contains(&lower.as_str())
+            && !FILLER_WORDS.contains(&lower.as_str());
+        let a_figure = figure.starts_with(|c: char| c.is_ascii_digit())
+            && figure
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.')
+            && figure.chars().filter(char::is_ascii_alphabetic).count() <= 2;
+        if !opens_sentence && a_name && a_figure {
+            named.push(format!("{name} {figure}"));
+        }
+    }
+    named
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figure_named_as_the_documents_never_name_it_is_made_up() {
+        let conf = "# Java 17 configuration\nsecurity.provider.8=SunPCSC\nlibrary=java.base\n";
+        let figures = DocumentFigures::of(conf).and("Which JDK version shipped SunPKCS11?");
+        assert_eq!(
+            figures.made_up_in("It first shipped in Java 8."),
+            vec!["Java 8".to_string()]
+        );
+        // Written together in the documents, however spaced, it stands.
+        assert!(figures.made_up_in("It shipped in Java 17.").is_empty());
+        assert!(figures.made_up_in("It has provider 8, SunPCSC.").is_empty());
+        // A sentence's first word, a month or filler is no name; the plain
+        // figure check still applies to the figure itself.
+        assert!(figures.made_up_in("Java 8.").is_empty());
+        assert!(figures.made_up_in("Released in June 8 times.").is_empty());
+        // Not for what the remote model was told: only `missing_from`.
+        assert!(
+            figures
+                .missing_from("It first shipped in Java 8.")
+                .is_empty()
+        );
+        assert_eq!(
+            named_figures("the IDLE 3.4.0 entry and PEP 3120."),
+            ["IDLE 3.4.0", "PEP 3120"]
+        );
+    }
 
     #[test]
     fn a_final_answer_needs_the_asked_form_or_says_there_is_none() {

@@ -27,8 +27,8 @@ pub(crate) fn missing_name(excerpt: &str, task: &str, document: &str) -> Option<
     if asked.is_empty() {
         return None;
     }
-    let excerpt = squashed(excerpt);
-    let mentioned = |name: &String| excerpt.contains(&squashed(name));
+    let excerpt = crate::grounding::squashed(excerpt);
+    let mentioned = |name: &String| excerpt.contains(&crate::grounding::squashed(name));
     let alternatives = task.contains(" or ");
     if alternatives {
         return (!asked.iter().any(mentioned)).then(|| asked.join(" or "));
@@ -51,17 +51,6 @@ pub(crate) fn unmentioned(
 ) -> Option<String> {
     let titles: Vec<&str> = documents.iter().map(|d| d.name.as_str()).collect();
     missing_name(joined, task, &titles.join(" "))
-}
-
-/// Text as names are compared in it: lower case, letters and digits only,
-/// so that "IDLE\n  Dark", "pyenv-win" and "Pyenv Win" read alike. Nothing
-/// is lost to a line break, a hyphen or a space the question spells
-/// otherwise; a name is then "mentioned" more often, never less.
-fn squashed(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// The names a task asks about: runs of capitalised words ("IDLE Dark",

@@ -730,6 +730,16 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     )
     .await;
 
+    // A figure the documents hold, under a name they hold, but never the
+    // two together ("Java 8" from a JDK configuration full of both).
+    ends_not_found(
+        ["The launch code is MARKER 12.", "The launch code is MARKER 12."],
+        "What is the launch code?",
+        "The documents do not say: the only answer found named MARKER 12, which occurs nowhere in them.",
+        "MARKER 12, which occurs nowhere in the documents",
+    )
+    .await;
+
     // A remote model that takes the reason answers from what the documents
     // support, and the run ends answered.
     takes_the_reason(

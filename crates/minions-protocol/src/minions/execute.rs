@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::aggregate::{JobOutput, Outcome, normalise_outcome};
 use crate::events::{Event, EventLog};
-use crate::evidence::{evidence, figure_off_topic, labelled_entry, untied_figures};
+use crate::evidence::{
+    evidence, figure_in_a_name, figure_off_topic, labelled_entry, untied_figures,
+};
 use crate::grounding::{
     answer_grounded, borne_out, figure_of_the_task, names_the_document, numbering_as_answer,
     only_links, only_the_answer, other_versions, reference_as_answer, restates, wrong_form,
@@ -349,6 +351,20 @@ fn worker_messages(job: &Job) -> Vec<Message> {
     ]
 }
 
+/// A worker's explanation, kept only when its chunk bears all of it out
+/// (see `borne_out`) and it says more than the answer in the task's words
+/// (see `only_links`), even beside a real citation: a worker that quoted a
+/// real IDLE entry explained that "the release added support for Jupyter
+/// notebooks, which was a feature added in IDLE 3.1b1", and the remote
+/// passed it on (run 28).
+fn kept_explanation(explanation: String, answer: &str, chunk: &str, task: &str) -> String {
+    if borne_out(&explanation, chunk, task) && !only_links(&explanation, answer, task) {
+        explanation
+    } else {
+        String::new()
+    }
+}
+
 /// What a parsed worker reply comes to: an answer (its citation checked
 /// against the chunk), nothing, or a guess when the answer is not in the
 /// chunk it read. A citation verifies an answer only when it is in the
@@ -389,20 +405,7 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             if !cited && let Some(found) = found {
                 citation = Some(found.quote);
             }
-            // An explanation goes on only when its chunk bears all of it
-            // out (see `borne_out`) and it says more than the answer in the
-            // task's words (see `only_links`), even beside a real citation:
-            // a worker that quoted a real IDLE entry explained that "the
-            // release added support for Jupyter notebooks, which was a
-            // feature added in IDLE 3.1b1", and the remote passed it on
-            // (run 28).
-            let explanation = if borne_out(&worker.explanation, chunk, task)
-                && !only_links(&worker.explanation, &answer, task)
-            {
-                worker.explanation
-            } else {
-                String::new()
-            };
+            let explanation = kept_explanation(worker.explanation, &answer, chunk, task);
             Outcome::Answer {
                 answer,
                 citation,
@@ -460,6 +463,13 @@ fn judge(worker: WorkerOutput, job: &Job) -> Outcome {
             ..
         } if figure_off_topic(&answer, &quote, &job.topic(), &job.document) => Outcome::Ungrounded(
             format!("{answer:?} comes from {quote:?}, which holds none of the task's words"),
+        ),
+        Outcome::Answer {
+            answer,
+            citation: Some(quote),
+            ..
+        } if figure_in_a_name(&answer, &quote, &job.topic(), &job.document) => Outcome::Ungrounded(
+            format!("{answer:?} only ends a longer name in {quote:?}, not one the task asks about"),
         ),
         other => other,
     }
