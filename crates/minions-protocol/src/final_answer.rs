@@ -41,7 +41,7 @@ impl FinalAnswerCheck {
         no_untold_figures(answer, told)?;
         grounding::in_the_asked_form(answer, &self.task)?;
         only_restates(answer, &self.task)?;
-        no_made_up_figures(answer, &self.figures)
+        no_made_up_figures(answer, &self.figures, &self.task)
     }
 }
 
@@ -69,8 +69,8 @@ Answer with a figure they reported; if they reported none, say that the document
 /// became answers to questions the documents do not answer ("1.5GB of
 /// RAM", "1,300 lines" in run 4). The reason goes back to the remote model,
 /// which may answer again from what the documents support.
-fn no_made_up_figures(answer: &str, figures: &DocumentFigures) -> Result<(), String> {
-    let missing = figures.made_up_in(answer);
+fn no_made_up_figures(answer: &str, figures: &DocumentFigures, task: &str) -> Result<(), String> {
+    let missing = figures.made_up_in(answer, task);
     if missing.is_empty() {
         return Ok(());
     }

@@ -1052,15 +1052,104 @@ impl DocumentFigures {
     /// 8", and the remote model passed it on (runs 24 to 43). Only for
     /// checks against the documents: a remote model may put a name to a
     /// version a local model reported bare, and that is not made up.
-    pub(crate) fn made_up_in(&self, said: &str) -> Vec<String> {
+    /// Also each count of what `task` counts that the documents never
+    /// state (see [`counts_of_the_counted`]).
+    pub(crate) fn made_up_in(&self, said: &str, task: &str) -> Vec<String> {
         let mut made_up = self.missing_from(said);
         made_up.extend(
             named_figures(said)
                 .into_iter()
                 .filter(|named| !self.squashed.contains(&squashed(named))),
         );
+        made_up.extend(
+            counts_of_the_counted(said, task)
+                .into_iter()
+                .filter(|(_, spelled)| {
+                    spelled
+                        .iter()
+                        .all(|form| !self.squashed.contains(&squashed(form)))
+                })
+                .map(|(count, _)| count),
+        );
         made_up.dedup();
         made_up
+    }
+}
+
+/// The counts `said` gives of the thing a "how many" task counts, each with
+/// the ways the documents could state it: asked how many lines of code
+/// idlelib holds (IDLE's changelog never says), the 0.5B model answered
+/// "idlelib contains 10 lines of code." in nine runs; the changelog has
+/// many a 10 and many a line, never "10 lines". A count is stated when
+/// the documents have its number, in digits or in words, right before the
+/// counted word ("30 days", "ten lines"; a plural "s" aside, spacing and
+/// thousands separators ignored). The counted word is the one after "how
+/// many" ("lines" of "How many lines of code").
+fn counts_of_the_counted(said: &str, task: &str) -> Vec<(String, Vec<String>)> {
+    let asked: Vec<String> = words(task).collect();
+    let Some(counted) = asked
+        .windows(3)
+        .find(|w| w[0] == "how" && w[1] == "many")
+        .map(|w| singular(&w[2]))
+        // A word that counts nothing ("how many of the", "how many more").
+        .filter(|word| {
+            word.len() >= 3
+                && !matches!(
+                    word.as_str(),
+                    "the"
+                        | "these"
+                        | "those"
+                        | "its"
+                        | "their"
+                        | "your"
+                        | "our"
+                        | "are"
+                        | "was"
+                        | "were"
+                        | "more"
+                        | "other"
+                )
+        })
+    else {
+        return Vec::new();
+    };
+    let tokens: Vec<&str> = said.split_whitespace().collect();
+    let mut counts = Vec::new();
+    for pair in tokens.windows(2) {
+        let (number, noun) = (bare(pair[0]), bare(pair[1]));
+        if singular(&noun) != counted {
+            continue;
+        }
+        let digits = match number_word(&number) {
+            Some(digits) => digits.to_string(),
+            None if number.chars().all(|c| c.is_ascii_digit() || c == ',') => {
+                number.replace(',', "")
+            }
+            None => continue,
+        };
+        let mut spelled = vec![format!("{digits} {counted}")];
+        spelled.extend(
+            NUMBER_WORDS
+                .iter()
+                .filter(|(_, d)| *d == digits)
+                .map(|(word, _)| format!("{word} {counted}")),
+        );
+        counts.push((
+            format!(
+                "{} {noun}",
+                pair[0].trim_matches(|c: char| !c.is_alphanumeric())
+            ),
+            spelled,
+        ));
+    }
+    counts
+}
+
+/// A word without a plural "s" ("lines" is "line"; "is" stays).
+fn singular(word: &str) -> String {
+    match word.strip_suffix('s') {
+        Some(one) if one.chars().count() >= 3 => one.to_string(),
+        _ => word.to_string(),
     }
 }
 
@@ -1106,16 +1195,49 @@ mod tests {
         let conf = "# Java 17 configuration\nsecurity.provider.8=SunPCSC\nlibrary=java.base\n";
         let figures = DocumentFigures::of(conf).and("Which JDK version shipped SunPKCS11?");
         assert_eq!(
-            figures.made_up_in("It first shipped in Java 8."),
+            figures.made_up_in("It first shipped in Java 8.", ""),
             vec!["Java 8".to_string()]
         );
         // Written together in the documents, however spaced, it stands.
-        assert!(figures.made_up_in("It shipped in Java 17.").is_empty());
-        assert!(figures.made_up_in("It has provider 8, SunPCSC.").is_empty());
+        assert!(figures.made_up_in("It shipped in Java 17.", "").is_empty());
+        assert!(
+            figures
+                .made_up_in("It has provider 8, SunPCSC.", "")
+                .is_empty()
+        );
         // A sentence's first word, a month or filler is no name; the plain
         // figure check still applies to the figure itself.
-        assert!(figures.made_up_in("Java 8.").is_empty());
-        assert!(figures.made_up_in("Released in June 8 times.").is_empty());
+        assert!(figures.made_up_in("Java 8.", "").is_empty());
+        assert!(
+            figures
+                .made_up_in("Released in June 8 times.", "")
+                .is_empty()
+        );
+        // A count of what a "how many" task counts must be stated as one.
+        let task = "How many lines of code does it have?";
+        let news = DocumentFigures::of("Fixed 10 bugs in 3 lines.\nRewrote five lines.\n");
+        assert_eq!(
+            news.made_up_in("It has 10 lines of code.", task),
+            ["10 lines"]
+        );
+        assert!(news.made_up_in("It has 3 lines.", task).is_empty());
+        assert!(
+            news.made_up_in("It has 10 Lines.", "how many bugs")
+                .is_empty()
+        );
+        assert!(
+            news.made_up_in("It has 10 lines.", "What is it?")
+                .is_empty()
+        );
+        // In words, or with a separator, it is the same count.
+        assert!(news.made_up_in("It has five lines.", task).is_empty());
+        assert!(news.made_up_in("It has 5 lines.", task).is_empty());
+        let big = DocumentFigures::of("It has 1,000 lines.");
+        assert!(big.made_up_in("It has 1000 lines.", task).is_empty());
+        assert!(
+            big.made_up_in("It has 2,000 lines.", task)
+                .contains(&"2,000 lines".to_string())
+        );
         // Not for what the remote model was told: only `missing_from`.
         assert!(
             figures

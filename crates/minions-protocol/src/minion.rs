@@ -178,7 +178,7 @@ impl Heard {
         let shared = ledger.redact(round, said);
         self.text.push_str(&shared);
         self.text.push('\n');
-        let made_up = self.rules.figures().made_up_in(said);
+        let made_up = self.rules.figures().made_up_in(said, self.rules.task());
         self.real_answer |= keep_as_last_resort(ledger, &shared, &made_up);
         let shared = with_figure_check(shared, &made_up);
         if !made_up.is_empty() {

@@ -740,6 +740,16 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     )
     .await;
 
+    // A count the documents never state of what the task counts: the
+    // report has a 12 and has sections, never "12 sections".
+    ends_not_found(
+        ["It has 12 sections.", "It has 12 sections."],
+        "How many sections does the report have?",
+        "The documents do not say: the only answer found named 12 sections, which occurs nowhere in them.",
+        "12 sections, which occurs nowhere in the documents",
+    )
+    .await;
+
     // A remote model that takes the reason answers from what the documents
     // support, and the run ends answered.
     takes_the_reason(
