@@ -583,7 +583,39 @@ pub(crate) fn wrong_form(answer: &str, task: &str) -> Option<&'static str> {
     {
         return Some("a web address");
     }
+    let how_much = words
+        .windows(2)
+        .any(|w| w[0] == "how" && (w[1] == "many" || w[1] == "much"));
+    if how_much && !states_an_amount(&lower) {
+        return Some("an amount");
+    }
     None
+}
+
+/// Whether a (lower-case) answer states an amount: a digit, a number word
+/// ("one", "ten", "hundred"), or none at all ("no", "zero", "unlimited").
+/// Asked how much disk space each Python version takes (pyenv's README
+/// never says), Minion's remote model passed on "The disk space used by
+/// each Python version is determined by the size of the corresponding
+/// executable file." (runs 33 to 43); of every answer to a "how many" or
+/// "how much" question in runs 15 to 45, those without an amount were
+/// wrong or said the documents do not say.
+fn states_an_amount(answer: &str) -> bool {
+    answer.bytes().any(|b| b.is_ascii_digit())
+        || words(answer).any(|w| {
+            number_word(&w).is_some()
+                || matches!(
+                    w.as_str(),
+                    "one"
+                        | "zero"
+                        | "no"
+                        | "none"
+                        | "hundred"
+                        | "thousand"
+                        | "million"
+                        | "unlimited"
+                )
+        })
 }
 
 /// Refuses a final answer that lacks the form its task asks for (see
@@ -1259,6 +1291,20 @@ mod tests {
         assert!(in_the_asked_form("The documents do not say.", task).is_ok());
         assert!(in_the_asked_form("An email address is not given.", task).is_ok());
         assert!(in_the_asked_form("The license doesn\u{2019}t mention one.", task).is_ok());
+        // "How many" and "how much" ask for an amount.
+        let task = "How much disk space does each version take?";
+        let refused = in_the_asked_form("It depends on the executable's size.", task);
+        assert!(refused.is_err_and(|why| why.contains("an amount")));
+        for answer in [
+            "About 40 MB.",
+            "Forty megabytes? No: ten.",
+            "No space at all.",
+        ] {
+            assert!(in_the_asked_form(answer, task).is_ok(), "{answer}");
+        }
+        assert!(in_the_asked_form("The documents do not say.", task).is_ok());
+        assert_eq!(wrong_form("Many.", "How many lines?"), Some("an amount"));
+        assert_eq!(wrong_form("Bats.", "Which framework? Many use it."), None);
         // A task that asks for no particular form takes any answer.
         assert!(in_the_asked_form("The FSF.", "Who publishes the GPL?").is_ok());
     }
