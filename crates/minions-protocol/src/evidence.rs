@@ -228,7 +228,7 @@ pub(crate) fn figure_off_topic(answer: &str, quote: &str, asked: &str, document:
     }
     let named: HashSet<String> = words(document).map(|w| stem(&w)).collect();
     let topic: HashSet<String> = content_stems(asked)
-        .filter(|s| !named.contains(s))
+        .filter(|s| !named.contains(s) && !SETTING_WORDS.iter().any(|w| stem(w) == *s))
         .collect();
     // A task with no word to look for ("q") rules nothing out.
     !topic.is_empty() && !words(quote).any(|w| topic.contains(&stem(&w)))
@@ -288,6 +288,13 @@ fn name_before(before: &[char]) -> Option<String> {
     let name: String = before[start..].iter().collect();
     name.chars().any(char::is_alphabetic).then_some(name)
 }
+
+/// Words that say a figure is some setting's value, not which setting:
+/// asked the JVM's default heap size, workers quoted "# a default of
+/// 200000 is used." (a keystore filter's limit) and `default "AES-128"`,
+/// whose one word of the task was "default" (run 45). A task of only such
+/// words rules nothing out.
+const SETTING_WORDS: &[&str] = &["default", "value", "setting", "option"];
 
 /// Whether a figure is or holds a year of the calendar ("2007",
 /// "2023-10-02"): four digits from 1900 to 2099.
@@ -700,6 +707,20 @@ bpo-37692: Improve highlight config sample with example shell\ninteraction and b
             "the code is 7421",
             "q",
             "report.txt"
+        ));
+        // "default" alone does not say which setting's default it is.
+        let asked = "What maximum heap size does the JVM use by default?";
+        assert!(figure_off_topic(
+            "200000",
+            "# a default of 200000 is used.",
+            asked,
+            "conf"
+        ));
+        assert!(!figure_off_topic(
+            "512",
+            "the default value is 512",
+            "default value?",
+            "conf"
         ));
         // A year is left to the other checks.
         assert!(!figure_off_topic("1996", quote, asked, "gpl-3.txt"));
