@@ -842,3 +842,50 @@ async fn a_refused_synthesis_after_nothing_was_found_ends_not_found() {
     );
     assert!(result.remote_reasks >= 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn findings_without_the_asked_amount_end_not_found_not_as_a_fallback() {
+    // Asked "how many", the planner's task asks for a description, the
+    // workers give one (a real line of their chunk), and the synthesizer
+    // insists on passing a description on: refused every time, the run
+    // ends saying the documents do not say, not with the descriptions.
+    let m = models().await;
+    let doc = document(30_000);
+    m.remote_server.respond_with(|request: &RecordedRequest| {
+        if asks_for_a_plan(request) {
+            return remote_json(json!({
+                "tasks": [{"id": "t", "instruction": "Describe what the quarterly review covered.", "advice": "", "query": "quarterly review"}],
+                "chunking": {"unit": "chars", "size": 3000, "overlap": 100},
+                "select": {"bm25": {"top_k": 2}},
+                "samples": 1
+            }));
+        }
+        remote_json(
+            json!({"reasoning": "r", "decision": "final", "answer": "The quarterly review covered staffing."}),
+        )
+    });
+    m.local_server.respond_with(|_: &RecordedRequest| {
+        Reply::json(&json!({
+            "explanation": "",
+            "citation": "The quarterly review covered staffing, budgets and the usual logistics in some detail.",
+            "answer": "The quarterly review covered staffing"
+        }))
+    });
+    let transcript = run_with(
+        &m.pair(),
+        "How many people did the quarterly review cover?",
+        std::slice::from_ref(&doc),
+        minions(),
+        None,
+    )
+    .await
+    .map_err(|f| f.error)
+    .unwrap();
+    let result = &transcript.result;
+    assert_eq!(result.stop, StopReason::NotFound, "{}", result.answer);
+    assert_eq!(
+        result.answer,
+        "The documents do not say: no answer the local models found was an amount."
+    );
+    assert!(result.remote_reasks >= 1);
+}

@@ -1,6 +1,7 @@
 //! Turning job outputs into findings for the remote model, deterministically.
 
 use crate::findings::{Findings, MergedAnswer, TaskFindings};
+use crate::grounding::wrong_form;
 use crate::plan::PlanTask;
 use minions_core::tokens::approx_tokens;
 
@@ -406,6 +407,27 @@ pub(crate) fn fallback_answer(rounds: &[Findings]) -> String {
     out.trim_end().to_string()
 }
 
+/// The form the task asks for (see [`wrong_form`]) when some round found
+/// answers and none of them has it: then the documents do not say,
+/// whatever the remote model made of them. Asked how much disk space each
+/// Python version takes, the workers of a planned round (asked to find the
+/// mentions of disk space) described pyenv's README, the remote model
+/// passed the description on three times, and the run ended with the
+/// descriptions as its fallback (run 47).
+pub(crate) fn none_in_the_asked_form(rounds: &[Findings], task: &str) -> Option<&'static str> {
+    let mut answers = rounds
+        .iter()
+        .flat_map(|findings| &findings.tasks)
+        .flat_map(|task| &task.answers)
+        .peekable();
+    answers.peek()?;
+    // Nothing has the form of the task's ask: it names the form, if any.
+    let form = wrong_form("", task)?;
+    answers
+        .all(|found| wrong_form(&found.answer, task).is_some())
+        .then_some(form)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,6 +456,27 @@ mod tests {
                 support: 0,
             }),
         }
+    }
+
+    #[test]
+    fn findings_none_of_which_has_the_asked_form_say_so() {
+        let found = |texts: &[&str]| {
+            let outputs: Vec<JobOutput> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, text)| answer(i, "disk", &format!("r#{i}"), text))
+                .collect();
+            vec![aggregate(&[task("disk")], &outputs, 10_000)]
+        };
+        let task = "How much disk space does each version take?";
+        let described = found(&["The README mentions disk space.", "See the usage section."]);
+        assert_eq!(none_in_the_asked_form(&described, task), Some("an amount"));
+        let one_amount = found(&["The README mentions disk space.", "About 40 MB."]);
+        assert_eq!(none_in_the_asked_form(&one_amount, task), None);
+        // No findings is another ending's; a task of no particular form,
+        // none.
+        assert_eq!(none_in_the_asked_form(&found(&[]), task), None);
+        assert_eq!(none_in_the_asked_form(&described, "Which file?"), None);
     }
 
     #[test]

@@ -485,7 +485,19 @@ impl Rounds<'_, '_> {
                 },
             )
             .await;
+        let formless = aggregate::none_in_the_asked_form(&self.all_findings, ledger.task);
         match decided {
+            Err(crate::ledger::Halt::Unusable(reason)) if formless.is_some() => {
+                tracing::info!(%reason, "no usable synthesis, and no finding has the asked form");
+                Ok(Some(Outcome {
+                    answer: format!(
+                        "The documents do not say: no answer the local models found was {}.",
+                        formless.unwrap_or_default()
+                    ),
+                    stop: StopReason::NotFound,
+                    rounds: round,
+                }))
+            }
             Err(crate::ledger::Halt::Unusable(reason)) if self.not_said.is_some() => {
                 tracing::info!(%reason, "no usable synthesis, and no job found anything");
                 Ok(Some(Outcome {
