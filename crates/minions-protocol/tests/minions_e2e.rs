@@ -834,12 +834,18 @@ async fn a_refused_synthesis_after_nothing_was_found_ends_not_found() {
     let transcript = run(&m, &doc, &options(ProtocolKind::Minions))
         .await
         .unwrap();
+    ended_not_found_after_reasks(
+        &transcript,
+        "The documents do not say: 4 local job(s) read the 4 of 11 parts that best match the question and none found it.",
+    );
+}
+
+/// Asserts that a run ended `not_found` with `answer`, after at least one
+/// refused synthesis was asked again.
+fn ended_not_found_after_reasks(transcript: &Transcript, answer: &str) {
     let result = &transcript.result;
     assert_eq!(result.stop, StopReason::NotFound, "{}", result.answer);
-    assert_eq!(
-        result.answer,
-        "The documents do not say: 4 local job(s) read the 4 of 11 parts that best match the question and none found it."
-    );
+    assert_eq!(result.answer, answer);
     assert!(result.remote_reasks >= 1);
 }
 
@@ -881,11 +887,8 @@ async fn findings_without_the_asked_amount_end_not_found_not_as_a_fallback() {
     .await
     .map_err(|f| f.error)
     .unwrap();
-    let result = &transcript.result;
-    assert_eq!(result.stop, StopReason::NotFound, "{}", result.answer);
-    assert_eq!(
-        result.answer,
-        "The documents do not say: no answer the local models found was an amount."
+    ended_not_found_after_reasks(
+        &transcript,
+        "The documents do not say: no answer the local models found was an amount.",
     );
-    assert!(result.remote_reasks >= 1);
 }
