@@ -694,7 +694,6 @@ const REFERENCE_TOPICS: &[&str] = &[
     "issue", "bug", "ticket", "pull", "pr", "gh", "bpo", "cve", "commit",
 ];
 
-/// Whether `task` has one of `topics` as a word, or its plural ("issues").
 /// Whether a task asks about the document's own numbering or an entry's
 /// position ("which section", "at which position"): then a number that
 /// numbers something is what it asks for.
@@ -702,6 +701,7 @@ pub(crate) fn about_numbering(task: &str) -> bool {
     mentions_any(task, NUMBERING_TOPICS)
 }
 
+/// Whether `task` has one of `topics` as a word, or its plural ("issues").
 fn mentions_any(task: &str, topics: &[&str]) -> bool {
     words(task).any(|w| topics.iter().any(|t| w == *t || w == format!("{t}s")))
 }
