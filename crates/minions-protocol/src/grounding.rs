@@ -1097,16 +1097,14 @@ impl DocumentFigures {
         // ("1000, 1,000 lines").
         let counts: Vec<String> = counts_of_the_counted(said, task)
             .into_iter()
-            .filter(|(_, spelled)| {
-                spelled
+            .filter(|count| {
+                count
+                    .spelled
                     .iter()
                     .all(|form| !self.squashed.contains(&squashed(form)))
             })
-            .filter(|(_, spelled)| {
-                let digits = spelled[0].split(' ').next().unwrap_or_default();
-                !made_up.iter().any(|named| named == digits)
-            })
-            .map(|(count, _)| count)
+            .filter(|count| !made_up.contains(&count.digits))
+            .map(|count| count.said)
             .collect();
         made_up.extend(counts);
         made_up.dedup();
@@ -1123,7 +1121,7 @@ impl DocumentFigures {
 /// counted word ("30 days", "ten lines"; a plural "s" aside, spacing and
 /// thousands separators ignored). The counted word is the one after "how
 /// many" ("lines" of "How many lines of code").
-fn counts_of_the_counted(said: &str, task: &str) -> Vec<(String, Vec<String>)> {
+fn counts_of_the_counted(said: &str, task: &str) -> Vec<Count> {
     let asked: Vec<String> = words(task).collect();
     let Some(counted) = asked
         .windows(3)
@@ -1172,15 +1170,26 @@ fn counts_of_the_counted(said: &str, task: &str) -> Vec<(String, Vec<String>)> {
                 .filter(|(_, d)| *d == digits)
                 .map(|(word, _)| format!("{word} {counted}")),
         );
-        counts.push((
-            format!(
+        counts.push(Count {
+            said: format!(
                 "{} {noun}",
                 pair[0].trim_matches(|c: char| !c.is_alphanumeric())
             ),
+            digits,
             spelled,
-        ));
+        });
     }
     counts
+}
+
+/// A count an answer gives (see [`counts_of_the_counted`]).
+struct Count {
+    /// As the answer writes it ("1,000 lines").
+    said: String,
+    /// Its number in digits ("1000").
+    digits: String,
+    /// The ways the documents could state it ("1000 line").
+    spelled: Vec<String>,
 }
 
 /// A word without a plural "s" ("lines" is "line"; "is" stays).
