@@ -58,23 +58,20 @@ pub(crate) fn evidence(answer: &str, chunk: &str, task: &str) -> Option<Evidence
     if needle.is_empty() || spaces >= MAX_ANSWER_WORDS || needle.len() > EVIDENCE_CHARS {
         return None;
     }
-    let hay = normalised(chunk);
-    let chars: Vec<char> = hay.iter().map(|(c, _)| *c).collect();
     // Most answers judged are not in their chunk as written: nothing more
     // is read for them.
-    let starts = occurrences(&chars, &needle);
-    if starts.is_empty() {
+    let places = places(chunk, &needle);
+    if places.is_empty() {
         return None;
     }
     let (paragraphs, said) = paragraphs_with_words(chunk);
     let stems = distinctive_stems(task, answer, &said);
     let mut best: Option<Evidence> = None;
-    for start in starts {
-        let from = hay[start].1;
-        // The end of the last matched character as the chunk spells it
-        // (its lowercase may be longer or shorter).
-        let last_at = hay[start + needle.len() - 1].1;
-        let to = last_at + chunk[last_at..].chars().next().map_or(0, char::len_utf8);
+    for Range {
+        start: from,
+        end: to,
+    } in places
+    {
         let (paragraph, support) = match paragraphs.iter().position(|p| p.contains(&from)) {
             Some(at) => (paragraphs[at].clone(), support(&said[at], &stems)),
             None => {
@@ -90,6 +87,55 @@ pub(crate) fn evidence(answer: &str, chunk: &str, task: &str) -> Option<Evidence
         }
     }
     best
+}
+
+/// Where `needle` (normalised, see [`normalised`]) occurs in `chunk` at
+/// word boundaries, as byte ranges of the chunk as it spells them.
+fn places(chunk: &str, needle: &[char]) -> Vec<Range<usize>> {
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let hay = normalised(chunk);
+    let chars: Vec<char> = hay.iter().map(|(c, _)| *c).collect();
+    occurrences(&chars, needle)
+        .into_iter()
+        .map(|start| {
+            let from = hay[start].1;
+            // The end of the last matched character as the chunk spells it
+            // (its lowercase may be longer or shorter).
+            let last_at = hay[start + needle.len() - 1].1;
+            from..last_at + chunk[last_at..].chars().next().map_or(0, char::len_utf8)
+        })
+        .collect()
+}
+
+/// Whether `text` holds `figure` as written (ignoring case and spacing, at
+/// word boundaries): "393216 bytes" holds "393216", "1393216" does not.
+pub(crate) fn holds(text: &str, figure: &str) -> bool {
+    let needle: Vec<char> = normalised(figure).into_iter().map(|(c, _)| c).collect();
+    !places(text, &needle).is_empty()
+}
+
+/// The quote (see [`quote`]) around every place `text` holds `figure` as
+/// written (ignoring case and spacing, at word boundaries).
+pub(crate) fn quotes_around(figure: &str, text: &str) -> Vec<String> {
+    let needle: Vec<char> = normalised(figure).into_iter().map(|(c, _)| c).collect();
+    let places = places(text, &needle);
+    if places.is_empty() {
+        return Vec::new();
+    }
+    let paragraphs = paragraphs(text);
+    places
+        .into_iter()
+        .map(|at| {
+            let paragraph = paragraphs
+                .iter()
+                .find(|p| p.contains(&at.start))
+                .cloned()
+                .unwrap_or(0..text.len());
+            quote(text, paragraph, at)
+        })
+        .collect()
 }
 
 /// The entry a change reference labels, for a worker that answered with
@@ -226,12 +272,25 @@ pub(crate) fn figure_off_topic(answer: &str, quote: &str, asked: &str, document:
     if dated || !figures.iter().all(|f| quote.contains(f.as_str())) {
         return false;
     }
-    let named: HashSet<String> = words(document).map(|w| stem(&w)).collect();
-    let topic: HashSet<String> = content_stems(asked)
-        .filter(|s| !named.contains(s) && !SETTING_WORDS.iter().any(|w| stem(w) == *s))
-        .collect();
+    let topic = topic_stems(asked, document);
     // A task with no word to look for ("q") rules nothing out.
-    !topic.is_empty() && !words(quote).any(|w| topic.contains(&stem(&w)))
+    !topic.is_empty() && !about(quote, &topic)
+}
+
+/// The stems of what a task asks about (`asked`: the task, its advice and
+/// the user's question): its words of three letters or more, neither
+/// filler nor common, nor words of the document's name (`document`), nor
+/// [`SETTING_WORDS`]. Empty when the task has no such word.
+pub(crate) fn topic_stems(asked: &str, document: &str) -> HashSet<String> {
+    let named: HashSet<String> = words(document).map(|w| stem(&w)).collect();
+    content_stems(asked)
+        .filter(|s| !named.contains(s) && !SETTING_WORDS.iter().any(|w| stem(w) == *s))
+        .collect()
+}
+
+/// Whether a quote holds a word of the topic (see [`topic_stems`]).
+pub(crate) fn about(quote: &str, topic: &HashSet<String>) -> bool {
+    words(quote).any(|w| topic.contains(&stem(&w)))
 }
 
 /// Whether an answer that is a figure takes it from inside a longer name
@@ -298,7 +357,7 @@ const SETTING_WORDS: &[&str] = &["default", "value", "setting", "option"];
 
 /// Whether a figure is or holds a year of the calendar ("2007",
 /// "2023-10-02"): four digits from 1900 to 2099.
-fn calendar_year(figure: &str) -> bool {
+pub(crate) fn calendar_year(figure: &str) -> bool {
     figure
         .split(|c: char| !c.is_ascii_digit())
         .filter(|part| part.len() == 4)
@@ -337,7 +396,7 @@ fn figure_claim(answer: &str, task: &str) -> Option<(Vec<String>, Vec<String>)> 
 }
 
 /// Where `needle` starts in `chars` with no letter or digit either side.
-fn occurrences(chars: &[char], needle: &[char]) -> Vec<usize> {
+pub(crate) fn occurrences(chars: &[char], needle: &[char]) -> Vec<usize> {
     let word = |i: Option<&char>| i.is_some_and(|c| c.is_alphanumeric());
     (0..chars.len().saturating_sub(needle.len() - 1))
         .filter(|&i| chars[i..i + needle.len()] == *needle)
@@ -350,7 +409,7 @@ fn occurrences(chars: &[char], needle: &[char]) -> Vec<usize> {
 /// The chunk's paragraphs, as byte ranges: text between blank lines, with
 /// each list item, table row and heading on its own (a changelog entry, a
 /// README's table row).
-fn paragraphs(chunk: &str) -> Vec<Range<usize>> {
+pub(crate) fn paragraphs(chunk: &str) -> Vec<Range<usize>> {
     let mut out: Vec<Range<usize>> = Vec::new();
     let mut open: Option<Range<usize>> = None;
     let mut at = 0;
@@ -389,7 +448,7 @@ fn paragraphs_with_words(chunk: &str) -> (Vec<Range<usize>>, Vec<Vec<String>>) {
 
 /// A word's stem for matching: without a plural "s", at most five letters
 /// ("executed" matches "execute", "themes" matches "theme").
-fn stem(word: &str) -> String {
+pub(crate) fn stem(word: &str) -> String {
     let word = match word.strip_suffix('s') {
         Some(singular) if singular.chars().count() >= 4 => singular,
         _ => word,
@@ -440,7 +499,7 @@ fn support(said: &[String], stems: &[String]) -> usize {
 /// The sentence of `paragraph` that holds `answer` (byte ranges in
 /// `chunk`), whitespace collapsed, cut around the answer at word
 /// boundaries to at most [`EVIDENCE_CHARS`] characters.
-fn quote(chunk: &str, paragraph: Range<usize>, answer: Range<usize>) -> String {
+pub(crate) fn quote(chunk: &str, paragraph: Range<usize>, answer: Range<usize>) -> String {
     let before = &chunk[paragraph.start..answer.start];
     let after = &chunk[answer.end..paragraph.end];
     let start = sentence_ends(before).last().map_or(0, |&end| end);

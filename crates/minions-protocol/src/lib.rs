@@ -24,6 +24,7 @@
 
 mod context;
 pub mod descriptions;
+mod elsewhere;
 mod error;
 mod events;
 mod evidence;

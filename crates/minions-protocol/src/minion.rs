@@ -8,7 +8,7 @@ use crate::input::{self, RunInput};
 use crate::ledger::{Ledger, Outcome};
 use crate::passages::{Excerpts, MAX_EXCERPT_TOKENS};
 use crate::replies::MinionDecision;
-use crate::{ProtocolError, prompts};
+use crate::{ContextDocument, ProtocolError, prompts};
 
 /// Runs Minion: the local model (which has the documents) is first asked
 /// the task as written, then the remote model asks, the local model
@@ -37,7 +37,7 @@ pub(crate) async fn run(
     let mut message = ledger.task.to_string();
     let (mut excerpts, mut local_messages) = local_setup(ledger, input);
 
-    let mut heard = Heard::new(&input.joined, ledger.task);
+    let mut heard = Heard::new(input.documents, &input.joined, ledger.task);
     for round in 1..=max_rounds {
         ledger.enter_round(round);
         if let Some(excerpts) = excerpts.as_mut() {
@@ -112,17 +112,17 @@ pub(crate) async fn run(
 /// Keeps a local answer as the run's answer of last resort (the stop
 /// reason says how it was reached), unless it only repeats the remote's
 /// talk of "the small model" (seen with the 0.5B model when the question
-/// was such talk) after a real one, or names figures the documents do not
-/// hold (`made_up`): then the one before stays, and when there is none the
-/// last resort says that the documents do not say. A run still ends with
-/// what it has, and never with a figure we know was made up. True when
-/// this answer was kept as a real one. An answer that only restates the
-/// task is not kept either.
-fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]) -> bool {
+/// was such talk) after a real one, or rests on figures that cannot answer
+/// (`doubt`): then the one before stays, and when there is none the last
+/// resort says that the documents do not say. A run still ends with what
+/// it has, and never with a figure we know was made up or taken from the
+/// wrong place. True when this answer was kept as a real one. An answer
+/// that only restates the task is not kept either.
+fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, doubt: Option<&Doubt>) -> bool {
     let local_answer = answer_text(shared);
-    if !made_up.is_empty() {
+    if let Some(doubt) = doubt {
         if ledger.findings_answer.is_none() {
-            ledger.findings_answer = Some(not_said(made_up));
+            ledger.findings_answer = Some(doubt.not_said());
         }
         return false;
     }
@@ -150,25 +150,33 @@ fn keep_as_last_resort(ledger: &mut Ledger<'_>, shared: &str, made_up: &[String]
 const ONLY_THE_QUESTION: &str = "No answer was found: the small model only repeated the question.";
 
 /// What the remote model has been told in a run, for checking its final
-/// answer: it may name nothing else, and no figure the documents lack.
-struct Heard {
+/// answer: it may name nothing else, no figure the documents lack, and no
+/// figure they hold only in passages about something else.
+struct Heard<'a> {
     /// The rules a final answer must pass, with the documents' figures.
     rules: FinalAnswerCheck,
+    /// The documents, for where a local answer's figures come from.
+    documents: &'a [ContextDocument],
     /// The task and every local answer as the remote model saw them.
     text: String,
     /// Whether some local answer was kept as a real one.
     real_answer: bool,
-    /// The made-up figures of the last local answer that had some.
-    made_up_last: Vec<String>,
+    /// The doubtful figures of the last local answer that had some.
+    doubt_last: Option<Doubt>,
+    /// Every figure a local answer took from the wrong place: a final
+    /// answer may not state one.
+    from_elsewhere: Vec<String>,
 }
 
-impl Heard {
-    fn new(documents: &str, task: &str) -> Self {
+impl<'a> Heard<'a> {
+    fn new(documents: &'a [ContextDocument], joined: &str, task: &str) -> Self {
         Self {
-            rules: FinalAnswerCheck::new(documents, task),
+            rules: FinalAnswerCheck::new(joined, task),
+            documents,
             text: format!("{task}\n"),
             real_answer: false,
-            made_up_last: Vec::new(),
+            doubt_last: None,
+            from_elsewhere: Vec::new(),
         }
     }
 
@@ -178,19 +186,54 @@ impl Heard {
         let shared = ledger.redact(round, said);
         self.text.push_str(&shared);
         self.text.push('\n');
-        let made_up = self.rules.figures().made_up_in(said, self.rules.task());
-        self.real_answer |= keep_as_last_resort(ledger, &shared, &made_up);
-        let shared = with_figure_check(shared, &made_up);
-        if !made_up.is_empty() {
-            self.made_up_last = made_up;
+        let doubt = self.doubt(said);
+        self.real_answer |= keep_as_last_resort(ledger, &shared, doubt.as_ref());
+        let Some(doubt) = doubt else {
+            return shared;
+        };
+        if let Doubt::Elsewhere(figures) = &doubt {
+            self.from_elsewhere.extend(figures.iter().cloned());
         }
+        let shared = format!("{shared}\n{}", doubt.note());
+        self.doubt_last = Some(doubt);
         shared
     }
 
+    /// What, if anything, is doubtful in a local answer's figures: made up
+    /// (checked on all it said), or else taken from the wrong place
+    /// (checked on its answer, which must restate the task).
+    fn doubt(&self, said: &str) -> Option<Doubt> {
+        let made_up = self.rules.figures().made_up_in(said, self.rules.task());
+        if !made_up.is_empty() {
+            return Some(Doubt::MadeUp(made_up));
+        }
+        let elsewhere = crate::elsewhere::figures_from_elsewhere(
+            &answer_text(said),
+            self.documents,
+            self.rules.task(),
+        );
+        (!elsewhere.is_empty()).then_some(Doubt::Elsewhere(elsewhere))
+    }
+
     /// Whether a final answer may stand (see [`FinalAnswerCheck::check`]):
-    /// what the remote model was told is the task and the local answers.
+    /// what the remote model was told is the task and the local answers,
+    /// and it states no figure a local answer took from the wrong place.
     fn check_final(&self, answer: &str) -> Result<(), String> {
-        self.rules.check(answer, &self.text)
+        self.rules.check(answer, &self.text)?;
+        let stated: Vec<&str> = self
+            .from_elsewhere
+            .iter()
+            .map(String::as_str)
+            .filter(|figure| crate::evidence::holds(answer, figure))
+            .collect();
+        if stated.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "the answer states {}, which the documents hold only in passages about something else, none about what the task asks: \
+the small model took it from the wrong place. If nothing else it reported answers the task, say that the documents do not say.",
+            stated.join(", ")
+        ))
     }
 
     /// The end of a run whose remote model gave no usable final answer
@@ -201,8 +244,8 @@ impl Heard {
     /// may have been refused for another reason: in run 10 the 1.5B remote
     /// kept passing on "1.5GB" as what "the small model answered".)
     fn nothing_usable(&self, round: u32, last_resort: &str) -> Option<Outcome> {
-        let answer = if !self.real_answer && !self.made_up_last.is_empty() {
-            not_said(&self.made_up_last)
+        let answer = if let Some(doubt) = self.doubt_last.as_ref().filter(|_| !self.real_answer) {
+            doubt.not_said()
         } else if let Some(form) = crate::grounding::wrong_form(last_resort, self.rules.task()) {
             format!("The documents do not say: the only answer found was not {form}.")
         } else {
@@ -216,12 +259,51 @@ impl Heard {
     }
 }
 
-/// The answer of a run whose local answers named only made-up figures.
-fn not_said(made_up: &[String]) -> String {
-    format!(
-        "The documents do not say: the only answer found named {}, which occurs nowhere in them.",
-        made_up.join(", ")
-    )
+/// Figures of a local answer that cannot answer the task, and why.
+#[derive(Debug, Clone, PartialEq)]
+enum Doubt {
+    /// They occur nowhere in the documents (see
+    /// [`DocumentFigures::made_up_in`](crate::grounding::DocumentFigures::made_up_in)).
+    MadeUp(Vec<String>),
+    /// The documents hold them only in passages about something else (see
+    /// [`figures_from_elsewhere`](crate::elsewhere::figures_from_elsewhere)).
+    Elsewhere(Vec<String>),
+}
+
+impl Doubt {
+    /// What the remote model hears beside the local answer. It cannot
+    /// check the documents itself; the note says only where a figure is
+    /// not, no document text. Measured on pyenv's README: the 0.5B local
+    /// model answered "1.5GB" and "1.4 MB" to questions the README does not
+    /// answer, and the remote model passed both on as answers; on the
+    /// JDK's configuration, "393216 bytes" for the JVM's heap (runs 24 to
+    /// 47).
+    fn note(&self) -> String {
+        match self {
+            Self::MadeUp(figures) => format!(
+                "[checked against the documents: {} occurs nowhere in them; the small model may have made it up]",
+                figures.join(", ")
+            ),
+            Self::Elsewhere(figures) => format!(
+                "[checked against the documents: {} occurs in them only in passages about something else, none about what the task asks; the small model took it from the wrong place]",
+                figures.join(", ")
+            ),
+        }
+    }
+
+    /// The answer of a run whose local answers named only such figures.
+    fn not_said(&self) -> String {
+        match self {
+            Self::MadeUp(figures) => format!(
+                "The documents do not say: the only answer found named {}, which occurs nowhere in them.",
+                figures.join(", ")
+            ),
+            Self::Elsewhere(figures) => format!(
+                "The documents do not say: the only answer found named {}, which they hold only in passages about something else.",
+                figures.join(", ")
+            ),
+        }
+    }
 }
 
 /// How the local model will see the documents. When they fit its window,
@@ -271,23 +353,6 @@ fn excerpt_room(window: Option<usize>, fixed: usize, documents: usize) -> Option
         return None;
     }
     Some(window_room.map_or(MAX_EXCERPT_TOKENS, |room| room.min(MAX_EXCERPT_TOKENS)))
-}
-
-/// What the remote model hears of a local answer (`shared`, redacted):
-/// the answer, and a note naming the figures in it (`missing`) that occur
-/// nowhere in the documents. The remote model cannot check the documents
-/// itself; the note tells it only that a figure is absent, no document
-/// text. Measured on pyenv's README: the 0.5B local model answered "1.5GB"
-/// and "1.4 MB" to questions the README does not answer, and the remote
-/// model passed both on as answers.
-fn with_figure_check(shared: String, missing: &[String]) -> String {
-    if missing.is_empty() {
-        return shared;
-    }
-    format!(
-        "{shared}\n[checked against the documents: {} occurs nowhere in them; the small model may have made it up]",
-        missing.join(", ")
-    )
 }
 
 /// Asks the local model `message` in the conversation `local_messages`

@@ -750,6 +750,17 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     )
     .await;
 
+    // A figure the documents hold, but only in passages about something
+    // else: the report's "Section 12" says nothing of a travel budget (as
+    // the JDK's 393216-byte header limit says nothing of the JVM's heap).
+    ends_not_found(
+        ["The travel budget is 12.", "The travel budget is 12."],
+        "What is the travel budget?",
+        "The documents do not say: the only answer found named 12, which they hold only in passages about something else.",
+        "which the documents hold only in passages about something else",
+    )
+    .await;
+
     // A remote model that takes the reason answers from what the documents
     // support, and the run ends answered.
     takes_the_reason(
