@@ -17,26 +17,52 @@
 use std::collections::HashSet;
 
 use crate::ContextDocument;
-use crate::evidence::{about, calendar_year, occurrences, quotes_around, stem, topic_stems};
-use crate::grounding::{FILLER_WORDS, words};
+use crate::evidence::{
+    about, calendar_year, occurrences, quotes_around, sentence_ends, stem, topic_stems,
+};
+use crate::grounding::{FILLER_WORDS, about_numbering, words};
 
-/// The figures of `answer` that the documents hold only in passages about
-/// something else, when the answer is the task's own words around them:
-/// every place a document holds each such figure is quoted as Minions
-/// quotes a worker's answer (its sentence, at most 90 characters around
-/// the figure), and not one quote holds a word the task asks about
-/// ([`topic_stems`]; the documents' names and words such as "default" do
-/// not count). Empty when any figure has such a quote, when the answer says
-/// anything but the task's words, its figures and their units, when a
-/// figure is a year (a date seldom sits beside what it dates), and for a
-/// figure the documents lack (that one is made up, which other checks
-/// say). Replayed over every Minion answer of runs 15 to 49 (2026-12-01),
-/// it names five figures, all wrong answers, and no right one.
+/// The figures that some sentence of `answer` states, restating the task
+/// around them, and that the documents hold only in passages about
+/// something else (see [`sentence_from_elsewhere`]). A local answer often
+/// goes on after its claim: "... for qcow2 was 10.0.2. This version
+/// introduced zstd compression for qcow2 in order to improve performance
+/// ..." (run 50). Replayed over every Minion answer and local reply of runs
+/// 15 to 50 (2026-12-01), it names seven figures, all in answers to
+/// questions the documents do not answer or in wrong ones, and none in a
+/// right one.
 pub(crate) fn figures_from_elsewhere(
     answer: &str,
     documents: &[ContextDocument],
     task: &str,
 ) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut from = 0;
+    let ends = sentence_ends(answer);
+    for end in ends.into_iter().chain([answer.len()]) {
+        for figure in sentence_from_elsewhere(&answer[from..end], documents, task) {
+            if !found.contains(&figure) {
+                found.push(figure);
+            }
+        }
+        from = end;
+    }
+    found
+}
+
+/// The figures of `sentence` that the documents hold only in passages
+/// about something else, when the sentence is the task's own words around
+/// them: every place a document holds each such figure is quoted as
+/// Minions quotes a worker's answer (its sentence, at most 90 characters
+/// around the figure), and not one quote holds a word the task asks about
+/// ([`topic_stems`]; the documents' names and words such as "default" do
+/// not count). Empty when any figure has such a quote, when the sentence
+/// says more than the task's words, its figures and their units (see
+/// [`restated_figures`]), when a figure is a year (a date seldom sits
+/// beside what it dates), when the task or the sentence is about the
+/// documents' numbering (sections, articles, items), and for a figure the
+/// documents lack (that one is made up, which other checks say).
+fn sentence_from_elsewhere(answer: &str, documents: &[ContextDocument], task: &str) -> Vec<String> {
     let names = documents
         .iter()
         .map(|d| d.name.as_str())
@@ -46,7 +72,11 @@ pub(crate) fn figures_from_elsewhere(
     let Some(figures) = restated_figures(answer, task, &names, documents) else {
         return Vec::new();
     };
-    if topic.is_empty() || figures.iter().any(|f| calendar_year(f)) {
+    // A figure that numbers a part of the documents ("It is in section
+    // 40.") locates what the task asks about; its own sentence is a
+    // heading, which need not name it.
+    let numbering = about_numbering(task) || about_numbering(answer);
+    if topic.is_empty() || numbering || figures.iter().any(|f| calendar_year(f)) {
         return Vec::new();
     }
     let mut present = Vec::new();
@@ -66,11 +96,11 @@ pub(crate) fn figures_from_elsewhere(
 }
 
 /// The figures of an answer made of the task's words (a plural of one
-/// counts: "uses" for "use"), filler, the documents' names, figures, and a
-/// figure's unit: the word just after it, when a document writes that
-/// word just after it too ("393216 bytes"). A figure the task itself
-/// names ("qcow2") is one of its words. `None` for any other answer, or
-/// one without figures.
+/// counts: "uses" for "use"), filler, the documents' names, figures, a
+/// figure's unit (the word just after it, when a document writes that
+/// word just after it too: "393216 bytes") and at most one other word
+/// ([`OTHER_WORDS`]). A figure the task itself names ("qcow2") is one of
+/// its words. `None` for any other answer, or one without figures.
 fn restated_figures(
     answer: &str,
     task: &str,
@@ -94,6 +124,7 @@ fn restated_figures(
     };
     let mut figures: Vec<String> = Vec::new();
     let mut unit_of: Option<String> = None;
+    let mut others = 0;
     for token in answer.split_whitespace() {
         let token = token.trim_matches(|c: char| !c.is_alphanumeric());
         if token.is_empty() {
@@ -114,12 +145,23 @@ fn restated_figures(
                     .is_some_and(|figure| written_after(figure, &word, documents))
             };
             if !known(&word) && !unit() {
-                return None;
+                others += 1;
+                if others > OTHER_WORDS {
+                    return None;
+                }
             }
         }
     }
     (!figures.is_empty()).then_some(figures)
 }
+
+/// Words an answer may hold besides the task's and still restate it: a
+/// synonym ("The version of QEMU that introduced zstd compression for
+/// qcow2 was 10.0.2." to "In which QEMU release ...", run 50). Two more
+/// would let in claims of their own ("The user-provided patches add
+/// support for XCode 13.3, MacOS 11+ and Apple Silicon.", right in runs
+/// 18 to 23); in the replays one let in no right answer.
+const OTHER_WORDS: usize = 1;
 
 /// Whether some document writes `word` (lowercase) just after `figure`,
 /// spaces aside, and ending there: "393216 bytes", not "393216 bytesize".
@@ -189,6 +231,16 @@ compat=0.10, only zlib compression is available. This option can only be enabled
     }
 
     #[test]
+    fn each_sentence_of_a_longer_answer_is_judged() {
+        let docs = [document("qemu-img.html", QEMU)];
+        let task = "In which QEMU release was zstd compression for qcow2 first introduced?";
+        let said = "It came with compat 0.10, which any QEMU reads. In QEMU 1.1, zstd compression \
+was introduced for qcow2. This release introduced zstd compression for qcow2 in order to improve \
+performance and reduce the amount of data moved.";
+        assert_eq!(figures_from_elsewhere(said, &docs, task), ["1.1"]);
+    }
+
+    #[test]
     fn a_figure_beside_the_tasks_words_stands() {
         let docs = [document("jdk17-conf/net.properties", NET)];
         let task = "What is the default maximum HTTP header size a client accepts?";
@@ -214,13 +266,21 @@ compat=0.10, only zlib compression is available. This option can only be enabled
     fn only_an_answer_of_the_tasks_words_is_judged() {
         let docs = [document("jdk17-conf/net.properties", NET)];
         let task = "What maximum heap size does the JVM use by default?";
-        // A word neither the task's nor the figure's unit: another claim,
-        // left to the other checks.
+        // Two words neither the task's nor the figure's unit: another
+        // claim, left to the other checks. One is a synonym.
         assert!(
             figures_from_elsewhere("The header limit is 393216 bytes.", &docs, task).is_empty()
         );
-        // A unit the documents never write after the figure.
-        assert!(figures_from_elsewhere("The JVM uses 393216 megabytes.", &docs, task).is_empty());
+        assert_eq!(
+            figures_from_elsewhere("The JVM heap limit is 393216 bytes.", &docs, task),
+            ["393216"]
+        );
+        // A unit the documents never write after the figure is a word of
+        // its own: with one more, the answer says more than the task.
+        assert!(
+            figures_from_elsewhere("The JVM uses 393216 megabytes of memory.", &docs, task)
+                .is_empty()
+        );
         // A figure the documents lack is not this check's.
         assert!(figures_from_elsewhere("The JVM uses 512 bytes.", &docs, task).is_empty());
         // Nor is a year.
@@ -236,6 +296,16 @@ compat=0.10, only zlib compression is available. This option can only be enabled
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_figure_that_numbers_a_part_of_the_documents_stands() {
+        let docs = [document(
+            "report.txt",
+            "Section 40 MARKER-00040.\n\nThe launch code is 7421.",
+        )];
+        assert!(figures_from_elsewhere("It is in section 40.", &docs, "code?").is_empty());
+        assert!(figures_from_elsewhere("40.", &docs, "Which section has the code?").is_empty());
     }
 
     #[test]

@@ -17,7 +17,6 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::grounding::{COMMON_WORDS, FILLER_WORDS, reference_digits, words};
-use crate::verbatim::normalised;
 
 /// The longest quote taken as evidence, in normalised characters. It stays
 /// under the window the verbatim bound matches at its default limit (91 of
@@ -87,6 +86,28 @@ pub(crate) fn evidence(answer: &str, chunk: &str, task: &str) -> Option<Evidence
         }
     }
     best
+}
+
+/// The characters an answer is matched in a chunk by: lowercase, and any
+/// run of whitespace as one space, so an answer that rewraps lines still
+/// matches. Each comes with the byte offset it started at in the text.
+fn normalised(text: &str) -> Vec<(char, usize)> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut space = false;
+    for (at, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if !space && !out.is_empty() {
+                out.push((' ', at));
+            }
+            space = true;
+            continue;
+        }
+        space = false;
+        for lower in c.to_lowercase() {
+            out.push((lower, at));
+        }
+    }
+    out
 }
 
 /// Where `needle` (normalised, see [`normalised`]) occurs in `chunk` at
@@ -547,7 +568,7 @@ pub(crate) fn quote(chunk: &str, paragraph: Range<usize>, answer: Range<usize>) 
 /// The byte offsets just after each sentence end in `text`: a full stop,
 /// question or exclamation mark followed by whitespace and a capital
 /// letter (not the dots of "3.12.0" or "e.g. the").
-fn sentence_ends(text: &str) -> Vec<usize> {
+pub(crate) fn sentence_ends(text: &str) -> Vec<usize> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     (0..chars.len())
         .filter(|&i| matches!(chars[i].1, '.' | '?' | '!'))

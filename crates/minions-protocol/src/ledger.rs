@@ -263,7 +263,7 @@ impl<'a> Ledger<'a> {
         step: &'static str,
         mut messages: Vec<Message>,
         format: ResponseFormat,
-        read: impl Fn(&serde_json::Value) -> Result<T, String>,
+        mut read: impl FnMut(&serde_json::Value) -> Result<T, String>,
     ) -> Result<T, Halt> {
         let attempts = self.spec.limits.max_json_retries + 1;
         let mut max_tokens = self.spec.remote_max_tokens;

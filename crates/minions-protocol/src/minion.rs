@@ -217,15 +217,18 @@ impl<'a> Heard<'a> {
 
     /// Whether a final answer may stand (see [`FinalAnswerCheck::check`]):
     /// what the remote model was told is the task and the local answers,
-    /// and it states no figure a local answer took from the wrong place.
-    fn check_final(&self, answer: &str) -> Result<(), String> {
+    /// and it states no figure taken from the wrong place, by a local
+    /// answer or by itself (those are kept: a run never ends with one).
+    fn check_final(&mut self, answer: &str) -> Result<(), String> {
         self.rules.check(answer, &self.text)?;
-        let stated: Vec<&str> = self
-            .from_elsewhere
-            .iter()
-            .map(String::as_str)
-            .filter(|figure| crate::evidence::holds(answer, figure))
-            .collect();
+        let own =
+            crate::elsewhere::figures_from_elsewhere(answer, self.documents, self.rules.task());
+        for figure in own {
+            if !self.from_elsewhere.contains(&figure) {
+                self.from_elsewhere.push(figure);
+            }
+        }
+        let stated = self.from_elsewhere_in(answer);
         if stated.is_empty() {
             return Ok(());
         }
@@ -236,16 +239,29 @@ the small model took it from the wrong place. If nothing else it reported answer
         ))
     }
 
+    /// The figures taken from the wrong place that `text` states.
+    fn from_elsewhere_in(&self, text: &str) -> Vec<String> {
+        self.from_elsewhere
+            .iter()
+            .filter(|figure| crate::evidence::holds(text, figure))
+            .cloned()
+            .collect()
+    }
+
     /// The end of a run whose remote model gave no usable final answer
     /// when nothing the local model said answers either: every local
-    /// answer rested on figures the documents never hold, or the one left
-    /// (`last_resort`) lacks the form the task asks for (no "@" for an
-    /// email address). Then the documents do not say. (Its final answers
+    /// answer rested on figures the documents never hold or hold only of
+    /// something else, or the one left (`last_resort`) states a figure
+    /// taken from the wrong place or lacks the form the task asks for (no
+    /// "@" for an email address). Then the documents do not say. (Its final answers
     /// may have been refused for another reason: in run 10 the 1.5B remote
     /// kept passing on "1.5GB" as what "the small model answered".)
     fn nothing_usable(&self, round: u32, last_resort: &str) -> Option<Outcome> {
+        let wrong_place = self.from_elsewhere_in(last_resort);
         let answer = if let Some(doubt) = self.doubt_last.as_ref().filter(|_| !self.real_answer) {
             doubt.not_said()
+        } else if !wrong_place.is_empty() {
+            Doubt::Elsewhere(wrong_place).not_said()
         } else if let Some(form) = crate::grounding::wrong_form(last_resort, self.rules.task()) {
             format!("The documents do not say: the only answer found was not {form}.")
         } else {

@@ -761,6 +761,20 @@ async fn a_final_answer_resting_on_a_made_up_figure_is_refused() {
     )
     .await;
 
+    // The same figure first stated by the remote model, from a local
+    // answer that was no claim of its own: still refused, and the local
+    // answer that holds it is no last resort.
+    ends_not_found(
+        [
+            "The travel budget is 12.",
+            "The review went through staffing and logistics; see Section 12 for more.",
+        ],
+        "What is the travel budget?",
+        "The documents do not say: the only answer found named 12, which they hold only in passages about something else.",
+        "which the documents hold only in passages about something else",
+    )
+    .await;
+
     // A remote model that takes the reason answers from what the documents
     // support, and the run ends answered.
     takes_the_reason(
