@@ -228,7 +228,7 @@ impl<'a> Heard<'a> {
                 self.from_elsewhere.push(figure);
             }
         }
-        let stated = self.from_elsewhere_in(answer);
+        let stated = self.wrong_place_figures_in(answer);
         if stated.is_empty() {
             return Ok(());
         }
@@ -240,7 +240,7 @@ the small model took it from the wrong place. If nothing else it reported answer
     }
 
     /// The figures taken from the wrong place that `text` states.
-    fn from_elsewhere_in(&self, text: &str) -> Vec<String> {
+    fn wrong_place_figures_in(&self, text: &str) -> Vec<String> {
         self.from_elsewhere
             .iter()
             .filter(|figure| crate::evidence::holds(text, figure))
@@ -257,7 +257,7 @@ the small model took it from the wrong place. If nothing else it reported answer
     /// may have been refused for another reason: in run 10 the 1.5B remote
     /// kept passing on "1.5GB" as what "the small model answered".)
     fn nothing_usable(&self, round: u32, last_resort: &str) -> Option<Outcome> {
-        let wrong_place = self.from_elsewhere_in(last_resort);
+        let wrong_place = self.wrong_place_figures_in(last_resort);
         let answer = if let Some(doubt) = self.doubt_last.as_ref().filter(|_| !self.real_answer) {
             doubt.not_said()
         } else if !wrong_place.is_empty() {
