@@ -163,8 +163,8 @@ struct Heard<'a> {
     real_answer: bool,
     /// The doubtful figures of the last local answer that had some.
     doubt_last: Option<Doubt>,
-    /// Every figure a local answer took from the wrong place: a final
-    /// answer may not state one.
+    /// Every figure a local answer or a refused final answer took from the
+    /// wrong place: a final answer may not state one, nor the last resort.
     from_elsewhere: Vec<String>,
 }
 
@@ -192,7 +192,7 @@ impl<'a> Heard<'a> {
             return shared;
         };
         if let Doubt::Elsewhere(figures) = &doubt {
-            self.from_elsewhere.extend(figures.iter().cloned());
+            self.remember_elsewhere(figures.clone());
         }
         let shared = format!("{shared}\n{}", doubt.note());
         self.doubt_last = Some(doubt);
@@ -221,13 +221,11 @@ impl<'a> Heard<'a> {
     /// answer or by itself (those are kept: a run never ends with one).
     fn check_final(&mut self, answer: &str) -> Result<(), String> {
         self.rules.check(answer, &self.text)?;
-        let own =
-            crate::elsewhere::figures_from_elsewhere(answer, self.documents, self.rules.task());
-        for figure in own {
-            if !self.from_elsewhere.contains(&figure) {
-                self.from_elsewhere.push(figure);
-            }
-        }
+        self.remember_elsewhere(crate::elsewhere::figures_from_elsewhere(
+            answer,
+            self.documents,
+            self.rules.task(),
+        ));
         let stated = self.wrong_place_figures_in(answer);
         if stated.is_empty() {
             return Ok(());
@@ -237,6 +235,15 @@ impl<'a> Heard<'a> {
 the small model took it from the wrong place. If nothing else it reported answers the task, say that the documents do not say.",
             stated.join(", ")
         ))
+    }
+
+    /// Adds figures taken from the wrong place to those already known.
+    fn remember_elsewhere(&mut self, figures: Vec<String>) {
+        for figure in figures {
+            if !self.from_elsewhere.contains(&figure) {
+                self.from_elsewhere.push(figure);
+            }
+        }
     }
 
     /// The figures taken from the wrong place that `text` states.
@@ -253,9 +260,10 @@ the small model took it from the wrong place. If nothing else it reported answer
     /// answer rested on figures the documents never hold or hold only of
     /// something else, or the one left (`last_resort`) states a figure
     /// taken from the wrong place or lacks the form the task asks for (no
-    /// "@" for an email address). Then the documents do not say. (Its final answers
-    /// may have been refused for another reason: in run 10 the 1.5B remote
-    /// kept passing on "1.5GB" as what "the small model answered".)
+    /// "@" for an email address). Then the documents do not say. (Its
+    /// final answers may have been refused for another reason: in run 10
+    /// the 1.5B remote kept passing on "1.5GB" as what "the small model
+    /// answered".)
     fn nothing_usable(&self, round: u32, last_resort: &str) -> Option<Outcome> {
         let wrong_place = self.wrong_place_figures_in(last_resort);
         let answer = if let Some(doubt) = self.doubt_last.as_ref().filter(|_| !self.real_answer) {
