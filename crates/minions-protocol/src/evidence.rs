@@ -92,22 +92,7 @@ pub(crate) fn evidence(answer: &str, chunk: &str, task: &str) -> Option<Evidence
 /// run of whitespace as one space, so an answer that rewraps lines still
 /// matches. Each comes with the byte offset it started at in the text.
 fn normalised(text: &str) -> Vec<(char, usize)> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut space = false;
-    for (at, c) in text.char_indices() {
-        if c.is_whitespace() {
-            if !space && !out.is_empty() {
-                out.push((' ', at));
-            }
-            space = true;
-            continue;
-        }
-        space = false;
-        for lower in c.to_lowercase() {
-            out.push((lower, at));
-        }
-    }
-    out
+    crate::verbatim::folded(text, char::is_whitespace)
 }
 
 /// Where `needle` (normalised, see [`normalised`]) occurs in `chunk` at

@@ -303,29 +303,31 @@ impl Doubt {
     /// JDK's configuration, "393216 bytes" for the JVM's heap (runs 24 to
     /// 47).
     fn note(&self) -> String {
-        match self {
-            Self::MadeUp(figures) => format!(
-                "[checked against the documents: {} occurs nowhere in them; the small model may have made it up]",
-                figures.join(", ")
-            ),
-            Self::Elsewhere(figures) => format!(
-                "[checked against the documents: {} occurs in them only in passages about something else, none about what the task asks; the small model took it from the wrong place]",
-                figures.join(", ")
-            ),
-        }
+        let why = match self {
+            Self::MadeUp(_) => "occurs nowhere in them; the small model may have made it up",
+            Self::Elsewhere(_) => {
+                "occurs in them only in passages about something else, none about what the task asks; the small model took it from the wrong place"
+            }
+        };
+        format!("[checked against the documents: {} {why}]", self.figures())
     }
 
     /// The answer of a run whose local answers named only such figures.
     fn not_said(&self) -> String {
+        let why = match self {
+            Self::MadeUp(_) => "which occurs nowhere in them",
+            Self::Elsewhere(_) => "which they hold only in passages about something else",
+        };
+        format!(
+            "The documents do not say: the only answer found named {}, {why}.",
+            self.figures()
+        )
+    }
+
+    /// The figures, as a list for a sentence.
+    fn figures(&self) -> String {
         match self {
-            Self::MadeUp(figures) => format!(
-                "The documents do not say: the only answer found named {}, which occurs nowhere in them.",
-                figures.join(", ")
-            ),
-            Self::Elsewhere(figures) => format!(
-                "The documents do not say: the only answer found named {}, which they hold only in passages about something else.",
-                figures.join(", ")
-            ),
+            Self::MadeUp(figures) | Self::Elsewhere(figures) => figures.join(", "),
         }
     }
 }

@@ -33,16 +33,23 @@ pub(crate) struct VerbatimGuard {
 
 /// The characters the bound compares: letters and digits in lowercase, and
 /// any run of other characters (spaces, line breaks, punctuation) as one
-/// space, each with the byte offset it started at in the original text.
-/// Punctuation is not compared because a copy need not keep it: asked the
-/// JVM's heap size, the 0.5B model copied five lines of a comment in the
-/// JDK's net.properties without their "# " line markers (run 50), and
-/// with the markers compared no run of the copy was longer than a line.
+/// space (see [`folded`]). Punctuation is not compared because a copy need
+/// not keep it: asked the JVM's heap size, the 0.5B model copied five
+/// lines of a comment in the JDK's net.properties without their "# " line
+/// markers (run 50), and with the markers compared no run of the copy was
+/// longer than a line.
 fn compared(text: &str) -> Vec<(char, usize)> {
+    folded(text, |c| !c.is_alphanumeric())
+}
+
+/// `text` in lowercase with any run of characters `separator` picks out
+/// as one space (none at the start), each character with the byte offset
+/// it started at in `text`, so a match can be mapped back.
+pub(crate) fn folded(text: &str, separator: impl Fn(char) -> bool) -> Vec<(char, usize)> {
     let mut out = Vec::with_capacity(text.len());
     let mut space = false;
     for (at, c) in text.char_indices() {
-        if !c.is_alphanumeric() {
+        if separator(c) {
             if !space && !out.is_empty() {
                 out.push((' ', at));
             }
