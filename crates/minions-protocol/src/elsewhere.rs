@@ -62,29 +62,38 @@ pub(crate) fn figures_from_elsewhere(
 /// beside what it dates), when the task or the sentence is about the
 /// documents' numbering (sections, articles, items), and for a figure the
 /// documents lack (that one is made up, which other checks say).
-fn sentence_from_elsewhere(answer: &str, documents: &[ContextDocument], task: &str) -> Vec<String> {
+fn sentence_from_elsewhere(
+    sentence: &str,
+    documents: &[ContextDocument],
+    task: &str,
+) -> Vec<String> {
     let names = documents
         .iter()
         .map(|d| d.name.as_str())
         .collect::<Vec<_>>()
         .join("\n");
     let topic = topic_stems(task, &names);
-    let Some(figures) = restated_figures(answer, task, &names, documents) else {
+    let Some(figures) = restated_figures(sentence, task, &names, documents) else {
         return Vec::new();
     };
     // A figure that numbers a part of the documents ("It is in section
     // 40.") locates what the task asks about; its own sentence is a
     // heading, which need not name it.
-    let numbering = about_numbering(task) || about_numbering(answer);
+    let numbering = about_numbering(task) || about_numbering(sentence);
     if topic.is_empty() || numbering || figures.iter().any(|f| calendar_year(f)) {
         return Vec::new();
     }
     let mut present = Vec::new();
     for figure in figures {
-        let quotes: Vec<String> = documents
-            .iter()
-            .flat_map(|d| quotes_around(&figure, &d.text))
-            .collect();
+        let mut quotes: Vec<String> = Vec::new();
+        for document in documents {
+            match quotes_around(&figure, &document.text, MAX_PLACES - quotes.len()) {
+                Some(more) => quotes.extend(more),
+                // Held everywhere, a figure says nothing of where it came
+                // from.
+                None => return Vec::new(),
+            }
+        }
         if quotes.iter().any(|q| about(q, &topic)) {
             return Vec::new();
         }
@@ -155,6 +164,11 @@ fn restated_figures(
     (!figures.is_empty()).then_some(figures)
 }
 
+/// The most places of one figure that are read; a figure the documents
+/// hold more often is not judged (the quotes of a common "1" would be read
+/// all over a long document, to say nothing).
+const MAX_PLACES: usize = 200;
+
 /// Words an answer may hold besides the task's and still restate it: a
 /// synonym ("The version of QEMU that introduced zstd compression for
 /// qcow2 was 10.0.2." to "In which QEMU release ...", run 50). Two more
@@ -163,17 +177,20 @@ fn restated_figures(
 /// 18 to 23); in the replays one let in no right answer.
 const OTHER_WORDS: usize = 1;
 
-/// Whether some document writes `word` (lowercase) just after `figure`,
+/// Whether some document writes `word` just after `figure`, case and
 /// spaces aside, and ending there: "393216 bytes", not "393216 bytesize".
 fn written_after(figure: &str, word: &str, documents: &[ContextDocument]) -> bool {
-    let figure = figure.to_lowercase();
+    let pattern = format!(r"{}\s*{}", regex::escape(figure), regex::escape(word));
+    let Ok(finder) = regex::RegexBuilder::new(&pattern)
+        .case_insensitive(true)
+        .build()
+    else {
+        return false;
+    };
     documents.iter().any(|d| {
-        let text = d.text.to_lowercase();
-        text.match_indices(&figure).any(|(at, _)| {
-            let rest = text[at + figure.len()..].trim_start();
-            rest.strip_prefix(word)
-                .is_some_and(|end| !end.starts_with(char::is_alphanumeric))
-        })
+        finder
+            .find_iter(&d.text)
+            .any(|found| !d.text[found.end()..].starts_with(char::is_alphanumeric))
     })
 }
 

@@ -122,27 +122,54 @@ pub(crate) fn holds(text: &str, figure: &str) -> bool {
     !places(text, &needle).is_empty()
 }
 
-/// The quote (see [`quote`]) around every place `text` holds `figure` as
-/// written (ignoring case and spacing, at word boundaries).
-pub(crate) fn quotes_around(figure: &str, text: &str) -> Vec<String> {
-    let needle: Vec<char> = normalised(figure).into_iter().map(|(c, _)| c).collect();
-    let places = places(text, &needle);
-    if places.is_empty() {
-        return Vec::new();
+/// The quote (see [`quote`]) around each place `text` holds `figure` as
+/// written (ignoring case and spacing, at word boundaries), or `None` when
+/// it holds it more than `max` times (or the figure is empty). Each quote is read from the text
+/// within [`NEAR_BYTES`] of its place, so a document of a hundred
+/// megabytes is searched, never copied or normalised whole.
+pub(crate) fn quotes_around(figure: &str, text: &str, max: usize) -> Option<Vec<String>> {
+    let pattern = figure
+        .split_whitespace()
+        .map(regex::escape)
+        .collect::<Vec<_>>()
+        .join(r"\s+");
+    let finder = regex::RegexBuilder::new(&pattern)
+        .case_insensitive(true)
+        .build()
+        .ok()
+        .filter(|_| !pattern.is_empty())?;
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut quotes = Vec::new();
+    for found in finder.find_iter(text) {
+        let at = found.range();
+        if word(text[..at.start].chars().next_back()) || word(text[at.end..].chars().next()) {
+            continue;
+        }
+        if quotes.len() == max {
+            return None;
+        }
+        let from = (0..=at.start.saturating_sub(NEAR_BYTES))
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        let to = ((at.end + NEAR_BYTES).min(text.len())..=text.len())
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(text.len());
+        let near = &text[from..to];
+        let at = at.start - from..at.end - from;
+        let paragraph = paragraphs(near)
+            .into_iter()
+            .find(|p| p.contains(&at.start))
+            .unwrap_or(0..near.len());
+        quotes.push(quote(near, paragraph, at));
     }
-    let paragraphs = paragraphs(text);
-    places
-        .into_iter()
-        .map(|at| {
-            let paragraph = paragraphs
-                .iter()
-                .find(|p| p.contains(&at.start))
-                .cloned()
-                .unwrap_or(0..text.len());
-            quote(text, paragraph, at)
-        })
-        .collect()
+    Some(quotes)
 }
+
+/// Bytes each side of a place that its quote is read from: far more than
+/// the [`EVIDENCE_CHARS`] a quote keeps, so the quote is the one the whole
+/// text would give.
+const NEAR_BYTES: usize = 1_000;
 
 /// The entry a change reference labels, for a worker that answered with
 /// only the reference. Asked which item went to the top of IDLE's Run
@@ -612,6 +639,28 @@ Tests are executed using [Bats](https://github.com/bats-core/bats-core):\n\n    
             None,
             "a sentence the worker wrote is not looked for"
         );
+    }
+
+    #[test]
+    fn every_place_of_a_figure_is_quoted_from_the_text_near_it() {
+        let filler = "Nothing to see in this line at all.\n".repeat(100);
+        let text = format!(
+            "{filler}\nThe header limit is 393216 bytes in all.\n\n{filler}# maxHeaderSize=393216\n{filler}x393216 and 3932160 are other numbers.\n"
+        );
+        let quotes = quotes_around("393216", &text, 10).unwrap();
+        assert_eq!(
+            quotes,
+            [
+                "The header limit is 393216 bytes in all.",
+                "# maxHeaderSize=393216"
+            ]
+        );
+        // Case and spacing aside, as `evidence` matches.
+        let quotes = quotes_around("393216  BYTES", &text, 10).unwrap();
+        assert_eq!(quotes, ["The header limit is 393216 bytes in all."]);
+        // Past the most places asked for: no judgement.
+        assert_eq!(quotes_around("393216", &text, 1), None);
+        assert_eq!(quotes_around("512", &text, 1), Some(vec![]));
     }
 
     #[test]
