@@ -118,33 +118,18 @@ fn places(chunk: &str, needle: &[char]) -> Vec<Range<usize>> {
 /// Whether `text` holds `figure` as written (ignoring case and spacing, at
 /// word boundaries): "393216 bytes" holds "393216", "1393216" does not.
 pub(crate) fn holds(text: &str, figure: &str) -> bool {
-    let needle: Vec<char> = normalised(figure).into_iter().map(|(c, _)| c).collect();
-    !places(text, &needle).is_empty()
+    figure_finder(figure).is_some_and(|finder| figure_places(&finder, text).next().is_some())
 }
 
 /// The quote (see [`quote`]) around each place `text` holds `figure` as
 /// written (ignoring case and spacing, at word boundaries), or `None` when
-/// it holds it more than `max` times (or the figure is empty). Each quote is read from the text
-/// within [`NEAR_BYTES`] of its place, so a document of a hundred
-/// megabytes is searched, never copied or normalised whole.
+/// it holds it more than `max` times (or the figure is empty). Each quote
+/// is read from the text within [`NEAR_BYTES`] of its place, so a document
+/// of a hundred megabytes is searched, never copied or normalised whole.
 pub(crate) fn quotes_around(figure: &str, text: &str, max: usize) -> Option<Vec<String>> {
-    let pattern = figure
-        .split_whitespace()
-        .map(regex::escape)
-        .collect::<Vec<_>>()
-        .join(r"\s+");
-    let finder = regex::RegexBuilder::new(&pattern)
-        .case_insensitive(true)
-        .build()
-        .ok()
-        .filter(|_| !pattern.is_empty())?;
-    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let finder = figure_finder(figure)?;
     let mut quotes = Vec::new();
-    for found in finder.find_iter(text) {
-        let at = found.range();
-        if word(text[..at.start].chars().next_back()) || word(text[at.end..].chars().next()) {
-            continue;
-        }
+    for at in figure_places(&finder, text) {
         if quotes.len() == max {
             return None;
         }
@@ -164,6 +149,38 @@ pub(crate) fn quotes_around(figure: &str, text: &str, max: usize) -> Option<Vec<
         quotes.push(quote(near, paragraph, at));
     }
     Some(quotes)
+}
+
+/// A search for `figure` as written, case and spacing aside; `None` for an
+/// empty one.
+fn figure_finder(figure: &str) -> Option<regex::Regex> {
+    let pattern = figure
+        .split_whitespace()
+        .map(regex::escape)
+        .collect::<Vec<_>>()
+        .join(r"\s+");
+    if pattern.is_empty() {
+        return None;
+    }
+    regex::RegexBuilder::new(&pattern)
+        .case_insensitive(true)
+        .build()
+        .ok()
+}
+
+/// The byte ranges where `finder` matches `text` with no letter or digit
+/// either side.
+fn figure_places<'a>(
+    finder: &'a regex::Regex,
+    text: &'a str,
+) -> impl Iterator<Item = Range<usize>> + 'a {
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    finder
+        .find_iter(text)
+        .map(|found| found.range())
+        .filter(move |at| {
+            !word(text[..at.start].chars().next_back()) && !word(text[at.end..].chars().next())
+        })
 }
 
 /// Bytes each side of a place that its quote is read from: far more than

@@ -485,26 +485,30 @@ impl Rounds<'_, '_> {
                 },
             )
             .await;
-        let formless = aggregate::none_in_the_asked_form(&self.all_findings, ledger.task);
         match decided {
-            Err(crate::ledger::Halt::Unusable(reason)) if formless.is_some() => {
-                tracing::info!(%reason, "no usable synthesis, and no finding has the asked form");
-                Ok(Some(Outcome {
-                    answer: format!(
-                        "The documents do not say: no answer the local models found was {}.",
-                        formless.unwrap_or_default()
-                    ),
-                    stop: StopReason::NotFound,
-                    rounds: round,
-                }))
-            }
-            Err(crate::ledger::Halt::Unusable(reason)) if self.not_said.is_some() => {
-                tracing::info!(%reason, "no usable synthesis, and no job found anything");
-                Ok(Some(Outcome {
-                    answer: self.not_said.take().unwrap_or_default(),
-                    stop: StopReason::NotFound,
-                    rounds: round,
-                }))
+            Err(crate::ledger::Halt::Unusable(reason)) => {
+                let not_found = |answer: String| {
+                    Ok(Some(Outcome {
+                        answer,
+                        stop: StopReason::NotFound,
+                        rounds: round,
+                    }))
+                };
+                if let Some(form) =
+                    aggregate::none_in_the_asked_form(&self.all_findings, ledger.task)
+                {
+                    tracing::info!(%reason, "no usable synthesis, and no finding has the asked form");
+                    return not_found(format!(
+                        "The documents do not say: no answer the local models found was {form}."
+                    ));
+                }
+                if let Some(not_said) = self.not_said.take() {
+                    tracing::info!(%reason, "no usable synthesis, and no job found anything");
+                    return not_found(not_said);
+                }
+                ledger
+                    .stopped(crate::ledger::Halt::Unusable(reason), round)
+                    .map(Some)
             }
             Err(halt) => ledger.stopped(halt, round).map(Some),
             Ok(Synthesis::Final { answer }) => Ok(Some(Outcome::answered(answer, round, last))),
